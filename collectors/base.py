@@ -1,0 +1,93 @@
+"""Provides the Reading record and the Collector protocol that every source implements."""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+
+class Status(StrEnum):
+    """How a reading stands against the limits its source knows (not the detectors' opinion)."""
+
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One value of one metric at one time."""
+
+    key: str
+    """Metric path, e.g. ``system/cpu/total`` or ``sensors/coretemp-isa-0000/Core 0``."""
+    value: float | None
+    """The number, in ``unit``; None for a reading that is only text (a model name, a state)."""
+    unit: str = ""
+    """Unit of ``value`` and of the limits: ``%``, ``°C``, ``RPM``, ``V``, ``B/s``, ``s`` ..."""
+    time: float = field(default_factory=_time.time)
+    """Wall-clock time of the reading, seconds since the epoch (UTC)."""
+    low: float | None = None
+    """Lower limit the source knows (a fan's min, a voltage's min), in ``unit``."""
+    high: float | None = None
+    """Upper warning limit (a sensor's max/high), in ``unit``."""
+    crit: float | None = None
+    """Upper critical limit (a sensor's crit), in ``unit``."""
+    status: Status = Status.OK
+    """The source's own verdict: an alarm bit or a limit crossed makes it WARNING or CRITICAL."""
+    text: str | None = None
+    """A human-readable value where a number says too little (``PASSED``, ``up``, a model name)."""
+    label: str | None = None
+    """A short display name, when the last part of ``key`` is not the best one."""
+
+    def to_json(self) -> dict[str, object]:
+        """Return the reading as a JSON-ready dict (limits only where known)."""
+        out: dict[str, object] = {
+            "key": self.key,
+            "value": self.value,
+            "unit": self.unit,
+            "time": round(self.time, 3),
+            "status": str(self.status),
+        }
+        for name in ("low", "high", "crit", "text"):
+            v = getattr(self, name)
+            if v is not None:
+                out[name] = v
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one poll of one source returns."""
+
+    source: str
+    """Name of the collector that produced it."""
+    readings: tuple[Reading, ...] = ()
+    """The readings of this poll."""
+    errors: tuple[str, ...] = ()
+    """Problems with parts of the source (one clear line each); the rest of the poll is good."""
+    unavailable: str | None = None
+    """Set when the whole source cannot run here: why, and what to do about it."""
+
+
+@runtime_checkable
+class Collector(Protocol):
+    """A source of readings. ``poll`` may block; it is called off the UI thread, never twice at
+    once, and must not raise for anything a user or the machine can cause: it reports that in
+    the returned ``Batch`` instead."""
+
+    name: str
+    """Unique name of the source (``system``, ``sensors``, ``smart``, ``remote:sd`` ...)."""
+    interval: float
+    """Seconds between the end of one poll and the start of the next."""
+
+    def poll(self) -> Batch:
+        """Read the source once."""
+        ...
+
+
+def unavailable(source: str, reason: str) -> Batch:
+    """Return a batch that says the source cannot run here, and why."""
+    return Batch(source=source, unavailable=reason)

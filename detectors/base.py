@@ -1,0 +1,108 @@
+"""Provides the Verdict record, the detector interfaces and the registry of detectors by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a detector thinks of one point."""
+
+    score: float
+    """Anomaly score in [0, 1]; 0 is ordinary."""
+    anomalous: bool
+    """True when the point is an anomaly by this detector's own rule."""
+    expected: float | None = None
+    """What the detector expected the value to be, if it models one."""
+    low: float | None = None
+    """Lower edge of the band of ordinary values, if it has one."""
+    high: float | None = None
+    """Upper edge of the band of ordinary values, if it has one."""
+    severity: str = "none"
+    """``none``, ``warning`` or ``critical``."""
+    reason: str = ""
+    """A few words on why, for the UI (``above crit 90 °C``, ``z=7.2``)."""
+
+
+QUIET = Verdict(score=0.0, anomalous=False)
+"""The verdict for a point a detector has no opinion on (warming up, no value)."""
+
+
+@runtime_checkable
+class StreamingDetector(Protocol):
+    """A causal detector: ``update`` sees each point once, in time order, and its verdict on a
+    point depends on that point and earlier ones only. No I/O, no clock: time is an argument."""
+
+    def update(self, t: float, x: float) -> Verdict:
+        """Take the point ``x`` at time ``t`` (seconds) and judge it."""
+        ...
+
+
+@runtime_checkable
+class BatchDetector(Protocol):
+    """A detector over a whole window of history."""
+
+    def detect(self, t: FloatArray, x: FloatArray) -> npt.NDArray[np.bool_]:
+        """Return a mask of the anomalous points of ``x`` (times ``t``, seconds)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorInfo:
+    """An entry of the registry."""
+
+    name: str
+    kind: str
+    """``streaming`` or ``batch``."""
+    factory: Callable[..., Any]
+    summary: str
+
+
+_REGISTRY: dict[str, DetectorInfo] = {}
+
+
+def register(
+    name: str, kind: str, summary: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Class decorator: make a detector available by ``name`` to the CLI, engine and benchmarks."""
+    if kind not in ("streaming", "batch"):
+        raise ValueError(f"kind must be streaming or batch, not {kind!r}")
+
+    def deco(factory: Callable[..., Any]) -> Callable[..., Any]:
+        _REGISTRY[name] = DetectorInfo(name, kind, factory, summary)
+        return factory
+
+    return deco
+
+
+def names(kind: str | None = None) -> list[str]:
+    """Return the registered detector names, sorted, optionally of one kind."""
+    _load_builtin()
+    return sorted(n for n, i in _REGISTRY.items() if kind is None or i.kind == kind)
+
+
+def info(name: str) -> DetectorInfo:
+    """Return the registry entry of ``name``; KeyError names the choices."""
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown detector {name!r} (choose from {', '.join(names())})") from None
+
+
+def create(name: str, **options: Any) -> Any:
+    """Build a new detector by registry name with its options."""
+    return info(name).factory(**options)
+
+
+def _load_builtin() -> None:
+    # Importing the package registers every built-in detector exactly once.
+    import detectors  # noqa: F401
