@@ -1,0 +1,16 @@
+"""Provides the engine that runs collectors and detectors without any UI."""
+
+from tui.engine.engine import Engine, Event, MetricState, Snapshot, SourceState
+from tui.engine.series import History, SeriesStore
+from tui.engine.sources import build_collectors
+
+__all__ = [
+    "Engine",
+    "Event",
+    "History",
+    "MetricState",
+    "SeriesStore",
+    "Snapshot",
+    "SourceState",
+    "build_collectors",
+]

@@ -1,0 +1,469 @@
+"""Provides the typed configuration, read from TOML, with errors that name the key and the line."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+COLLECTOR_DEFAULTS: dict[str, float] = {"system": 1.0, "sensors": 5.0, "smart": 300.0}
+"""Default poll interval in seconds of each local collector."""
+
+
+class ConfigError(Exception):
+    """A configuration problem a user can fix: says which key, where, and what is wrong."""
+
+    def __init__(self, path: str, key: str, message: str, line: int | None = None) -> None:
+        self.path, self.key, self.message, self.line = path, key, message, line
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorConfig:
+    """Settings of one local collector."""
+
+    interval: float
+    """Seconds between the end of one poll and the start of the next."""
+    enabled: bool = True
+    smartctl: str = "smartctl"
+    """Path of the smartctl binary (smart collector only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerDensityConfig:
+    """A Server Density-style API to poll for service response times."""
+
+    name: str
+    url: str
+    token: str | None = field(default=None, repr=False)
+    """The API token itself; kept out of repr so it never lands in a log."""
+    token_env: str | None = None
+    """Name of the environment variable holding the token."""
+    interval: float = 60.0
+    timeout: float = 10.0
+    services: tuple[str, ...] = ()
+    """Names or ids of the services to watch; empty means all."""
+
+    def resolve_token(self) -> str | None:
+        """Return the token, from the config or from the environment."""
+        if self.token:
+            return self.token
+        return os.environ.get(self.token_env) if self.token_env else None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCheckConfig:
+    """An HTTP check run from this host."""
+
+    name: str
+    url: str
+    method: str = "GET"
+    expect: tuple[int, ...] = (200,)
+    timeout: float = 5.0
+    slow: float = 0.4
+    """Seconds above which the service counts as slow."""
+    interval: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConfig:
+    """A serial device (the gong or the map)."""
+
+    port: str | None = None
+    baud: int = 9600
+    cooldown: float = 5.0
+    """Seconds after a strike during which the gong is not struck again."""
+    locations: dict[str, str] = field(default_factory=dict)
+    """Map only: ``service/location`` (globs allowed) to the LED location name."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """Fire actions when matching metrics stay anomalous."""
+
+    metrics: str
+    """Glob over metric keys (``*`` within a path part, ``**`` across parts)."""
+    severity: str = "warning"
+    """Least severity that fires: ``warning`` or ``critical``."""
+    for_seconds: float = 0.0
+    """Seconds anomalous before it fires."""
+    actions: tuple[str, ...] = ("bell",)
+    """``gong``, ``bell``, ``command``."""
+    command: tuple[str, ...] = ()
+    """Argument list run by the ``command`` action (never through a shell)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration."""
+
+    source: str = "<defaults>"
+    """Where it was read from."""
+    refresh: float = 1.0
+    """Seconds between screen refreshes."""
+    history: int = 600
+    """Points kept per metric in memory."""
+    alert_log: str | None = None
+    """File every fired alert is appended to; None for the default in the user's state dir."""
+    collectors: dict[str, CollectorConfig] = field(
+        default_factory=lambda: {n: CollectorConfig(i) for n, i in COLLECTOR_DEFAULTS.items()}
+    )
+    serverdensity: tuple[ServerDensityConfig, ...] = ()
+    http: tuple[HttpCheckConfig, ...] = ()
+    locations: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Extra or overriding (latitude, longitude) of location names for the map."""
+    gong: DeviceConfig = field(default_factory=DeviceConfig)
+    map: DeviceConfig = field(default_factory=DeviceConfig)
+    default_detector: str = "auto"
+    detector_rules: tuple[tuple[str, str], ...] = ()
+    """(metric glob, detector name) pairs; the first that matches wins."""
+    alerts: tuple[AlertRule, ...] = ()
+
+    def collector(self, name: str) -> CollectorConfig:
+        """Return the settings of a local collector (defaults when the file has none)."""
+        return self.collectors.get(name) or CollectorConfig(COLLECTOR_DEFAULTS.get(name, 5.0))
+
+    def detector_for(self, key: str) -> str:
+        """Return the name of the detector configured for the metric ``key``."""
+        for pattern, name in self.detector_rules:
+            if glob_match(pattern, key):
+                return name
+        return self.default_detector
+
+
+def glob_match(pattern: str, key: str) -> bool:
+    """Match a metric key against a glob: ``*`` stays within one path part, ``**`` spans parts."""
+    return _glob_regex(pattern).fullmatch(key) is not None
+
+
+_GLOB_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    rx = _GLOB_CACHE.get(pattern)
+    if rx is None:
+        parts = re.split(r"(\*\*|\*|\?)", pattern)
+        tr = {"**": ".*", "*": "[^/]*", "?": "[^/]"}
+        rx = re.compile("".join(tr.get(p, re.escape(p)) for p in parts))
+        _GLOB_CACHE[pattern] = rx
+    return rx
+
+
+def default_path() -> Path:
+    """Return the user's config file path (``$XDG_CONFIG_HOME/gongwatch/config.toml``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
+    return Path(base) / "gongwatch" / "config.toml"
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read the configuration.
+
+    Args:
+        path: an explicit file (``--config``); it must exist. None means the user's config file
+            if there is one, else the defaults.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, not TOML, or a key is wrong.
+    """
+    if path is None:
+        p = default_path()
+        if not p.is_file():
+            return Config()
+    else:
+        p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(p), "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(p), "", f"cannot read: {exc}") from None
+    return parse(text, str(p))
+
+
+def parse(text: str, source: str = "<string>") -> Config:
+    """Parse TOML text into a Config (see ``load``)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+)", str(exc))
+        line = int(m.group(1)) if m else None
+        raise ConfigError(source, "", f"not valid TOML: {exc}", line) from None
+    return _Reader(text, source).config(data)
+
+
+class _Reader:
+    """Turns the TOML tables into typed config, remembering where each key is for errors."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(self.source, key, message, self.line_of(key))
+
+    def line_of(self, key: str) -> int | None:
+        """Best effort: the line where the last part of a dotted key is set."""
+        parts = [p for p in re.split(r"\.|\[\d+\]", key) if p]
+        if not parts:
+            return None
+        leaf = parts[-1].strip('"')
+        header = ".".join(parts[:-1])
+        start = 0
+        for i, line in enumerate(self.lines):
+            s = line.strip()
+            if s.startswith("[") and s.strip("[] ").startswith(header.split(".")[0]):
+                start = i if header else start
+        for i in range(start, len(self.lines)):
+            s = self.lines[i].strip()
+            if re.match(rf'"?{re.escape(leaf)}"?\s*=', s) or s.strip("[] ") == key:
+                return i + 1
+        return None
+
+    def get(self, table: dict[str, Any], path: str, name: str, kind: type[T], default: T) -> T:
+        value = table.get(name, default)
+        key = f"{path}.{name}" if path else name
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise self.fail(key, f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    def positive(self, table: dict[str, Any], path: str, name: str, default: float) -> float:
+        value = self.get(table, path, name, float, default)
+        if value <= 0:
+            raise self.fail(f"{path}.{name}", f"must be greater than 0, got {value}")
+        return value
+
+    def table(self, data: dict[str, Any], path: str) -> dict[str, Any]:
+        value = data.get(path.rsplit(".", 1)[-1], {})
+        if not isinstance(value, dict):
+            raise self.fail(path, "expected a table")
+        return value
+
+    def array_of_tables(self, data: dict[str, Any], name: str, path: str) -> list[dict[str, Any]]:
+        value = data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(path, f"expected [[{path}]] tables")
+        return value
+
+    def strings(self, table: dict[str, Any], path: str, name: str) -> tuple[str, ...]:
+        value = table.get(name, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{path}.{name}", "expected a string or a list of strings")
+        return tuple(value)
+
+    def unknown(self, table: dict[str, Any], path: str, known: set[str]) -> None:
+        for k in table:
+            if k not in known:
+                raise self.fail(f"{path}.{k}" if path else k, "unknown key")
+
+    def config(self, data: dict[str, Any]) -> Config:
+        sections = {"general", "collectors", "remote", "devices", "detectors", "alerts"}
+        self.unknown(data, "", sections)
+        general = self.table(data, "general")
+        self.unknown(general, "general", {"refresh", "history", "alert_log"})
+        history = self.get(general, "general", "history", int, 600)
+        if history < 10:
+            raise self.fail("general.history", "must be at least 10")
+        alert_log = general.get("alert_log")
+        if alert_log is not None and not isinstance(alert_log, str):
+            raise self.fail("general.alert_log", "expected a path string")
+        remote = self.table(data, "remote")
+        self.unknown(remote, "remote", {"serverdensity", "http", "locations"})
+        devices = self.table(data, "devices")
+        self.unknown(devices, "devices", {"gong", "map"})
+        default_det, rules = self.detectors(self.table(data, "detectors"))
+        return Config(
+            source=self.source,
+            refresh=self.positive(general, "general", "refresh", 1.0),
+            history=history,
+            alert_log=alert_log,
+            collectors=self.collectors(self.table(data, "collectors")),
+            serverdensity=tuple(self.serverdensity(remote)),
+            http=tuple(self.http(remote)),
+            locations=self.locations(self.table(remote, "remote.locations")),
+            gong=self.device(self.table(devices, "devices.gong"), "devices.gong"),
+            map=self.device(self.table(devices, "devices.map"), "devices.map"),
+            default_detector=default_det,
+            detector_rules=rules,
+            alerts=tuple(self.alerts(data)),
+        )
+
+    def collectors(self, table: dict[str, Any]) -> dict[str, CollectorConfig]:
+        self.unknown(table, "collectors", set(COLLECTOR_DEFAULTS))
+        out = {}
+        for name, default in COLLECTOR_DEFAULTS.items():
+            path = f"collectors.{name}"
+            sub = self.table(table, path)
+            known = {"interval", "enabled"} | ({"smartctl"} if name == "smart" else set())
+            self.unknown(sub, path, known)
+            out[name] = CollectorConfig(
+                interval=self.positive(sub, path, "interval", default),
+                enabled=self.get(sub, path, "enabled", bool, True),
+                smartctl=self.get(sub, path, "smartctl", str, "smartctl"),
+            )
+        return out
+
+    def named(self, items: list[dict[str, Any]], path: str, known: set[str]) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            where = f"{path}[{i}]"
+            self.unknown(item, where, known)
+            for req in ("name", "url"):
+                if not isinstance(item.get(req), str) or not item[req]:
+                    raise self.fail(f"{where}.{req}", "required, a non-empty string")
+            if not re.fullmatch(r"[\w.-]+", item["name"]):
+                raise self.fail(f"{where}.name", "use letters, digits, '.', '_' or '-' only")
+            if item["name"] in seen:
+                raise self.fail(f"{where}.name", f"duplicate name {item['name']!r}")
+            if not re.match(r"https?://", item["url"]):
+                raise self.fail(f"{where}.url", "must start with http:// or https://")
+            seen.add(item["name"])
+
+    def serverdensity(self, remote: dict[str, Any]) -> list[ServerDensityConfig]:
+        path = "remote.serverdensity"
+        items = self.array_of_tables(remote, "serverdensity", path)
+        known = {"name", "url", "token", "token_env", "interval", "timeout", "services"}
+        self.named(items, path, known)
+        out = []
+        for i, it in enumerate(items):
+            p = f"{path}[{i}]"
+            out.append(
+                ServerDensityConfig(
+                    name=it["name"],
+                    url=it["url"].rstrip("/"),
+                    token=self.get(it, p, "token", str, "") or None,
+                    token_env=self.get(it, p, "token_env", str, "") or None,
+                    interval=self.positive(it, p, "interval", 60.0),
+                    timeout=self.positive(it, p, "timeout", 10.0),
+                    services=self.strings(it, p, "services"),
+                )
+            )
+        return out
+
+    def http(self, remote: dict[str, Any]) -> list[HttpCheckConfig]:
+        path = "remote.http"
+        items = self.array_of_tables(remote, "http", path)
+        known = {"name", "url", "method", "expect", "timeout", "slow", "interval"}
+        self.named(items, path, known)
+        out = []
+        for i, it in enumerate(items):
+            p = f"{path}[{i}]"
+            expect = it.get("expect", [200])
+            if isinstance(expect, int):
+                expect = [expect]
+            if not isinstance(expect, list) or not all(
+                isinstance(c, int) and 100 <= c <= 599 for c in expect
+            ):
+                raise self.fail(f"{p}.expect", "expected a list of HTTP status codes (100-599)")
+            method = self.get(it, p, "method", str, "GET").upper()
+            if method not in {"GET", "HEAD", "POST", "PUT", "OPTIONS"}:
+                raise self.fail(f"{p}.method", f"unsupported method {method!r}")
+            out.append(
+                HttpCheckConfig(
+                    name=it["name"],
+                    url=it["url"],
+                    method=method,
+                    expect=tuple(expect),
+                    timeout=self.positive(it, p, "timeout", 5.0),
+                    slow=self.positive(it, p, "slow", 0.4),
+                    interval=self.positive(it, p, "interval", 30.0),
+                )
+            )
+        return out
+
+    def locations(self, table: dict[str, Any]) -> dict[str, tuple[float, float]]:
+        out = {}
+        for name, value in table.items():
+            ok = isinstance(value, list) and len(value) == 2
+            ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            if not ok or not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+                raise self.fail(f"remote.locations.{name}", "expected [latitude, longitude]")
+            out[name.lower()] = (float(value[0]), float(value[1]))
+        return out
+
+    def device(self, table: dict[str, Any], path: str) -> DeviceConfig:
+        known = {"port", "baud", "cooldown"} | ({"locations"} if path.endswith("map") else set())
+        self.unknown(table, path, known)
+        locs = self.table(table, f"{path}.locations")
+        for k, v in locs.items():
+            if not isinstance(v, str) or not re.fullmatch(r"[a-z0-9_-]+", v):
+                raise self.fail(f"{path}.locations.{k}", "expected an LED location name [a-z0-9_-]")
+        baud = self.get(table, path, "baud", int, 9600)
+        if baud not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+            raise self.fail(f"{path}.baud", f"unsupported baud rate {baud}")
+        return DeviceConfig(
+            port=self.get(table, path, "port", str, "") or None,
+            baud=baud,
+            cooldown=self.get(table, path, "cooldown", float, 5.0),
+            locations=dict(locs),
+        )
+
+    def detectors(self, table: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
+        self.unknown(table, "detectors", {"default", "metrics"})
+        check = _detector_checker()
+        default = self.get(table, "detectors", "default", str, "auto")
+        if (err := check(default)) is not None:
+            raise self.fail("detectors.default", err)
+        rules = []
+        for glob, name in self.table(table, "detectors.metrics").items():
+            if not isinstance(name, str):
+                raise self.fail(f"detectors.metrics.{glob}", "expected a detector name")
+            if (err := check(name)) is not None:
+                raise self.fail(f"detectors.metrics.{glob}", err)
+            rules.append((glob, name))
+        return default, tuple(rules)
+
+    def alerts(self, data: dict[str, Any]) -> list[AlertRule]:
+        out = []
+        known = {"metrics", "severity", "for", "actions", "command"}
+        for i, it in enumerate(self.array_of_tables(data, "alerts", "alerts")):
+            p = f"alerts[{i}]"
+            self.unknown(it, p, known)
+            metrics = self.get(it, p, "metrics", str, "")
+            if not metrics:
+                raise self.fail(f"{p}.metrics", "required, a metric glob")
+            severity = self.get(it, p, "severity", str, "warning")
+            if severity not in ("warning", "critical"):
+                raise self.fail(f"{p}.severity", "expected 'warning' or 'critical'")
+            actions = self.strings(it, p, "actions") or ("bell",)
+            for a in actions:
+                if a not in ("gong", "bell", "command"):
+                    raise self.fail(f"{p}.actions", f"unknown action {a!r} (gong, bell, command)")
+            command = self.strings(it, p, "command")
+            if "command" in actions and not command:
+                raise self.fail(f"{p}.command", "the command action needs an argument list")
+            out.append(
+                AlertRule(
+                    metrics=metrics,
+                    severity=severity,
+                    for_seconds=self.get(it, p, "for", float, 0.0),
+                    actions=actions,
+                    command=command,
+                )
+            )
+        return out
+
+
+def _detector_checker() -> Callable[[str], str | None]:
+    import detectors
+
+    streaming = set(detectors.names("streaming"))
+
+    def check(name: str) -> str | None:
+        if name in streaming:
+            return None
+        if name in detectors.names("batch"):
+            return f"{name!r} is a batch detector; live metrics need a streaming one"
+        return f"unknown detector {name!r} (choose from {', '.join(sorted(streaming))})"
+
+    return check

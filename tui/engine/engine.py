@@ -1,0 +1,230 @@
+"""Provides the engine: schedules collectors off the UI thread, keeps series, runs detectors."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import detectors
+from collectors.base import Batch, Collector, Reading, Status
+from detectors.base import QUIET, Verdict
+from tui.config import Config
+from tui.engine.series import History, SeriesStore
+
+SEVERITY_RANK = {"none": 0, "warning": 1, "critical": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricState:
+    """The latest of one metric: its reading and what the detectors think of it."""
+
+    reading: Reading
+    verdict: Verdict
+    detector: str
+    """Name of the streaming detector that judges this metric."""
+    anomalous_since: float | None = None
+    """Monotonic time the current run of anomalous verdicts began; None when ordinary."""
+
+    @property
+    def key(self) -> str:
+        return self.reading.key
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """How one collector is doing."""
+
+    name: str
+    interval: float
+    polls: int = 0
+    last_poll: float | None = None
+    """Wall-clock time the last poll finished."""
+    duration: float = 0.0
+    """Seconds the last poll took."""
+    unavailable: str | None = None
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something worth one line to the user: a new problem, a recovery."""
+
+    time: float
+    source: str
+    level: str
+    """``error``, ``warning`` or ``info``."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An immutable view of everything the UI renders."""
+
+    version: int
+    metrics: dict[str, MetricState] = field(default_factory=dict)
+    sources: dict[str, SourceState] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+
+
+Observer = Callable[[Batch, list[MetricState]], None]
+
+
+def combine(reading: Reading, verdict: Verdict) -> Verdict:
+    """Let the hardware's own limits overrule the statistics: an alarm is an anomaly."""
+    if reading.status not in (Status.WARNING, Status.CRITICAL):
+        return verdict
+    severity = "critical" if reading.status == Status.CRITICAL else "warning"
+    if SEVERITY_RANK[verdict.severity] >= SEVERITY_RANK[severity] and verdict.anomalous:
+        return verdict
+    score = max(verdict.score, 1.0 if severity == "critical" else 0.9)
+    why = reading.text if reading.value is None and reading.text else f"{severity} limit"
+    return replace(verdict, score=score, anomalous=True, severity=severity, reason=why)
+
+
+class Engine:
+    """Runs collectors in their own threads and turns their batches into snapshots.
+
+    It has no UI: the TUI, ``gongwatch once`` and the benchmarks all drive it the same way.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        collectors: Iterable[Collector] = (),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Args:
+        config: chooses detectors per metric and sizes the history.
+        collectors: the sources to run.
+        monotonic: clock for anomaly durations.
+        """
+        self.config = config
+        self.collectors = list(collectors)
+        self.store = SeriesStore(config.history)
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._metrics: dict[str, MetricState] = {}
+        self._detectors: dict[str, Any] = {}
+        self._sources = {c.name: SourceState(c.name, c.interval) for c in self.collectors}
+        self._events: deque[Event] = deque(maxlen=200)
+        self._version = 0
+        self._snapshot = Snapshot(0)
+        self._observers: list[Observer] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def subscribe(self, observer: Observer) -> None:
+        """Call ``observer(batch, changed_states)`` after every batch (in the collector's thread)."""
+        self._observers.append(observer)
+
+    def start(self) -> None:
+        """Start one thread per collector; each schedules its next poll when its last one ends."""
+        self._stop.clear()
+        for c in self.collectors:
+            th = threading.Thread(target=self._run, args=(c,), name=f"poll-{c.name}", daemon=True)
+            self._threads.append(th)
+            th.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask every collector thread to stop and wait for them a little."""
+        self._stop.set()
+        for th in self._threads:
+            th.join(timeout)
+        self._threads.clear()
+        for c in self.collectors:
+            close = getattr(c, "close", None)
+            if callable(close):
+                close()
+
+    def _run(self, collector: Collector) -> None:
+        while not self._stop.is_set():
+            self.ingest(self.poll_one(collector))
+            self._stop.wait(collector.interval)
+
+    def poll_one(self, collector: Collector) -> Batch:
+        """Poll a collector once; a bug in it becomes an error line, never a dead thread."""
+        start = time.perf_counter()
+        try:
+            batch = collector.poll()
+        except Exception as exc:  # a collector bug must not kill its thread: report it
+            batch = Batch(collector.name, errors=(f"internal error: {type(exc).__name__}: {exc}",))
+        with self._lock:
+            src = self._sources.get(batch.source) or SourceState(batch.source, collector.interval)
+            self._sources[batch.source] = replace(src, duration=time.perf_counter() - start)
+        return batch
+
+    def ingest(self, batch: Batch) -> list[MetricState]:
+        """Store a batch's readings, judge them, and publish a new snapshot."""
+        now = self._monotonic()
+        changed = [self._judge(r, now) for r in batch.readings]
+        with self._lock:
+            for st in changed:
+                self._metrics[st.key] = st
+            self._update_source(batch)
+            self._version += 1
+        for observer in self._observers:
+            observer(batch, changed)
+        return changed
+
+    def _judge(self, reading: Reading, now: float) -> MetricState:
+        verdict = QUIET
+        name = self.config.detector_for(reading.key)
+        if reading.value is not None and math.isfinite(reading.value):
+            verdict = self._detect(reading, name)
+        verdict = combine(reading, verdict)
+        if reading.value is not None and math.isfinite(reading.value):
+            self.store.append(reading.key, reading.time, reading.value, verdict.anomalous)
+        prev = self._metrics.get(reading.key)
+        since = None
+        if verdict.anomalous:
+            since = prev.anomalous_since if prev and prev.anomalous_since is not None else now
+        return MetricState(reading, verdict, name, since)
+
+    def _detect(self, reading: Reading, name: str) -> Verdict:
+        det = self._detectors.get(reading.key)
+        if det is None:
+            det = self._detectors[reading.key] = detectors.create(name)
+        try:
+            return det.update(reading.time, reading.value)  # type: ignore[no-any-return]
+        except (ArithmeticError, ValueError, FloatingPointError) as exc:
+            self._event(reading.key, "error", f"detector {name} failed: {exc}")
+            return QUIET
+
+    def _update_source(self, batch: Batch) -> None:
+        old = self._sources.get(batch.source) or SourceState(batch.source, 0.0)
+        problems = ((batch.unavailable,) if batch.unavailable else ()) + batch.errors
+        before = ((old.unavailable,) if old.unavailable else ()) + old.errors
+        for text in problems:
+            if text not in before:
+                level = "warning" if text == batch.unavailable else "error"
+                self._event(batch.source, level, text)
+        if before and not problems:
+            self._event(batch.source, "info", "recovered")
+        self._sources[batch.source] = replace(
+            old,
+            polls=old.polls + 1,
+            last_poll=time.time(),
+            unavailable=batch.unavailable,
+            errors=batch.errors,
+        )
+
+    def _event(self, source: str, level: str, text: str) -> None:
+        self._events.append(Event(time.time(), source, level, text))
+
+    def snapshot(self) -> Snapshot:
+        """Return the latest snapshot (the same object until something changes)."""
+        with self._lock:
+            if self._snapshot.version != self._version:
+                self._snapshot = Snapshot(
+                    self._version, dict(self._metrics), dict(self._sources), tuple(self._events)
+                )
+            return self._snapshot
+
+    def history(self, key: str, count: int | None = None) -> History:
+        """Return the recent points of one metric."""
+        return self.store.tail(key, count)
