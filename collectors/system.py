@@ -35,11 +35,13 @@ class SystemCollector:
         self._prime()
 
     def _prime(self) -> None:
-        try:
-            psutil.cpu_percent(interval=None)
-            psutil.cpu_percent(interval=None, percpu=True)
-        except (OSError, psutil.Error):
-            pass  # reported by the first poll that fails the same way
+        # Take the first sample of every counter, so the first poll already has rates.
+        for part in (self._cpu, self._disk, self._net):
+            try:
+                for _ in part(0.0):
+                    pass
+            except (OSError, psutil.Error, TypeError, AttributeError, ValueError):
+                continue  # reported by the first poll that fails the same way
 
     def poll(self) -> Batch:
         """Read everything once; a failing part becomes one error line, the rest still comes."""

@@ -1,0 +1,7 @@
+"""Provides ``python -m tui``, the same as the ``gongwatch`` command."""
+
+import sys
+
+from tui.cli import main
+
+sys.exit(main())

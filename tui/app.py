@@ -1,0 +1,250 @@
+"""Provides the Textual application and ``make_app``, the factory the CLI and the tests share."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Input, TabbedContent, TabPane
+
+from collectors.base import Collector
+from tui.commands import GongwatchCommands
+from tui.config import Config
+from tui.engine import Engine, Event, Snapshot, build_collectors
+from tui.panes import PANES, Pane
+from tui.screens import DetailScreen, HelpScreen
+from tui.widgets import RowTable, StatusHeader
+
+Clock = Callable[[], datetime]
+
+
+def local_now() -> datetime:
+    """Return the current local time, timezone-aware."""
+    return datetime.now().astimezone()
+
+
+class GongwatchApp(App[None]):
+    """The monitor: a header, one tab per pane, a filter line and the footer."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "gongwatch"
+    COMMANDS = App.COMMANDS | {GongwatchCommands}
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("p", "pause", "Pause"),
+        Binding("question_mark", "help", "Help"),
+        Binding("slash", "filter", "Filter"),
+        Binding("tab", "switch_pane(1)", "Next pane", show=False, priority=True),
+        Binding("shift+tab", "switch_pane(-1)", "Previous pane", show=False, priority=True),
+        *(Binding(str(i), f"show_pane({i})", f"Pane {i}", show=False) for i in range(1, 10)),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock = local_now,
+        hostname: str | None = None,
+        autostart: bool = True,
+        panes: Iterable[type[Pane]] | None = None,
+    ) -> None:
+        """Args:
+        engine: the engine whose snapshots are shown (started on mount when ``autostart``).
+        clock: wall clock for the header.
+        hostname: shown in the header (default: this machine's name).
+        autostart: start and stop the engine's threads with the app.
+        panes: the pane classes, in tab order (default: all of them).
+        """
+        super().__init__()
+        self.engine = engine
+        self.clock = clock
+        self.hostname = hostname or socket.gethostname()
+        self.autostart = autostart
+        self.pane_classes = list(PANES if panes is None else panes)
+        self.paused = False
+        self._shown: dict[str, int] = {}
+        self._last_event: Event | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.hostname, id="header")
+        with TabbedContent(id="tabs"):
+            for number, cls in enumerate(self.pane_classes, 1):
+                with TabPane(f"{number} {cls.TITLE}", id=f"tab-{cls.PANE_ID}"):
+                    yield cls(self.engine)
+        yield Input(placeholder="filter: part of a metric key, or a glob like sensors/**", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.autostart:
+            self.engine.start()
+        # An early first frame, so values show well within two seconds of start.
+        self.set_timer(0.3, self.tick)
+        self.set_interval(self.engine.config.refresh, self.tick)
+        self.call_after_refresh(self._focus_pane)
+
+    def on_unmount(self) -> None:
+        if self.autostart:
+            self.engine.stop()
+
+    @property
+    def active_pane(self) -> Pane | None:
+        """The pane of the visible tab."""
+        active = self.query_one("#tabs", TabbedContent).active
+        for pane in self.query(Pane):
+            if f"tab-{pane.PANE_ID}" == active:
+                return pane
+        return None
+
+    def tick(self) -> None:
+        """Refresh the header and, unless paused, the visible pane when the snapshot changed."""
+        snap = self.engine.snapshot()
+        uptime = snap.metrics.get("system/uptime")
+        up = uptime.reading.value if uptime else None
+        self.query_one(StatusHeader).show(self.clock(), up, self.paused)
+        if self.paused:
+            return
+        pane = self.active_pane
+        if pane is not None and self._shown.get(pane.PANE_ID) != snap.version:
+            self._shown[pane.PANE_ID] = snap.version
+            pane.show_snapshot(snap)
+        self._notify_events(snap)
+
+    def _notify_events(self, snap: Snapshot) -> None:
+        events = snap.events
+        start = 0
+        if self._last_event is not None:
+            start = next((i + 1 for i, e in enumerate(events) if e is self._last_event), 0)
+        for event in events[start:]:
+            severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
+            self.notify(event.text, title=event.source, severity=severity)  # type: ignore[arg-type]
+        if events:
+            self._last_event = events[-1]
+
+    def _focus_pane(self) -> None:
+        pane = self.active_pane
+        if pane is not None:
+            target = next((w for w in pane.query("*") if w.focusable), None)
+            if target is not None:
+                target.focus()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.call_after_refresh(self._focus_pane)
+        self.tick()
+
+    def action_show_pane(self, number: int) -> None:
+        """Show the pane with this number (1 is the first tab)."""
+        if 1 <= number <= len(self.pane_classes):
+            self.query_one("#tabs", TabbedContent).active = (
+                f"tab-{self.pane_classes[number - 1].PANE_ID}"
+            )
+
+    def action_switch_pane(self, step: int) -> None:
+        """Show the next (1) or previous (-1) pane."""
+        if isinstance(self.screen, DetailScreen | HelpScreen):
+            return
+        ids = [f"tab-{c.PANE_ID}" for c in self.pane_classes]
+        tabs = self.query_one("#tabs", TabbedContent)
+        index = ids.index(tabs.active) if tabs.active in ids else 0
+        tabs.active = ids[(index + step) % len(ids)]
+
+    def action_pause(self) -> None:
+        """Freeze the display; collection and detection go on, so nothing is lost."""
+        self.paused = not self.paused
+        self._shown.clear()
+        self.tick()
+
+    def action_filter(self) -> None:
+        """Show the filter line and put the cursor in it."""
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        for pane in self.query(Pane):
+            pane.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.value:
+            box.remove_class("visible")
+        self._focus_pane()
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        box = self.query_one("#filter", Input)
+        if key == "escape" and box.has_focus:
+            box.value = ""
+            box.remove_class("visible")
+            self._focus_pane()
+
+    @on(RowTable.Selected)
+    def _open_detail(self, event: RowTable.Selected) -> None:
+        if event.key in self.engine.snapshot().metrics:
+            self.open_detail(event.key)
+
+    def open_detail(self, key: str) -> None:
+        """Open the chart of one metric."""
+        self.push_screen(DetailScreen(self.engine, key))
+
+    def action_help(self) -> None:
+        """Show every key binding that applies here."""
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Collect the bindings of the app, the visible pane and its widgets."""
+
+        def items(bindings: Iterable[object]) -> list[tuple[str, str]]:
+            out = []
+            for b in bindings:
+                if isinstance(b, Binding) and b.description:
+                    out.append((b.key.replace("question_mark", "?").replace("slash", "/"), b.description))
+            return out
+
+        sections = [("Everywhere", items(self.BINDINGS))]
+        sections[0][1].append(("1-9", "show that pane"))
+        sections[0][1].append(("ctrl+p", "command palette"))
+        pane = self.active_pane
+        if pane is not None:
+            seen: list[tuple[str, str]] = []
+            for widget in [pane, *pane.query("*")]:
+                for item in items(getattr(widget, "BINDINGS", [])):
+                    if item not in seen:
+                        seen.append(item)
+            sections.append((f"{pane.TITLE} pane", seen))
+        return sections
+
+
+def make_app(
+    config: Config | None = None,
+    *,
+    engine: Engine | None = None,
+    collectors: Iterable[Collector] | None = None,
+    clock: Clock = local_now,
+    hostname: str | None = None,
+    autostart: bool = True,
+) -> GongwatchApp:
+    """Build the app with its engine: the one place the CLI and the tests assemble it.
+
+    Args:
+        config: the configuration (defaults when None).
+        engine: an engine to show (built from ``config`` and ``collectors`` when None).
+        collectors: the sources (from the configuration when None).
+        clock: wall clock for the header.
+        hostname: name shown in the header.
+        autostart: whether the app starts and stops the engine's threads.
+    """
+    config = config or Config()
+    if engine is None:
+        engine = Engine(config, build_collectors(config) if collectors is None else collectors)
+    return GongwatchApp(engine, clock=clock, hostname=hostname, autostart=autostart)
+
+
+__all__ = ["GongwatchApp", "local_now", "make_app"]

@@ -1,0 +1,124 @@
+"""Provides the ``gongwatch`` command line: it parses arguments, builds config, and dispatches."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from importlib.metadata import PackageNotFoundError, version
+
+from collectors.base import Batch, Collector
+from tui.config import Config, ConfigError, load
+
+ONCE_TIMEOUT = 60.0
+"""Seconds ``gongwatch once`` waits for the slowest source before it gives up on it."""
+WARMUP = 0.5
+"""Seconds between priming the rate and CPU counters and reading them in ``once``."""
+
+
+def package_version() -> str:
+    """Return the installed version of gongwatch."""
+    try:
+        return version("gongwatch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand."""
+    help_config = "TOML configuration file (default: the user's config file, else defaults)"
+    # Subcommands take --config too; SUPPRESS keeps theirs from erasing one given before them.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=help_config)
+    parser = argparse.ArgumentParser(
+        prog="gongwatch",
+        description="A terminal monitor that notices the unusual and rings a gong.",
+    )
+    parser.add_argument("--config", metavar="PATH", default=None, help=help_config)
+    parser.add_argument("--version", action="version", version=f"gongwatch {package_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", parents=[common], help="the monitor (the default)")
+    once = sub.add_parser(
+        "once", parents=[common], help="poll every source once and print the readings"
+    )
+    once.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load(args.config)
+    except ConfigError as exc:
+        print(f"gongwatch: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "once":
+        return cmd_once(config, json_lines=args.json)
+    return cmd_run(config)
+
+
+def cmd_run(config: Config) -> int:
+    """Start the TUI."""
+    from tui.app import make_app
+
+    make_app(config).run()
+    return 0
+
+
+def poll_all(collectors: Sequence[Collector], timeout: float = ONCE_TIMEOUT) -> list[Batch]:
+    """Poll every collector once, all at the same time, each in its own thread."""
+    if not collectors:
+        return []
+    pool = ThreadPoolExecutor(max_workers=len(collectors), thread_name_prefix="once")
+    futures = {pool.submit(c.poll): c for c in collectors}
+    done, _ = wait(futures, timeout=timeout)
+    batches = []
+    for future, c in futures.items():
+        if future not in done:
+            batches.append(Batch(c.name, errors=(f"no answer within {timeout:.0f} s",)))
+        elif (exc := future.exception()) is not None:
+            batches.append(Batch(c.name, errors=(f"internal error: {type(exc).__name__}: {exc}",)))
+        else:
+            batches.append(future.result())
+    pool.shutdown(wait=False, cancel_futures=True)
+    return batches
+
+
+def cmd_once(config: Config, json_lines: bool) -> int:
+    """Print every reading of one poll of every source, then what could not be read."""
+    from tui.engine import build_collectors
+    from tui.format import value as format_value
+
+    collectors = build_collectors(config)
+    time.sleep(WARMUP)  # CPU % and byte rates need two samples; the first was taken at build
+    batches = poll_all(collectors)
+    out = sys.stdout
+    for batch in batches:
+        for r in batch.readings:
+            if json_lines:
+                out.write(json.dumps(r.to_json(), ensure_ascii=False) + "\n")
+            else:
+                flag = "" if r.status == "ok" else f"  [{r.status}]"
+                out.write(f"{r.key:<48} {format_value(r.value, r.unit, r.text):>14}{flag}\n")
+    for batch in batches:
+        problems = [("unavailable", batch.unavailable)] if batch.unavailable else []
+        problems += [("error", e) for e in batch.errors]
+        for kind, text in problems:
+            if json_lines:
+                out.write(json.dumps({"source": batch.source, kind: text}) + "\n")
+            else:
+                out.write(f"{batch.source}: {kind}: {text}\n")
+    for c in collectors:
+        close = getattr(c, "close", None)
+        if callable(close):
+            close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

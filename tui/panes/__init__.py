@@ -1,0 +1,9 @@
+"""Provides the panes of the main screen, in tab order."""
+
+from tui.panes.base import Pane
+from tui.panes.overview import OverviewPane
+
+PANES: list[type[Pane]] = [OverviewPane]
+"""Every pane class, in the order of their tabs (keys 1-9 follow it)."""
+
+__all__ = ["PANES", "OverviewPane", "Pane"]

@@ -1,0 +1,127 @@
+"""Provides the Overview pane: every metric with its value, unit, sparkline and verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from tui.config import glob_match
+from tui.format import value as format_value
+from tui.panes.base import Pane
+from tui.widgets import Column, Row, RowTable, sparkline
+
+if TYPE_CHECKING:
+    from tui.engine import MetricState, Snapshot
+
+MARKERS = {"warning": "! ", "critical": "!!"}
+"""Row markers by severity: anomalies show without colour too."""
+STYLES = {"warning": "bold yellow", "critical": "bold red"}
+
+
+def row_style(state: MetricState) -> tuple[str, str]:
+    """Return the (marker, style) of a metric's row from its verdict."""
+    v = state.verdict
+    if not v.anomalous:
+        return "", ""
+    severity = v.severity if v.severity in MARKERS else "warning"
+    return MARKERS[severity], STYLES[severity]
+
+
+def group_of(key: str) -> tuple[str, str]:
+    """Split a metric key into its group heading and the label within the group."""
+    parts = key.split("/")
+    if len(parts) <= 2:
+        return parts[0], "/".join(parts[1:]) or parts[0]
+    return "/".join(parts[:2]), "/".join(parts[2:])
+
+
+def matches(key: str, text: str) -> bool:
+    """True when ``key`` passes the filter: a glob when it has ``*``, else a substring."""
+    if not text:
+        return True
+    if "*" in text or "?" in text:
+        return glob_match(text, key)
+    return text.lower() in key.lower()
+
+
+class OverviewPane(Pane):
+    """Lists each metric with its current value, unit and a live sparkline of its history."""
+
+    TITLE = "Overview"
+    PANE_ID = "overview"
+
+    def __init__(self, engine, *, id: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine, id=id)
+        self._filter = ""
+        self._sparks: dict[str, tuple[float, int, str]] = {}
+        self._snapshot: Snapshot | None = None
+        self._title = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="overview-title", classes="pane-title")
+        yield RowTable(
+            [Column(26), Column(12, "right"), Column(0), Column(9)], id="overview-table"
+        )
+
+    @property
+    def table(self) -> RowTable:
+        return self.query_one("#overview-table", RowTable)
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text.strip()
+        if self._snapshot is not None:
+            self.show_snapshot(self._snapshot)
+
+    def _spark(self, state: MetricState, width: int) -> str:
+        r = state.reading
+        cached = self._sparks.get(r.key)
+        if cached and cached[0] == r.time and cached[1] == width:
+            return cached[2]
+        text = sparkline(self.engine.history(r.key, width).x, width) if r.value is not None else ""
+        self._sparks[r.key] = (r.time, width, text)
+        return text
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        width = self.table.flex_width()
+        rows: list[Row] = []
+        group = None
+        anomalies = shown = 0
+        for key, state in snapshot.metrics.items():
+            if not matches(key, self._filter):
+                continue
+            heading, label = group_of(key)
+            if heading != group:
+                group = heading
+                rows.append(Row(f"#{heading}", (heading,), heading=True))
+            marker, style = row_style(state)
+            anomalies += bool(marker)
+            shown += 1
+            r = state.reading
+            rows.append(
+                Row(
+                    key,
+                    (
+                        r.label or label,
+                        format_value(r.value, r.unit, r.text),
+                        self._spark(state, width),
+                        state.verdict.reason if state.verdict.anomalous else "",
+                    ),
+                    style,
+                    marker,
+                )
+            )
+        self.table.set_rows(rows)
+        self._show_title(shown, anomalies, len(snapshot.metrics))
+
+    def _show_title(self, shown: int, anomalies: int, total: int) -> None:
+        parts = [f"{shown} metrics" if shown == total else f"{shown} of {total} metrics"]
+        if self._filter:
+            parts.append(f"filter: {self._filter}")
+        parts.append(f"{anomalies} anomalous" if anomalies else "nothing unusual")
+        text = " " + " · ".join(parts)
+        if text != self._title:
+            self._title = text
+            self.query_one("#overview-title", Static).update(text)
