@@ -1,0 +1,58 @@
+"""Tests E-Divisive with Medians against the R package's outputs on its Scribe data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detectors.edm import EDM, breakout, edmx, scale01, segment_medians
+from detectors.edm_tail import edm_tail
+
+
+def test_multi_readme_example(scribe: np.ndarray) -> None:
+    assert breakout(scribe, min_size=24, method="multi", beta=0.001, degree=1) == [47, 87]
+
+
+def test_amoc_exact(scribe: np.ndarray) -> None:
+    assert breakout(scribe, min_size=24, method="amoc") == [95]
+    loc, stat = edmx(scale01(scribe), 24)
+    assert (loc, round(stat, 7)) == (95, 0.1426568)
+
+
+def test_amoc_interval_tree_approximation(scribe: np.ndarray) -> None:
+    assert breakout(scribe, min_size=24, method="amoc", exact=False) == [47]
+    loc, stat = edm_tail(scale01(scribe), 24)
+    assert (loc, round(stat, 7)) == (47, 0.5904843)
+
+
+def test_multi_default_penalty_finds_nothing(scribe: np.ndarray) -> None:
+    assert breakout(scribe, min_size=30, method="multi") == []
+
+
+def test_multi_percent(scribe: np.ndarray) -> None:
+    assert breakout(scribe, min_size=24, method="multi", percent=0.25, degree=1) == [26, 51, 116]
+
+
+def test_two_level_shifts_are_found_where_they_are() -> None:
+    rng = np.random.default_rng(1)
+    # Medians shrug off a few points of the next level, and the statistic's weight favours
+    # balanced splits, so equal segments put the changes exactly where they are.
+    x = np.concatenate([rng.normal(0, 0.1, 60), rng.normal(8, 0.1, 60), rng.normal(2, 0.1, 60)])
+    assert breakout(x, min_size=20, method="multi") == [60, 120]
+    mask = EDM(min_size=20).detect(np.arange(len(x), dtype=float), x)
+    assert np.nonzero(mask)[0].tolist() == [60, 120]
+
+
+def test_segment_medians_match_numpy() -> None:
+    z = np.random.default_rng(2).random(17)
+    table = segment_medians(z)
+    for t in range(17):
+        for s in range(t + 1, 18):
+            assert table[t, s] == np.median(z[t:s])
+
+
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(ValueError):
+        breakout(np.arange(50.0), min_size=1)
+    with pytest.raises(ValueError):
+        breakout(np.arange(50.0), method="pelt")
