@@ -36,11 +36,15 @@ def test_multi_percent(scribe: np.ndarray) -> None:
 def test_two_level_shifts_are_found_where_they_are() -> None:
     rng = np.random.default_rng(1)
     # Medians shrug off a few points of the next level, and the statistic's weight favours
-    # balanced splits, so equal segments put the changes exactly where they are.
+    # balanced splits, so equal segments put the changes where they are (noise may move the
+    # medians by a point).
     x = np.concatenate([rng.normal(0, 0.1, 60), rng.normal(8, 0.1, 60), rng.normal(2, 0.1, 60)])
-    assert breakout(x, min_size=20, method="multi") == [60, 120]
+    locs = breakout(x, min_size=20, method="multi")
+    assert len(locs) == 2 and abs(locs[0] - 60) <= 1 and abs(locs[1] - 120) <= 1
     mask = EDM(min_size=20).detect(np.arange(len(x), dtype=float), x)
-    assert np.nonzero(mask)[0].tolist() == [60, 120]
+    assert np.nonzero(mask)[0].tolist() == locs
+    clean = np.concatenate([np.zeros(60), np.full(60, 8.0), np.full(60, 2.0)])
+    assert breakout(clean + np.arange(180) * 1e-6, min_size=20, method="multi") == [60, 120]
 
 
 def test_segment_medians_match_numpy() -> None:
