@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collectors.base import Collector
+from collectors.http_check import HttpCheckCollector
+from collectors.remote import config_warnings as remote_config_warnings
+from collectors.serverdensity import ServerDensityCollector
 from collectors.system import SystemCollector
 from tui.config import Config
 
@@ -13,4 +16,43 @@ def build_collectors(config: Config) -> list[Collector]:
     system = config.collector("system")
     if system.enabled:
         out.append(SystemCollector(interval=system.interval))
+    out.extend(remote_collectors(config))
     return out
+
+
+def remote_collectors(config: Config) -> list[Collector]:
+    """Return one collector per ``[[remote.serverdensity]]`` and one per ``[[remote.http]]``."""
+    out: list[Collector] = []
+    for sd in config.serverdensity:
+        hint = f"set ${sd.token_env}" if sd.token_env else "set token or token_env"
+        out.append(
+            ServerDensityCollector(
+                sd.name,
+                sd.url,
+                sd.resolve_token(),
+                f"{hint} for [[remote.serverdensity]] {sd.name!r}",
+                interval=sd.interval,
+                timeout=sd.timeout,
+                services=sd.services,
+            )
+        )
+    for h in config.http:
+        out.append(
+            HttpCheckCollector(
+                h.name,
+                h.url,
+                h.method,
+                h.expect,
+                timeout=h.timeout,
+                slow=h.slow,
+                interval=h.interval,
+            )
+        )
+    return out
+
+
+def config_warnings(config: Config) -> list[str]:
+    """Return warnings about the configuration file itself (print them to stderr)."""
+    holds_token = any(sd.token for sd in config.serverdensity)
+    source = None if config.source.startswith("<") else config.source
+    return remote_config_warnings(source, holds_token)
