@@ -1,0 +1,288 @@
+"""Provides the line protocol over one serial port: validation, replies, ``ready`` and noise."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import serial
+
+try:
+    import termios
+
+    _IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+except ImportError:  # not POSIX
+    _IO_ERRORS = (serial.SerialException, OSError)
+
+BAUD = 9600
+"""Default baud rate of both firmwares."""
+MAX_LINE = 40
+"""Longest command the firmware accepts, in characters, without the newline."""
+MAP_STATUSES = ("up", "slow", "down")
+"""What one map location can show: green, orange, red."""
+ALL_STATUSES = (*MAP_STATUSES, "off")
+"""What ``all`` can set every location to."""
+_LOCATION = re.compile(r"[a-z0-9_-]+")
+_REPLY = re.compile(r"(ok|err|pong|ready)(?: [ -~]*)?")
+_MAX_BUFFER = 256  # bytes without a newline before they are dropped as line noise
+
+
+class SerialLinkError(Exception):
+    """A conversation with a device failed; the message says why, for a person."""
+
+
+class DeviceGone(SerialLinkError):
+    """The port cannot be opened, was unplugged, or is not connected."""
+
+
+class DeviceTimeout(SerialLinkError):
+    """The device did not answer in time."""
+
+
+class CommandError(ValueError):
+    """A command that must not be sent (bad location, status or characters); nothing was sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The one reply line to one command."""
+
+    line: str
+    """The reply as received (``ok gong``, ``pong map 1.0``, ``err cooldown``)."""
+    latency: float
+    """Seconds from writing the command to reading the reply."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the device did what it was asked."""
+        return not self.line.startswith("err")
+
+
+@dataclass(frozen=True, slots=True)
+class LineEvent:
+    """One line on the wire, or a note about the link, for the devices log."""
+
+    time: float
+    """Wall-clock time, seconds since the epoch."""
+    port: str
+    kind: str
+    """``sent``, ``received``, ``garbage`` (line noise, ignored) or ``info``/``error`` notes."""
+    text: str
+    latency: float | None = None
+    """Round trip in seconds, on the received line that answers a command."""
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    """A serial port and the firmware that answers on it."""
+
+    port: str
+    description: str = ""
+    kind: str | None = None
+    """``gong`` or ``map``; None when nothing answered ``ping``."""
+    version: str | None = None
+    error: str | None = None
+    """Why no firmware was identified."""
+
+
+def check_line(line: str) -> str:
+    """Return a raw command ready to send, or raise ``CommandError`` saying what is wrong."""
+    if "\n" in line or "\r" in line:
+        raise CommandError("a command is one line: it must not contain a line break")
+    text = line.strip()
+    if not text:
+        raise CommandError("empty command")
+    if not all(" " <= c <= "~" for c in text):
+        raise CommandError("only printable ASCII characters can be sent")
+    if len(text) > MAX_LINE:
+        raise CommandError(f"command longer than {MAX_LINE} characters")
+    return text
+
+
+def map_command(location: str, status: str) -> str:
+    """Return the command that sets one map location; raise ``CommandError`` if invalid."""
+    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
+        raise CommandError(f"bad location name {location!r}: use a-z, 0-9, '_' and '-' only")
+    if location == "all":
+        raise CommandError("'all' is not a location name; use Map.all()")
+    if status not in MAP_STATUSES:
+        raise CommandError(f"bad status {status!r} for a location: {', '.join(MAP_STATUSES)}")
+    return check_line(f"{location} {status}")
+
+
+def all_command(status: str) -> str:
+    """Return the command that sets every map location; raise ``CommandError`` if invalid."""
+    if status not in ALL_STATUSES:
+        raise CommandError(f"bad status {status!r}: {', '.join(ALL_STATUSES)}")
+    return f"all {status}"
+
+
+def _clean(raw: bytes) -> str:
+    """Decode one line leniently, and drop line noise in front of it (a reset's junk bytes)."""
+    text = raw.decode("ascii", errors="replace").rstrip("\r")
+    m = re.search(r"(ok|err|pong|ready)(?: [ -~]*)?$", text)
+    if m and all(not ("a" <= c <= "z") for c in text[: m.start()][-1:]):
+        return m.group(0)
+    return text
+
+
+def _show(raw: bytes) -> str:
+    """Return line noise as printable text, with escapes for the bytes that are not."""
+    text = raw.decode("ascii", errors="backslashreplace")
+    return "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in text)
+
+
+def default_ready_timeout(port: str) -> float:
+    """Seconds to wait for ``ready`` after opening: an Arduino resets and boots, a pty does not."""
+    return 0.5 if os.path.realpath(port).startswith("/dev/pts/") else 3.0
+
+
+class SerialLink:
+    """One open port speaking the line protocol, one command at a time."""
+
+    def __init__(
+        self,
+        port: str,
+        baud: int = BAUD,
+        *,
+        reply_timeout: float = 2.0,
+        ready_timeout: float | None = None,
+        on_line: Callable[[LineEvent], None] | None = None,
+    ) -> None:
+        """Args:
+        port: device path (``/dev/ttyUSB0``, a pty) or a pyserial URL.
+        baud: line speed.
+        reply_timeout: seconds to wait for the reply to a command.
+        ready_timeout: seconds to wait for ``ready`` after opening; None picks by port kind.
+        on_line: told of every line sent and received, from the calling thread.
+        """
+        self.port, self.baud, self.reply_timeout = port, baud, reply_timeout
+        self.ready_timeout = default_ready_timeout(port) if ready_timeout is None else ready_timeout
+        self.kind: str | None = None
+        """Firmware that answered ``ping``: ``gong`` or ``map``."""
+        self.version: str | None = None
+        self._on_line = on_line
+        self._lock = threading.Lock()
+        self._serial: serial.Serial | None = None
+        self._buf = bytearray()
+
+    def _note(self, kind: str, text: str, latency: float | None = None) -> None:
+        if self._on_line is not None:
+            self._on_line(LineEvent(time.time(), self.port, kind, text, latency))
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the port is open."""
+        return self._serial is not None
+
+    def open(self) -> None:
+        """Open the port, wait for ``ready`` (a fresh board resets), then identify with ``ping``.
+
+        Raises:
+            DeviceGone: the port cannot be opened or vanished.
+            DeviceTimeout: nothing answered ``ping``.
+            SerialLinkError: something answered, but not our firmware.
+        """
+        with self._lock:
+            try:
+                self._serial = serial.serial_for_url(
+                    self.port, self.baud, timeout=0.05, write_timeout=self.reply_timeout,
+                    exclusive=True,
+                )  # fmt: skip
+            except (serial.SerialException, OSError, ValueError) as exc:
+                raise DeviceGone(f"cannot open {self.port}: {exc}") from None
+            self._note("info", f"opened at {self.baud} baud")
+            deadline = time.monotonic() + self.ready_timeout
+            while (line := self._read_line(deadline)) is not None:
+                if line == "ready":
+                    break
+        try:
+            reply = self.command("ping")
+        except SerialLinkError:
+            self.close()
+            raise
+        words = reply.line.split()
+        if len(words) != 3 or words[0] != "pong" or words[1] not in ("gong", "map"):
+            self.close()
+            raise SerialLinkError(f"not gongwatch firmware: ping answered {reply.line!r}")
+        self.kind, self.version = words[1], words[2]
+
+    def close(self) -> None:
+        """Close the port (safe to call twice)."""
+        port, self._serial = self._serial, None
+        if port is not None:
+            # An unplugged port can fail to close; it is gone either way.
+            with contextlib.suppress(*_IO_ERRORS):
+                port.close()
+            self._note("info", "closed")
+
+    def command(self, line: str, timeout: float | None = None) -> Reply:
+        """Send one command and return its reply; never two at once.
+
+        Raises:
+            CommandError: the line is not a valid command; nothing was sent.
+            DeviceGone: the port is closed or was unplugged (it is closed then).
+            DeviceTimeout: no reply in time (line noise is skipped, not taken for a reply).
+        """
+        text = check_line(line)
+        with self._lock:
+            if self._serial is None:
+                raise DeviceGone(f"{self.port} is not open")
+            try:
+                return self._exchange(self._serial, text, timeout or self.reply_timeout)
+            except serial.SerialTimeoutException:
+                raise DeviceTimeout(f"{self.port}: writing {text!r} timed out") from None
+            except _IO_ERRORS as exc:
+                self._note("error", f"lost: {exc}")
+                self.close()
+                raise DeviceGone(f"{self.port} was disconnected: {exc}") from None
+
+    def _exchange(self, port: serial.Serial, text: str, timeout: float) -> Reply:
+        # A late reply to an earlier, timed-out command must not pass for this one's. (Read it
+        # rather than flush it: the log shows it, and a flush looks like a reopen to a pty.)
+        if port.in_waiting:
+            self._buf += port.read(port.in_waiting)
+        while (stale := self._read_line(0.0)) is not None:
+            if stale != "ready":
+                self._note("received", f"{stale} (late, ignored)")
+        start = time.monotonic()
+        port.write(text.encode("ascii") + b"\n")
+        port.flush()
+        self._note("sent", text)
+        deadline = start + timeout
+        while (line := self._read_line(deadline)) is not None:
+            if line == "ready":
+                continue  # the board reset on its own; the command may still be answered
+            if line.split(" ", 1)[0] in ("ok", "err", "pong"):
+                latency = time.monotonic() - start
+                self._note("received", line, latency)
+                return Reply(line, latency)
+        self._note("error", f"no reply to {text!r} within {timeout:g} s")
+        raise DeviceTimeout(f"{self.port}: no reply to {text!r} within {timeout:g} s")
+
+    def _read_line(self, deadline: float) -> str | None:
+        """Return the next line (noise reported and skipped), or None at the deadline."""
+        assert self._serial is not None
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl >= 0:
+                raw, self._buf = bytes(self._buf[:nl]), self._buf[nl + 1 :]
+                line = _clean(raw)
+                if _REPLY.fullmatch(line):
+                    if line == "ready":
+                        self._note("received", line)
+                    return line
+                if line.strip():
+                    self._note("garbage", _show(raw))
+                continue
+            if len(self._buf) > _MAX_BUFFER:
+                self._note("garbage", _show(bytes(self._buf)))
+                self._buf.clear()
+            if time.monotonic() >= deadline:
+                return None
+            self._buf += self._serial.read(max(1, self._serial.in_waiting))
