@@ -1,0 +1,169 @@
+"""Provides Holt-Winters forecasting and aberration as Graphite's ``holtWintersAnalysis``,
+``holtWintersConfidenceBands`` and ``holtWintersAberration`` compute them, one point at a time.
+
+Per point i (season length L in points, from the series' step; a day by default):
+intercept_i = a (x_i - s_{i-L}) + (1 - a)(intercept_{i-1} + slope_{i-1});
+slope_i = b (intercept_i - intercept_{i-1}) + (1 - b) slope_{i-1};
+s_i = g (x_i - intercept_i) + (1 - g) s_{i-L};
+the prediction of point i is intercept_{i-1} + slope_{i-1} + s_{i-L} (the first point predicts
+itself); deviation_i = g |x_i - prediction_i| + (1 - g) deviation_{i-L}. The band is prediction
+± delta · deviation, and the aberration is how far x lies outside it. Missing points (a gap of
+whole steps in time) are fed as Graphite's ``None``: they reset the intercept and leave a zero
+seasonal and deviation in their slot.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from detectors.base import QUIET, FloatArray, Verdict, register
+from detectors.scoring import finite, ratio_score
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """The next points as Holt-Winters sees them."""
+
+    t: FloatArray
+    """Times (seconds) of the forecast points."""
+    expected: FloatArray
+    low: FloatArray
+    high: FloatArray
+
+
+@register("holtwinters", "streaming", "Holt-Winters forecast band and aberration, as Graphite")
+class HoltWinters:
+    """Graphite's Holt-Winters, streaming. ``update`` returns the point's prediction and band
+    and flags it when it falls outside (the aberration is ``Verdict.reason``)."""
+
+    def __init__(
+        self,
+        season: float = DAY,
+        step: float | None = None,
+        delta: float = 3.0,
+        alpha: float = 0.1,
+        beta: float = 0.0035,
+        gamma: float = 0.1,
+    ) -> None:
+        """Args:
+        season: season length in seconds (Graphite: a day).
+        step: seconds between points; None takes the first interval seen.
+        delta: half-width of the band in smoothed deviations (Graphite's ``delta``).
+        alpha: level smoothing.
+        beta: trend smoothing.
+        gamma: seasonal and deviation smoothing.
+        """
+        if season <= 0 or delta <= 0 or (step is not None and step <= 0):
+            raise ValueError("season, step and delta must be positive")
+        self.season, self.delta = season, delta
+        self.alpha, self.beta, self.gamma = alpha, beta, gamma
+        self.step = step
+        self._first: tuple[float, float] | None = None
+        self._length = 0
+        self._i = 0
+        self._t = 0.0
+
+    def _start(self, step: float) -> None:
+        self.step = step
+        self._length = max(1, int(self.season // step))
+        self._seasonal = np.zeros(self._length)
+        self._deviation = np.zeros(self._length)
+        self._intercept: float | None = None
+        self._slope = 0.0
+        self._next_pred: float | None = None
+
+    def _missing(self) -> None:
+        """Graphite's handling of a ``None`` point."""
+        slot = self._i % self._length
+        self._intercept, self._slope = None, 0.0
+        self._seasonal[slot] = 0.0
+        self._deviation[slot] = 0.0
+        self._next_pred = None
+        self._i += 1
+
+    def _last(self, i: int, arr: FloatArray) -> float:
+        return float(arr[i % self._length]) if i >= self._length else 0.0
+
+    def _step(self, x: float) -> tuple[float | None, float]:
+        """Run Graphite's loop body for the point; returns (prediction, deviation)."""
+        i, a, b, g = self._i, self.alpha, self.beta, self.gamma
+        if i == 0:
+            last_intercept, last_slope, prediction = x, 0.0, x
+        else:
+            last_intercept = x if self._intercept is None else self._intercept
+            last_slope, prediction = self._slope, self._next_pred
+        last_seasonal = self._last(i, self._seasonal)
+        next_last_seasonal = self._last(i + 1, self._seasonal)
+        last_dev = self._last(i, self._deviation)
+        intercept = a * (x - last_seasonal) + (1 - a) * (last_intercept + last_slope)
+        slope = b * (intercept - last_intercept) + (1 - b) * last_slope
+        seasonal = g * (x - intercept) + (1 - g) * last_seasonal
+        self._next_pred = intercept + slope + next_last_seasonal
+        pred0 = 0.0 if prediction is None else prediction
+        deviation = g * math.fabs(x - pred0) + (1 - g) * last_dev
+        slot = i % self._length
+        self._seasonal[slot], self._deviation[slot] = seasonal, deviation
+        self._intercept, self._slope = intercept, slope
+        self._i += 1
+        return prediction, deviation
+
+    def _advance(self, t: float) -> bool:
+        """Set up the season on the second point and feed gaps as missing points; False while
+        the step is still unknown."""
+        if self.step is None:
+            if self._first is None:
+                return False
+            self._start(max(t - self._first[0], 1e-9))
+            self._t = self._first[0]
+            self._step(self._first[1])
+        elif self._length == 0:
+            self._start(self.step)
+            self._t = t - self.step
+        gap = int(round((t - self._t) / self.step)) - 1 if self._i else 0
+        for _ in range(max(0, min(gap, self._length))):
+            self._missing()
+        # Past a whole season every slot is already empty: only the phase moves on.
+        self._i += max(0, gap - self._length)
+        self._t = t
+        return True
+
+    def update(self, t: float, x: float) -> Verdict:
+        """Predict the point at ``t``, judge ``x`` against the band, then learn from it."""
+        if not finite(x):
+            return QUIET
+        x = float(x)
+        if not self._advance(t):
+            self._first = (t, x)
+            return QUIET
+        prediction, deviation = self._step(x)
+        if prediction is None:
+            return QUIET
+        half = self.delta * deviation
+        low, high = prediction - half, prediction + half
+        aberration = x - high if x > high else (x - low if x < low else 0.0)
+        ratio = abs(x - prediction) / half if half > 0 else (0.0 if x == prediction else math.inf)
+        bad = aberration != 0.0
+        return Verdict(
+            ratio_score(ratio), bad, prediction, low, high, "warning" if bad else "none",
+            f"aberration={aberration:+.4g}",
+        )
+
+    def forecast(self, k: int) -> Forecast:
+        """The next ``k`` points (level + h·slope + that phase's seasonal) with their bands."""
+        if self.step is None or self._length == 0 or self._intercept is None:
+            empty = np.zeros(0)
+            return Forecast(empty, empty, empty, empty)
+        h = np.arange(1, k + 1)
+        idx = self._i - 1 + h
+        phase = np.where(idx - self._length >= 0, (idx - self._length) % self._length, -1)
+        seas = np.where(phase >= 0, self._seasonal[np.maximum(phase, 0)], 0.0)
+        dev = np.where(phase >= 0, self._deviation[np.maximum(phase, 0)], 0.0)
+        yhat = self._intercept + h * self._slope + seas
+        return Forecast(
+            self._t + h * self.step, yhat, yhat - self.delta * dev, yhat + self.delta * dev
+        )

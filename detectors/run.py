@@ -1,0 +1,39 @@
+"""Provides what the command line calls to run a detector over a whole series:
+``score_series`` and ``OPTIONS``, the description of every detector's options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from detectors.base import FloatArray, create, info
+
+
+def score_series(name: str, t: FloatArray, x: FloatArray, **options: Any) -> FloatArray:
+    """Anomaly scores in [0, 1] for every row of a series.
+
+    Streaming detectors run causally, one row at a time, so the score of row i depends on rows
+    up to i only; batch detectors score 1.0 on the anomalies they find and 0.0 elsewhere.
+
+    Args:
+        name: a registered detector name (``detectors.names()``).
+        t: times of the rows, epoch seconds, ascending.
+        x: values of the rows (NaN for missing).
+        **options: the detector's options (see ``OPTIONS[name]``).
+
+    Returns:
+        One score per row.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    if t.shape != x.shape:
+        raise ValueError("t and x must have the same length")
+    det = create(name, **options)
+    if info(name).kind == "batch":
+        return det.detect(t, x).astype(np.float64)  # type: ignore[no-any-return]
+    out = np.zeros(len(x))
+    update = det.update
+    for i, (ti, xi) in enumerate(zip(t.tolist(), x.tolist(), strict=True)):
+        out[i] = update(ti, xi).score
+    return out
