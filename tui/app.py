@@ -32,6 +32,8 @@ class GongwatchApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "gongwatch"
+    # Focus goes to the visible pane's list, never to the hidden filter line.
+    AUTO_FOCUS = None
     COMMANDS = App.COMMANDS | {GongwatchCommands}
 
     BINDINGS = [
@@ -163,7 +165,8 @@ class GongwatchApp(App[None]):
         """Show the filter line and put the cursor in it."""
         box = self.query_one("#filter", Input)
         box.add_class("visible")
-        box.focus()
+        # Focus once the style change has made it displayable.
+        self.call_after_refresh(box.focus)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -45,6 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
         "once", parents=[common], help="poll every source once and print the readings"
     )
     once.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    ports = sub.add_parser(
+        "ports", parents=[common], help="list serial ports and the firmware answering on each"
+    )
+    ports.add_argument("extra", nargs="*", metavar="PORT", help="more ports to probe (ptys)")
+    ports.add_argument("--baud", type=int, default=None, help="line speed (default 9600)")
+    send = sub.add_parser("send", parents=[common], help="send one command to a device")
+    send.add_argument("port", metavar="PORT", help="serial port of the device")
+    send.add_argument("line", metavar="LINE", help="the command, e.g. gong, 'london up'")
+    send.add_argument("--baud", type=int, default=None, help="line speed (default: configured)")
+    send.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the reply")
+    send.add_argument("-v", "--verbose", action="store_true", help="show every line on the wire")
     return parser
 
 
@@ -59,6 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "once":
         return cmd_once(config, json_lines=args.json)
+    if args.command in ("ports", "send"):
+        from tui import devices_cli
+
+        if args.command == "ports":
+            return devices_cli.cmd_ports(config, args.extra, args.baud)
+        return devices_cli.cmd_send(
+            config, args.port, args.line, baud=args.baud, timeout=args.timeout,
+            verbose=args.verbose,
+        )  # fmt: skip
     return cmd_run(config)
 
 

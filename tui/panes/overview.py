@@ -74,6 +74,11 @@ class OverviewPane(Pane):
         if self._snapshot is not None:
             self.show_snapshot(self._snapshot)
 
+    def on_resize(self) -> None:
+        # Sparklines are as wide as the screen lets them be: draw again at the new width.
+        if self._snapshot is not None:
+            self.call_after_refresh(self.show_snapshot, self._snapshot)
+
     def _spark(self, state: MetricState, width: int) -> str:
         r = state.reading
         cached = self._sparks.get(r.key)

@@ -1,0 +1,79 @@
+"""Tests the installed ``gongwatch`` console script in a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from collectors.replay import ReplayCollector
+
+DATA = Path(__file__).parent / "data"
+
+
+def gongwatch(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("gongwatch", path=os.path.dirname(sys.executable))
+    assert exe, "the gongwatch console script is not installed in this environment"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(home), "NO_COLOR": "1"}
+    return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_once_json_prints_the_readings(tmp_path: Path) -> None:
+    out = gongwatch("once", "--json", home=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    readings = {d["key"]: d for d in lines if "key" in d}
+    for key in ("system/cpu/total", "system/load/1m", "system/memory/used", "system/uptime",
+                "system/procs/zombies", "system/net/rx", "system/disk/read"):
+        assert key in readings, key
+    cpu = readings["system/cpu/total"]
+    assert set(cpu) >= {"key", "value", "unit", "time", "status"} and cpu["unit"] == "%"
+    assert readings["system/memory/used"]["high"] == 90.0  # limits where known
+    for d in lines:  # every other line names an unavailable source or an error
+        assert "key" in d or ("source" in d and ({"unavailable", "error"} & set(d)))
+
+
+def test_once_output_replays(tmp_path: Path) -> None:
+    out = gongwatch("once", "--json", home=tmp_path)
+    path = tmp_path / "rec.jsonl"
+    path.write_text(out.stdout)
+    replay = ReplayCollector(path)
+    batch = replay.poll()
+    assert batch.errors == () and any(r.key == "system/cpu/total" for r in batch.readings)
+
+
+def test_version(tmp_path: Path) -> None:
+    out = gongwatch("--version", home=tmp_path)
+    assert out.returncode == 0 and out.stdout.startswith("gongwatch ")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, where: str) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[collectors.system]\ninterval = -1\n")
+    args = ["--config", str(bad), "once"] if where == "before" else ["once", "--config", str(bad)]
+    out = gongwatch(*args, home=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0
+    assert "collectors.system.interval" in out.stderr and ":2:" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_disabled_collector_is_not_run(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[collectors.system]\nenabled = false\n")
+    out = gongwatch("once", "--json", "--config", str(cfg), home=tmp_path)
+    assert out.returncode == 0
+    assert "system/cpu/total" not in out.stdout
+
+
+def test_replay_reports_garbage_lines(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text((DATA / "system_readings.jsonl").read_text().splitlines()[0] + "\nnot json\n")
+    batch = ReplayCollector(path).poll()
+    assert len(batch.readings) == 1 and "r.jsonl:2" in batch.errors[0]

@@ -1,0 +1,58 @@
+"""Tests that collectors and detectors work without the UI libraries and never import them."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import collectors
+import detectors
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs in a fresh interpreter where textual, rich and tui cannot be imported at all: every
+# module of collectors/ and detectors/ must still import. (Third-party libraries that merely
+# *try* rich for an optional CLI of their own, as httpx does, fall back by themselves.)
+PROBE = """
+import importlib, importlib.abc, sys
+BLOCKED = ("textual", "rich", "tui")
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"blocked UI import: {name}")
+        return None
+sys.meta_path.insert(0, Block())
+for m in NAMES:
+    importlib.import_module(m)
+bad = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+print(",".join(bad))
+"""
+
+
+def modules(package: object) -> list[str]:
+    prefix = package.__name__ + "."  # type: ignore[attr-defined]
+    return [m.name for m in pkgutil.walk_packages(package.__path__, prefix)]  # type: ignore[attr-defined]
+
+
+def test_collectors_and_detectors_import_neither_textual_nor_rich() -> None:
+    names = ["collectors", "detectors", *modules(collectors), *modules(detectors)]
+    code = f"NAMES = {names!r}\n{PROBE}"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr.strip().splitlines()[-1]
+    assert out.stdout.strip() == "", f"UI modules imported: {out.stdout.strip()}"
+    assert "collectors.system" in names and "detectors.robust" in names
+
+
+def test_the_probe_catches_a_ui_import() -> None:
+    code = f"NAMES = ['textual.app']\n{PROBE}"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0 and "blocked UI import: textual" in out.stderr
+
+
+def test_import_linter_contract_is_kept() -> None:
+    exe = Path(sys.executable).with_name("lint-imports")
+    out = subprocess.run([str(exe)], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert "1 kept, 0 broken" in out.stdout

@@ -1,0 +1,40 @@
+"""Provides a deterministic app for TUI tests: recorded readings, a fixed clock and host."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from collectors.base import Batch, Reading
+from collectors.replay import ReplayCollector
+from tui.app import GongwatchApp, make_app
+from tui.config import Config
+from tui.engine import Engine
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+FIXED_NOW = datetime(2026, 11, 22, 16, 40, 12, tzinfo=UTC)
+
+
+def recorded_engine(config: Config | None = None, polls: int | None = None) -> Engine:
+    """An engine fed, synchronously, with the recorded polls of a real machine."""
+    engine = Engine(config or Config())
+    replay = ReplayCollector(DATA / "system_readings.jsonl")
+    for _ in range(len(replay) if polls is None else polls):
+        engine.ingest(replay.poll())
+    return engine
+
+
+def spike(engine: Engine, key: str = "system/load/1m", value: float = 9.5) -> None:
+    """Feed one clearly anomalous point after the recording."""
+    last = engine.snapshot().metrics[key].reading
+    engine.ingest(Batch("test", (Reading(key, value, last.unit, last.time + 1.0, high=2.0),)))
+
+
+def test_app(engine: Engine | None = None) -> GongwatchApp:
+    """The app on a recorded engine, with no threads, a fixed clock and a fixed host name."""
+    return make_app(
+        engine=engine or recorded_engine(),
+        clock=lambda: FIXED_NOW,
+        hostname="testhost",
+        autostart=False,
+    )
