@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import threading
@@ -137,6 +138,14 @@ def _show(raw: bytes) -> str:
     return "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in text)
 
 
+def _why(exc: Exception) -> str:
+    """Return the short reason a port would not open."""
+    code = getattr(exc, "errno", None)
+    if code in (errno.EAGAIN, errno.EWOULDBLOCK):
+        return "in use by another program"
+    return os.strerror(code) if isinstance(code, int) else str(exc)
+
+
 def default_ready_timeout(port: str) -> float:
     """Seconds to wait for ``ready`` after opening: an Arduino resets and boots, a pty does not."""
     return 0.5 if os.path.realpath(port).startswith("/dev/pts/") else 3.0
@@ -195,7 +204,7 @@ class SerialLink:
                     exclusive=True,
                 )  # fmt: skip
             except (serial.SerialException, OSError, ValueError) as exc:
-                raise DeviceGone(f"cannot open {self.port}: {exc}") from None
+                raise DeviceGone(f"cannot open {self.port}: {_why(exc)}") from None
             self._note("info", f"opened at {self.baud} baud")
             deadline = time.monotonic() + self.ready_timeout
             while (line := self._read_line(deadline)) is not None:
@@ -236,7 +245,7 @@ class SerialLink:
             try:
                 return self._exchange(self._serial, text, timeout or self.reply_timeout)
             except serial.SerialTimeoutException:
-                raise DeviceTimeout(f"{self.port}: writing {text!r} timed out") from None
+                raise DeviceTimeout(f"writing {text!r} timed out") from None
             except _IO_ERRORS as exc:
                 self._note("error", f"lost: {exc}")
                 self.close()
@@ -263,7 +272,7 @@ class SerialLink:
                 self._note("received", line, latency)
                 return Reply(line, latency)
         self._note("error", f"no reply to {text!r} within {timeout:g} s")
-        raise DeviceTimeout(f"{self.port}: no reply to {text!r} within {timeout:g} s")
+        raise DeviceTimeout(f"no reply to {text!r} within {timeout:g} s")
 
     def _read_line(self, deadline: float) -> str | None:
         """Return the next line (noise reported and skipped), or None at the deadline."""

@@ -1,0 +1,99 @@
+"""Tests ``gongwatch ports`` and ``gongwatch send`` against the emulated devices."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from collectors import serial_link
+from tests.emulator import EmulatedDevice
+from tui.config import Config, DeviceConfig
+from tui.devices_cli import baud_for, cmd_ports, cmd_send
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def send(port: str, line: str, **kwargs: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = cmd_send(Config(), port, line, out=out, err=err, **kwargs)  # type: ignore[arg-type]
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_send_strikes_the_gong_and_prints_the_reply() -> None:
+    with EmulatedDevice("gong") as emu:
+        assert send(emu.port, "gong") == (0, "ok gong\n", "")
+        assert emu.wait_event("strike")
+
+
+def test_send_exits_1_with_the_reason_on_err() -> None:
+    with EmulatedDevice("map") as emu:
+        code, out, err = send(emu.port, "atlantis up")
+    assert (code, out) == (1, "err unknown location\n")
+    assert err.endswith(": unknown location\n")
+
+
+def test_send_exits_1_on_a_timeout() -> None:
+    with EmulatedDevice("gong", silent=True) as emu:
+        code, out, err = send(emu.port, "gong", timeout=0.2)
+    assert (code, out) == (1, "")
+    assert "no reply to 'ping' within 0.2 s" in err
+
+
+def test_send_refuses_a_bad_line_without_opening_the_port() -> None:
+    with EmulatedDevice("map") as emu:
+        code, out, err = send(emu.port, "london up\nall off")
+        assert (code, out) == (2, "")
+        assert "line break" in err
+        assert emu.opens == 0 and emu.received == []
+
+
+def test_send_reports_a_missing_port() -> None:
+    code, _, err = send("/nonexistent/tty", "gong")
+    assert code == 1 and "cannot open /nonexistent/tty" in err
+
+
+def test_send_verbose_traces_the_wire() -> None:
+    with EmulatedDevice("gong") as emu:
+        code, _, err = send(emu.port, "ping", verbose=True)
+    assert code == 0
+    assert "    sent: ping" in err and "received: pong gong 1.0 (" in err
+
+
+def test_ports_lists_which_firmware_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serial_link.list_ports, "comports", lambda: [])
+    with EmulatedDevice("gong") as gong, EmulatedDevice("map") as leds:
+        config = Config(gong=DeviceConfig(port=gong.port))
+        out = io.StringIO()
+        assert cmd_ports(config, [leds.port, "/nonexistent/tty"], out=out) == 0
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(gong.port) and "gong 1.0" in lines[0]
+    assert lines[1].startswith(leds.port) and "map 1.0" in lines[1]
+    assert "No such file or directory" in lines[2]
+
+
+def test_ports_says_when_there_are_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serial_link.list_ports, "comports", lambda: [])
+    out = io.StringIO()
+    assert cmd_ports(Config(), out=out) == 0
+    assert out.getvalue() == "no serial ports found\n"
+
+
+def test_the_configured_baud_is_used_for_a_configured_port() -> None:
+    config = Config(map=DeviceConfig(port="/dev/ttyUSB1", baud=57600))
+    assert baud_for(config, "/dev/ttyUSB1") == 57600
+    assert baud_for(config, "/dev/ttyUSB0") == 9600
+
+
+def test_gongwatch_send_from_the_command_line() -> None:
+    with EmulatedDevice("gong") as emu:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", "send", emu.port, "gong"],
+            cwd=ROOT, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert emu.wait_event("strike")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "ok gong\n", "")

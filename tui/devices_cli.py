@@ -1,0 +1,103 @@
+"""Provides ``gongwatch ports`` and ``gongwatch send``: the devices from the command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from collectors.serial_link import (
+    BAUD,
+    CommandError,
+    LineEvent,
+    SerialLink,
+    SerialLinkError,
+    check_line,
+    discover,
+)
+from tui.config import Config
+
+
+def configured_ports(config: Config) -> list[str]:
+    """Return the ports the configuration names for the gong and the map."""
+    return [d.port for d in (config.gong, config.map) if d.port]
+
+
+def baud_for(config: Config, port: str) -> int:
+    """Return the baud rate configured for ``port``, or the protocol's default."""
+    for device in (config.gong, config.map):
+        if device.port and os.path.realpath(device.port) == os.path.realpath(port):
+            return device.baud
+    return BAUD
+
+
+def cmd_ports(
+    config: Config, extra: Sequence[str] = (), baud: int | None = None, out: TextIO | None = None
+) -> int:
+    """List the serial ports, and which firmware answers ``ping`` on each.
+
+    Args:
+        config: its device ports are probed too (a pty is never listed by the system).
+        extra: more paths to probe.
+        baud: line speed; None for the configured or default one.
+        out: where to print (stdout).
+    """
+    out = out or sys.stdout
+    found = discover([*configured_ports(config), *extra], baud or BAUD)
+    if not found:
+        out.write("no serial ports found\n")
+        return 0
+    width = max(len(p.port) for p in found)
+    for info in found:
+        device = f"{info.kind} {info.version}" if info.kind else "-"
+        note = info.description if info.kind else info.error or ""
+        out.write(f"{info.port:<{width}}  {device:<10}  {note}\n".rstrip() + "\n")
+    return 0
+
+
+def cmd_send(
+    config: Config,
+    port: str,
+    line: str,
+    *,
+    baud: int | None = None,
+    timeout: float = 2.0,
+    verbose: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Send one command to the device on ``port`` and print its reply.
+
+    Returns:
+        0 when the device answered ``ok``/``pong``; 1 on ``err``, a timeout or a lost port
+        (the reason goes to ``err``); 2 when the line is not a valid command (nothing sent).
+    """
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        text = check_line(line)
+    except CommandError as exc:
+        err.write(f"gongwatch: not sent: {exc}\n")
+        return 2
+
+    def trace(event: LineEvent) -> None:
+        latency = f" ({event.latency * 1000:.0f} ms)" if event.latency is not None else ""
+        err.write(f"{event.kind:>8}: {event.text}{latency}\n")
+
+    link = SerialLink(
+        port, baud or baud_for(config, port), reply_timeout=timeout,
+        on_line=trace if verbose else None,
+    )  # fmt: skip
+    try:
+        link.open()
+        reply = link.command(text)
+    except SerialLinkError as exc:
+        err.write(f"gongwatch: {exc}\n")
+        return 1
+    finally:
+        link.close()
+    out.write(reply.line + "\n")
+    if not reply.ok:
+        err.write(f"gongwatch: {port}: {reply.line.removeprefix('err').strip() or 'error'}\n")
+        return 1
+    return 0
