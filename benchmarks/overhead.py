@@ -1,0 +1,130 @@
+"""Measures what the running monitor costs: CPU % of one core, peak RSS and RSS growth.
+
+Runs the real ``gongwatch`` TUI in a pseudo terminal (120x40 by default) at its default 1 s
+refresh, drains its output as a terminal would, and samples /proc for the process alone.
+
+    .venv/bin/python benchmarks/overhead.py [--seconds 60] [--size 120x40] [--config PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import selectors
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from dataclasses import dataclass
+
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+WARMUP = 5.0
+"""Seconds left out at the start: imports and the first layout are not the steady state."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One reading of the process from /proc."""
+
+    wall: float
+    """Monotonic seconds."""
+    cpu: float
+    """User plus system CPU seconds so far."""
+    rss: int
+    """Resident set size, bytes."""
+
+
+def sample(pid: int) -> Sample:
+    """Read the CPU time and RSS of ``pid``."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/statm") as f:
+        rss_pages = int(f.read().split()[1])
+    cpu = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return Sample(time.monotonic(), cpu, rss_pages * PAGE)
+
+
+def start(cmd: list[str], cols: int, rows: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``cmd`` on a new pseudo terminal of the given size; return it and the master fd."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
+    proc = subprocess.Popen(
+        cmd, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+    )
+    os.close(slave)
+    return proc, master
+
+
+def run(cmd: list[str], seconds: float, cols: int, rows: int) -> tuple[list[Sample], int]:
+    """Run the monitor, drain its screen output and sample it every second."""
+    proc, master = start(cmd, cols, rows)
+    sel = selectors.DefaultSelector()
+    sel.register(master, selectors.EVENT_READ)
+    samples: list[Sample] = []
+    out_bytes = 0
+    end = time.monotonic() + WARMUP + seconds
+    next_sample = time.monotonic() + WARMUP
+    try:
+        while time.monotonic() < end and proc.poll() is None:
+            for _key, _ in sel.select(timeout=0.2):
+                try:
+                    out_bytes += len(os.read(master, 65536))
+                except OSError:
+                    break
+            if time.monotonic() >= next_sample:
+                samples.append(sample(proc.pid))
+                next_sample += 1.0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        os.close(master)
+    if proc.returncode not in (None, 0, -signal.SIGTERM) and len(samples) < 2:
+        raise SystemExit(f"the monitor exited early with status {proc.returncode}")
+    return samples, out_bytes
+
+
+def report(samples: list[Sample], out_bytes: int, seconds: float) -> None:
+    """Print the figures."""
+    if len(samples) < 3:
+        raise SystemExit("too few samples: did the monitor start?")
+    first, last = samples[0], samples[-1]
+    elapsed = last.wall - first.wall
+    cpu_pct = 100.0 * (last.cpu - first.cpu) / elapsed
+    third = max(1, len(samples) // 3)
+    early = sum(s.rss for s in samples[:third]) / third
+    late = sum(s.rss for s in samples[-third:]) / third
+    growth_per_min = (late - early) / max(1e-9, (elapsed * 2 / 3)) * 60
+    mib = 1024 * 1024
+    print(f"measured             {elapsed:.0f} s after {WARMUP:.0f} s warm-up")
+    print(f"cpu                  {cpu_pct:.2f} % of one core   (target < 2 %)")
+    print(f"peak rss             {max(s.rss for s in samples) / mib:.1f} MiB   (target < 80 MiB)")
+    print(f"rss growth           {growth_per_min / mib:+.2f} MiB/min (target: flat)")
+    print(f"terminal output      {out_bytes / elapsed / 1024:.1f} KiB/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured time")
+    parser.add_argument("--size", default="120x40", help="terminal COLSxROWS")
+    parser.add_argument("--config", help="gongwatch config file")
+    args = parser.parse_args()
+    cols, rows = (int(v) for v in args.size.lower().split("x"))
+    exe = shutil.which("gongwatch", path=os.path.dirname(sys.executable)) or "gongwatch"
+    cmd = [exe] + (["--config", args.config] if args.config else [])
+    print(f"running {' '.join(cmd)} at {cols}x{rows} for {args.seconds:.0f} s ...", flush=True)
+    samples, out_bytes = run(cmd, args.seconds, cols, rows)
+    report(samples, out_bytes, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
