@@ -10,10 +10,12 @@ namespace servo_pulse {
 const uint16_t kTicksPerUs = F_CPU / 8 / 1000000UL;
 const uint16_t kPeriodUs = 20000;
 
-static uint16_t ticks(uint16_t pulse_us) {
+// The compare value for a pulse: the output stays high through the match
+// tick, so the pulse lasts OCR1A + 1 ticks.
+static uint16_t compare_value(uint16_t pulse_us) {
   if (pulse_us < kMinUs) pulse_us = kMinUs;
   if (pulse_us > kMaxUs) pulse_us = kMaxUs;
-  return pulse_us * kTicksPerUs;
+  return pulse_us * kTicksPerUs - 1;
 }
 
 void begin(uint16_t pulse_us) {
@@ -23,7 +25,7 @@ void begin(uint16_t pulse_us) {
     TCCR1A = 0;
     TCNT1 = 0;
     ICR1 = kPeriodUs * kTicksPerUs - 1;
-    OCR1A = ticks(pulse_us);
+    OCR1A = compare_value(pulse_us);
     PORTB &= ~_BV(PORTB1);
     DDRB |= _BV(DDB1);
     // Non-inverting output on OC1A: high from BOTTOM until the compare match.
@@ -33,7 +35,7 @@ void begin(uint16_t pulse_us) {
 }
 
 void write_us(uint16_t pulse_us) {
-  uint16_t value = ticks(pulse_us);
+  uint16_t value = compare_value(pulse_us);
   // OCR1A is a 16-bit register written through the shared TEMP byte.
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { OCR1A = value; }
 }

@@ -40,6 +40,8 @@ static const Location kLocations[] PROGMEM = {
 };
 
 const uint8_t kLedCount = 16;
+static_assert(sizeof(kLocations) / sizeof(kLocations[0]) == kLedCount,
+              "one location a LED");
 
 // Colours as red, green, blue; half brightness keeps the whole map under
 // 400 mA even when every LED is red.
@@ -96,13 +98,9 @@ static void set_all(const protocol::Words& words, protocol::Reply& reply, void*)
 
 // Every line that is not a command names a location.
 static void set_location(const protocol::Words& words, protocol::Reply& reply, void*) {
-  if (words.count == 1) {
-    reply.err("unknown command");
-    return;
-  }
   int led = find_led(words.word[0]);
   if (led < 0) {
-    reply.err("unknown location");
+    reply.err(words.count == 1 ? "unknown command" : "unknown location");
     return;
   }
   if (words.count != 2) {
