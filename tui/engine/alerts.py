@@ -1,0 +1,335 @@
+"""Provides the alert manager: rules over anomalous metrics strike the gong, ring the bell or
+run a command, and remote statuses light the map; every action is listed and logged."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from collectors.base import Batch
+from collectors.serial_link import CommandError, Device, Gong, Map, Reply
+from tui.config import AlertRule, Config, glob_match
+from tui.engine.engine import SEVERITY_RANK, Engine, MetricState
+
+MAX_RECORDS = 500
+"""Actions kept in memory for the Alerts pane (the log file keeps them all)."""
+COMMAND_TIMEOUT = 60.0
+"""Seconds an alert command may run before it is killed."""
+STATUS_RANK = {"up": 0, "slow": 1, "down": 2}
+"""Remote statuses from best to worst; a map LED shows the worst of what maps to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """One action an alert fired, and how it went."""
+
+    id: int
+    time: float
+    """Wall-clock time it fired, seconds since the epoch."""
+    action: str
+    """``gong``, ``bell``, ``command`` or ``map``."""
+    key: str
+    """The metric key, or ``service/location`` for a map action."""
+    severity: str
+    """``warning``/``critical`` for a rule; the remote status for a map action."""
+    detail: str
+    """Why it fired, the command line, or what the map was told."""
+    result: str | None = None
+    """How it went (``ok gong``, ``cooling down``, ``exit 0``); None while it runs."""
+
+    def to_json(self) -> dict[str, object]:
+        """Return the record as one JSON-ready dict for the alert log."""
+        when = datetime.fromtimestamp(self.time, UTC).isoformat(timespec="milliseconds")
+        return {
+            "time": when,
+            "action": self.action,
+            "key": self.key,
+            "severity": self.severity,
+            "detail": self.detail,
+            "result": self.result,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Devices:
+    """The gong and the map, each on its own thread."""
+
+    gong: Gong
+    map: Map
+
+    @classmethod
+    def from_config(cls, config: Config, ready_timeout: float | None = None) -> Devices:
+        """Build both from ``[devices.gong]`` and ``[devices.map]`` (not started)."""
+        g, m = config.gong, config.map
+        gong = Device("gong", g.port, g.baud, ready_timeout=ready_timeout)
+        leds = Device("map", m.port, m.baud, ready_timeout=ready_timeout)
+        return cls(Gong(gong, cooldown=g.cooldown), Map(leds))
+
+    def start(self) -> None:
+        """Start both threads; each connects if its port is configured."""
+        self.gong.device.start()
+        self.map.device.start()
+
+    def stop(self) -> None:
+        """Close both ports and stop their threads."""
+        self.gong.device.stop()
+        self.map.device.stop()
+
+
+def default_log_path() -> Path:
+    """Return the alert log in the user's state directory."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
+    return Path(base) / "gongwatch" / "alerts.log"
+
+
+def terminal_bell() -> None:
+    """Ring the bell of the terminal gongwatch runs in."""
+    os.write(2, b"\a")
+
+
+class AlertManager:
+    """Watches the engine's verdicts and fires the configured actions, never blocking it.
+
+    Serial I/O goes to each device's own thread and commands to a small pool, so the collector
+    thread that calls ``observe`` returns at once.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        gong: Gong | None = None,
+        map: Map | None = None,
+        bell: Callable[[], None] = terminal_bell,
+        log_path: str | os.PathLike[str] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        """Args:
+        config: the alert rules and the map's location names.
+        gong: strikes the gong (its cooldown keeps a storm to one strike); None for no gong.
+        map: the world map; None for none.
+        bell: rings the terminal bell (the app passes one that goes through the UI thread).
+        log_path: file every action is appended to (default: ``config.alert_log`` or the
+            user's state directory).
+        monotonic: the engine's monotonic clock, for how long a metric has been anomalous.
+        wall: wall clock, for the records.
+        """
+        self.rules: tuple[AlertRule, ...] = config.alerts
+        self.locations = dict(config.map.locations)
+        self.gong, self.map, self.bell = gong, map, bell
+        self.log_path = Path(log_path or config.alert_log or default_log_path())
+        self.log_error: str | None = None
+        """Why the last write to the log failed; None when it works."""
+        self._monotonic, self._wall = monotonic, wall
+        self._lock = threading.RLock()
+        self._records: OrderedDict[int, AlertRecord] = OrderedDict()
+        self._next_id = 1
+        self._fired: dict[tuple[int, str], float] = {}
+        self._remote: dict[str, tuple[str, str]] = {}
+        """``service/location`` to (LED, status)."""
+        self._leds: dict[str, str] = {}
+        self._listeners: list[Callable[[AlertRecord], None]] = []
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-command")
+
+    def attach(self, engine: Engine) -> None:
+        """Subscribe to the engine's batches."""
+        engine.subscribe(self.observe)
+
+    def add_listener(self, listener: Callable[[AlertRecord], None]) -> None:
+        """Tell ``listener`` of every new or finished record (from any thread)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[AlertRecord], None]) -> None:
+        """Stop telling ``listener``."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def records(self) -> list[AlertRecord]:
+        """Return the recent records, oldest first."""
+        with self._lock:
+            return list(self._records.values())
+
+    def close(self) -> None:
+        """Let running commands finish in the background; start no more."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def observe(self, batch: Batch, changed: list[MetricState]) -> None:
+        """Engine observer: fire what the batch calls for (in the collector's thread)."""
+        with self._lock:
+            due = [(r, st) for st in changed for r in self._due(st)]
+            leds = self._led_changes(changed)
+        rang = False
+        for rule, st in due:
+            rang = self._fire(rule, st, rang)
+        for led, status, key in leds:
+            self._set_led(led, status, key)
+
+    def _due(self, st: MetricState) -> list[AlertRule]:
+        """Return the rules that fire for this metric now (once per anomalous run)."""
+        out = []
+        now = self._monotonic()
+        for i, rule in enumerate(self.rules):
+            if not glob_match(rule.metrics, st.key):
+                continue
+            since = st.anomalous_since
+            strong = SEVERITY_RANK[st.verdict.severity] >= SEVERITY_RANK[rule.severity]
+            if not st.verdict.anomalous or since is None or not strong:
+                self._fired.pop((i, st.key), None)
+            elif now - since >= rule.for_seconds and self._fired.get((i, st.key)) != since:
+                self._fired[(i, st.key)] = since
+                out.append(rule)
+        return out
+
+    def _fire(self, rule: AlertRule, st: MetricState, rang: bool) -> bool:
+        """Run a rule's actions for one metric; return whether the bell has rung this batch."""
+        v = st.verdict
+        why = f"{st.key} {v.severity}" + (f": {v.reason}" if v.reason else "")
+        for action in rule.actions:
+            if action == "gong":
+                self._strike(st, why)
+            elif action == "bell":
+                self._record("bell", st.key, v.severity, why, "already rang" if rang else "rang")
+                if not rang:
+                    self.bell()
+                rang = True
+            elif action == "command":
+                rec = self._record("command", st.key, v.severity, " ".join(rule.command))
+                env = self._environment(rule, st)
+                self._pool.submit(self._run, rec, rule.command, env)
+        return rang
+
+    def _strike(self, st: MetricState, why: str) -> None:
+        if self.gong is None:
+            self._record("gong", st.key, st.verdict.severity, why, "no gong configured")
+            return
+        future = self.gong.strike()
+        if future is None:
+            self._record("gong", st.key, st.verdict.severity, why, "cooling down")
+            return
+        rec = self._record("gong", st.key, st.verdict.severity, why)
+        future.add_done_callback(lambda f: self._finish(rec, _outcome(f)))
+
+    def _environment(self, rule: AlertRule, st: MetricState) -> dict[str, str]:
+        r, v = st.reading, st.verdict
+        since = st.anomalous_since
+        return os.environ | {
+            "GONGWATCH_ALERT_METRIC": st.key,
+            "GONGWATCH_ALERT_SEVERITY": v.severity,
+            "GONGWATCH_ALERT_VALUE": "" if r.value is None else repr(r.value),
+            "GONGWATCH_ALERT_TEXT": r.text or "",
+            "GONGWATCH_ALERT_UNIT": r.unit,
+            "GONGWATCH_ALERT_SCORE": f"{v.score:.3f}",
+            "GONGWATCH_ALERT_REASON": v.reason,
+            "GONGWATCH_ALERT_FOR": f"{self._monotonic() - since:.1f}" if since is not None else "0",
+            "GONGWATCH_ALERT_RULE": rule.metrics,
+            "GONGWATCH_ALERT_TIME": datetime.fromtimestamp(r.time, UTC).isoformat(),
+        }
+
+    def _run(self, rec: AlertRecord, argv: Sequence[str], env: dict[str, str]) -> None:
+        """Run an alert command (an argument list, never a shell) in the pool."""
+        try:
+            proc = subprocess.run(
+                list(argv), env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                text=True, errors="replace", timeout=COMMAND_TIMEOUT, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            self._finish(rec, f"killed after {COMMAND_TIMEOUT:g} s")
+        except OSError as exc:
+            self._finish(rec, f"cannot run: {exc.strerror or exc}")
+        else:
+            last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
+            self._finish(rec, f"exit {proc.returncode}" + (f": {last}" if last else ""))
+
+    def _led_changes(self, changed: list[MetricState]) -> list[tuple[str, str, str]]:
+        """Return ``(led, status, service/location)`` for every LED whose status changes."""
+        touched: set[str] = set()
+        for st in changed:
+            parts = st.key.split("/")
+            if len(parts) != 4 or parts[0] != "remote" or parts[3] != "status":
+                continue
+            where, status = f"{parts[1]}/{parts[2]}", (st.reading.text or "").lower()
+            led = self._led_for(where)
+            if led is not None and status in STATUS_RANK:
+                self._remote[where] = (led, status)
+                touched.add(led)
+        out = []
+        for led in sorted(touched):
+            shown = [(st, where) for where, (lit, st) in self._remote.items() if lit == led]
+            status, where = max(shown, key=lambda sw: STATUS_RANK[sw[0]])
+            if self._leds.get(led) != status:
+                self._leds[led] = status
+                out.append((led, status, where))
+        return out
+
+    def _led_for(self, service_location: str) -> str | None:
+        """Return the LED name configured for a ``service/location`` (first glob that matches)."""
+        for pattern, led in self.locations.items():
+            if glob_match(pattern, service_location):
+                return led
+        return None
+
+    def _set_led(self, led: str, status: str, key: str) -> None:
+        if self.map is None:
+            return
+        rec = self._record("map", key, status, f"{led} {status}")
+        try:
+            future = self.map.set(led, status)
+        except CommandError as exc:
+            self._finish(rec, f"not sent: {exc}")
+            return
+        future.add_done_callback(lambda f: self._finish(rec, _outcome(f)))
+
+    def _record(
+        self, action: str, key: str, severity: str, detail: str, result: str | None = None
+    ) -> AlertRecord:
+        with self._lock:
+            rec = AlertRecord(self._next_id, self._wall(), action, key, severity, detail)
+            self._next_id += 1
+            self._records[rec.id] = rec
+            while len(self._records) > MAX_RECORDS:
+                self._records.popitem(last=False)
+        if result is not None:
+            return self._finish(rec, result)
+        self._tell(rec)
+        return rec
+
+    def _finish(self, rec: AlertRecord, result: str) -> AlertRecord:
+        """Set a record's result, append it to the log, and tell the listeners."""
+        done = replace(rec, result=result)
+        with self._lock:
+            if done.id in self._records:
+                self._records[done.id] = done
+            self._append(done)
+        self._tell(done)
+        return done
+
+    def _append(self, rec: AlertRecord) -> None:
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(rec.to_json(), ensure_ascii=False) + "\n")
+            self.log_error = None
+        except OSError as exc:
+            self.log_error = f"cannot write {self.log_path}: {exc.strerror or exc}"
+
+    def _tell(self, rec: AlertRecord) -> None:
+        for listener in list(self._listeners):
+            listener(rec)
+
+
+def _outcome(future: Future[Reply]) -> str:
+    """Return how a device command went, in a few words."""
+    if future.cancelled():
+        return "cancelled"
+    exc = future.exception()
+    return str(exc) if exc is not None else future.result().line
