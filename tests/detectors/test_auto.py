@@ -1,0 +1,62 @@
+"""Tests the default detector and its vectorised bank."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detectors.auto import Auto, AutoBank
+
+
+def test_spike_is_reported_once_per_episode() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(10, 1, 400)
+    x[300:305] = 30.0
+    det = Auto()
+    v = [det.update(float(i), float(xi)) for i, xi in enumerate(x)]
+    flagged = [i for i, vi in enumerate(v) if vi.anomalous]
+    assert flagged == [300]
+    assert v[301].score == 0.0 and "same episode" in v[301].reason
+    assert v[300].expected == pytest.approx(10, abs=0.3)
+
+
+def test_worse_within_an_episode_speaks_again() -> None:
+    det = Auto()
+    for i in range(200):
+        det.update(float(i), 10.0 + (i % 5) * 0.1)
+    assert det.update(200.0, 20.0).anomalous
+    assert not det.update(201.0, 15.0).anomalous
+    assert det.update(202.0, 200.0).anomalous
+
+
+def test_flat_series_uses_the_relative_floor() -> None:
+    det = Auto()
+    for i in range(100):
+        assert not det.update(float(i), 5.0).anomalous
+    assert det.update(100.0, 5.5).anomalous  # 0.5 / (1% of 5) = z 10
+
+
+def test_bank_matches_single_detectors() -> None:
+    rng = np.random.default_rng(1)
+    data = rng.normal(0, 1, (500, 12)) * rng.uniform(0.5, 5, 12) + rng.uniform(-3, 3, 12)
+    data[250, 4] += 15
+    data[100:130, 7] = np.nan
+    data[::17, 2] = np.nan
+    bank = AutoBank(12, window=50, rest=20, warmup=10)
+    singles = [Auto(window=50, rest=20, warmup=10) for _ in range(12)]
+    for i, row in enumerate(data):
+        score, anomalous, expected, low, high = bank.update(float(i), row)
+        for j, det in enumerate(singles):
+            v = det.update(float(i), float(row[j]))
+            assert score[j] == pytest.approx(v.score, abs=1e-12)
+            assert anomalous[j] == v.anomalous
+            if v.expected is None:
+                assert np.isnan(expected[j])
+            else:
+                assert expected[j] == pytest.approx(v.expected)
+                assert (low[j], high[j]) == pytest.approx((v.low, v.high))
+
+
+def test_bank_refuses_the_wrong_shape() -> None:
+    with pytest.raises(ValueError):
+        AutoBank(3).update(0.0, np.zeros(4))
