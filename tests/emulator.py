@@ -21,8 +21,11 @@ import time
 import tty
 from types import TracebackType
 
-LOCATIONS = ("london", "new_york", "frankfurt", "sydney", "tokyo", "sao_paulo")
-"""LED location names the emulated map knows."""
+LOCATIONS = (
+    "sanfrancisco", "losangeles", "dallas", "chicago", "toronto", "newyork", "saopaulo", "london",
+    "amsterdam", "paris", "frankfurt", "stockholm", "mumbai", "singapore", "tokyo", "sydney",
+)  # fmt: skip
+"""LED location names the emulated map knows (the map sketch's table)."""
 NOISE = b"\x00\xfe#~\x81\x7f noise\n"
 """A line of junk, as a reset or a loose cable makes."""
 
@@ -192,15 +195,13 @@ class EmulatedDevice:
                 return "err cooldown", None
             self._last_strike = now
             return "ok gong", "strike"
+        if words[0] != "all" and words[0] not in LOCATIONS:
+            return ("err unknown command" if len(words) == 1 else "err unknown location"), None
         if len(words) != 2:
             return "err bad arguments", None
-        if words[0] == "all":
-            ok = words[1] in ("up", "slow", "down", "off")
-        else:
-            if words[0] not in LOCATIONS:
-                return "err unknown location", None
-            ok = words[1] in ("up", "slow", "down")
-        return ("ok", " ".join(words)) if ok else ("err bad status", None)
+        if words[1] not in ("up", "slow", "down", "off"):
+            return "err bad status", None
+        return f"ok {' '.join(words)}", " ".join(words)
 
     def _write(self, data: bytes) -> None:
         with contextlib.suppress(OSError):  # unplugged between the command and the reply

@@ -11,6 +11,7 @@ import pytest
 
 from collectors import serial_link
 from tests.emulator import EmulatedDevice
+from tests.firmware.simdevice import SimulatedDevice, require_firmware
 from tui.config import Config, DeviceConfig
 from tui.devices_cli import baud_for, cmd_ports, cmd_send
 
@@ -97,3 +98,15 @@ def test_gongwatch_send_from_the_command_line() -> None:
         )  # fmt: skip
         assert emu.wait_event("strike")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "ok gong\n", "")
+
+
+def test_gongwatch_send_strikes_the_simulated_gong() -> None:
+    """The real gong firmware, in the simulator: the reply is printed, the servo swings."""
+    require_firmware()
+    with SimulatedDevice("gong") as sim:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", "send", sim.port, "gong"],
+            cwd=ROOT, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "ok gong\n", "")
+        sim.wait_event("servo 2000")

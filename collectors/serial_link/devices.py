@@ -270,7 +270,7 @@ class Map:
         device.add_listener(self._on_event)
 
     def set(self, location: str, status: str) -> Future[Reply]:
-        """Show ``status`` (up/slow/down) at ``location``; raise ``CommandError`` if invalid."""
+        """Show ``status`` (up/slow/down/off) at ``location``; raise ``CommandError`` if invalid."""
         line = map_command(location, status)
         with self._lock:
             self._locations[location] = status

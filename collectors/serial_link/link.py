@@ -24,9 +24,9 @@ BAUD = 9600
 """Default baud rate of both firmwares."""
 MAX_LINE = 40
 """Longest command the firmware accepts, in characters, without the newline."""
-MAP_STATUSES = ("up", "slow", "down")
-"""What one map location can show: green, orange, red."""
-ALL_STATUSES = (*MAP_STATUSES, "off")
+MAP_STATUSES = ("up", "slow", "down", "off")
+"""What a map location can show: green, orange, red, or nothing."""
+ALL_STATUSES = MAP_STATUSES
 """What ``all`` can set every location to."""
 _LOCATION = re.compile(r"[a-z0-9_-]+")
 _REPLY = re.compile(r"(ok|err|pong|ready)(?: [ -~]*)?")
@@ -112,7 +112,7 @@ def map_command(location: str, status: str) -> str:
     if location == "all":
         raise CommandError("'all' is not a location name; use Map.all()")
     if status not in MAP_STATUSES:
-        raise CommandError(f"bad status {status!r} for a location: {', '.join(MAP_STATUSES)}")
+        raise CommandError(f"bad status {status!r}: {', '.join(MAP_STATUSES)}")
     return check_line(f"{location} {status}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,13 @@ from collectors.serial_link import (
     map_command,
 )
 from tests.emulator import EmulatedDevice
+from tests.firmware.simdevice import (
+    SimulatedDevice,
+    frame_colours,
+    map_colours,
+    map_leds,
+    require_firmware,
+)
 
 
 class Recorder:
@@ -91,7 +99,6 @@ def test_check_line_rejects_what_cannot_be_one_command(line: str) -> None:
         ("London", "up"),
         ("", "up"),
         ("all", "up"),
-        ("london", "off"),
         ("london", "purple"),
         ("london", "up\n"),
     ],
@@ -105,6 +112,7 @@ def test_valid_commands() -> None:
     assert map_command("new_york", "slow") == "new_york slow"
     assert map_command("sao-paulo2", "down") == "sao-paulo2 down"
     assert all_command("off") == "all off"
+    assert map_command("london", "off") == "london off"
     with pytest.raises(CommandError):
         all_command("purple")
 
@@ -128,7 +136,7 @@ def test_a_board_that_does_not_reset_is_pinged_after_the_ready_timeout() -> None
         link.open()
         assert time.monotonic() - start >= 0.2
         assert link.kind == "map"
-        assert link.command("all up").line == "ok"
+        assert link.command("all up").line == "ok all up"
         link.close()
     assert emu.events == ["all up"]
 
@@ -161,7 +169,7 @@ def test_garbage_is_skipped_and_logged() -> None:
         rec = Recorder()
         link = opened(emu, on_line=rec)
         assert link.kind == "map"
-        assert link.command("london down").line == "ok"
+        assert link.command("london down").line == "ok london down"
         assert link.command("atlantis up").line == "err unknown location"
         link.close()
     assert emu.events == ["london down"]
@@ -362,3 +370,60 @@ def _fast_identify(
     identify: Callable[..., serial_link.PortInfo],
 ) -> Callable[..., serial_link.PortInfo]:
     return lambda port, baud=9600: identify(port, baud, ready_timeout=2.0)
+
+
+# -- the real firmware, in the simulator --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def firmware() -> Path:
+    """Build the firmware once; skip without the tools (fail in CI)."""
+    return require_firmware()
+
+
+def test_the_gong_firmware_strikes(firmware: Path) -> None:
+    with SimulatedDevice("gong") as sim:
+        link = SerialLink(sim.port, reply_timeout=2.0, ready_timeout=3.0)
+        link.open()  # the board resets on open: this waits for its ready
+        assert (link.kind, link.version) == ("gong", "1.0")
+        mark = sim.mark()
+        assert link.command("gong").line == "ok gong"
+        sim.wait_event("servo 2000", since=mark)
+        assert link.command("gong").line == "err cooldown"  # the firmware's own guard
+        link.close()
+
+
+def test_the_map_firmware_through_the_driver(firmware: Path) -> None:
+    leds, colours = map_leds(), map_colours()
+    with SimulatedDevice("map") as sim:
+        device = Device("map", sim.port, ready_timeout=3.0)
+        board = Map(device)
+        device.start()
+        try:
+            assert board.all("up").result(10).line == "ok all up"
+            mark = sim.mark()
+            assert board.set("london", "down").result(10).line == "ok london down"
+            frame = frame_colours(sim.wait_event("ws2812", since=mark))
+            assert frame[leds["london"]] == colours["down"]
+            assert frame[leds["paris"]] == colours["up"]
+            with pytest.raises(CommandError):
+                board.set("new york", "up")
+            assert board.set("atlantis", "up").result(10).line == "err unknown location"
+        finally:
+            device.stop()
+
+
+def test_the_simulated_board_vanishing_mid_session(firmware: Path) -> None:
+    rec = Recorder()
+    with SimulatedDevice("gong") as sim:
+        device = Device("gong", sim.port, ready_timeout=3.0, backoff=(0.05, 0.1))
+        device.add_listener(rec)
+        device.start()
+        rec.wait(status_is("connected"))
+        sim.stop()
+        try:
+            with pytest.raises(DeviceGone):
+                device.call("gong")
+            rec.wait(status_is("retrying"), count=2)
+        finally:
+            device.stop()

@@ -14,6 +14,7 @@ from typing import Any
 from collectors.base import Batch, Reading, Status
 from collectors.serial_link import Device, Gong, Map, Reply
 from tests.emulator import EmulatedDevice
+from tests.firmware.simdevice import SimulatedDevice, require_firmware
 from tui.config import AlertRule, Config, DeviceConfig
 from tui.engine import Engine
 from tui.engine.alerts import AlertManager, AlertRecord, Devices
@@ -38,7 +39,7 @@ class FakeDevice:
     def submit(self, line: str) -> Future[Reply]:
         self.sent.append(line)
         future: Future[Reply] = Future()
-        future.set_result(Reply("ok gong" if line == "gong" else "ok", 0.01))
+        future.set_result(Reply(f"ok {line}", 0.01))
         return future
 
     def add_listener(self, listener: Any) -> None:
@@ -213,7 +214,7 @@ def test_remote_statuses_light_the_map(tmp_path: Path) -> None:
     engine.ingest(Batch("http", (status("shop/local", "up"),)))
     assert device.sent[2:] == ["london down", "london slow"]
     maps = [(r.key, r.detail, r.result) for r in manager.records() if r.action == "map"]
-    assert maps[-1] == ("blog/london1", "london slow", "ok")
+    assert maps[-1] == ("blog/london1", "london slow", "ok london slow")
 
 
 def test_alert_rule_end_to_end_from_an_anomaly_to_a_strike(tmp_path: Path) -> None:
@@ -257,3 +258,23 @@ def test_an_led_name_the_driver_refuses_is_recorded(tmp_path: Path) -> None:
     engine.ingest(Batch("sd", (Reading("remote/blog/x/status", None, text="down"),)))
     assert device.sent == []
     assert (manager.records()[0].result or "").startswith("not sent:")
+
+
+def test_an_anomaly_strikes_the_simulated_gong(tmp_path: Path) -> None:
+    """The same path to the real gong firmware: the servo swings to the gong."""
+    require_firmware()
+    config = rules(AlertRule("sensors/**", "critical", 0.0, ("gong",)))
+    with SimulatedDevice("gong") as sim:
+        gong = Gong(Device("gong", sim.port, ready_timeout=3.0))
+        engine = Engine(config)
+        manager = AlertManager(config, gong=gong, log_path=tmp_path / "a.log")
+        manager.attach(engine)
+        waiter = Waiter()
+        manager.add_listener(waiter)
+        gong.device.start()
+        try:
+            feed(engine, ("sensors/chip/temp", Status.CRITICAL))
+            sim.wait_event("servo 2000")
+            assert waiter.wait()[0].result == "ok gong"
+        finally:
+            gong.device.stop()
