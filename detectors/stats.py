@@ -121,7 +121,7 @@ def t_isf(q: FloatArray | float, df: FloatArray | float, iterations: int = 60) -
         pdf = np.exp(logc - 0.5 * (df_ + 1.0) * np.log1p(t * t / df_))
         step = (np.log(np.maximum(sf, 1e-300)) - lq) * sf / np.maximum(pdf, 1e-300)
         new = t + step
-        bad = (new <= lo) | (new >= hi) | ~np.isfinite(new)
+        bad = (new < lo) | (new > hi) | ~np.isfinite(new)
         mid = np.where(np.isfinite(hi), 0.5 * (lo + hi), 2.0 * lo + 1.0)
         new = np.where(bad, mid, new)
         done = np.all(np.abs(new - t) <= 1e-12 * np.maximum(1.0, np.abs(t)))

@@ -11,6 +11,7 @@ cycle-subseries at once), so a long series costs a few numpy passes per iteratio
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -57,6 +58,27 @@ def _odd_at_least_3(x: int) -> int:
     return x + 1 if x % 2 == 0 else x
 
 
+@functools.lru_cache(maxsize=64)
+def _geometry(
+    n: int, span: int, width: int, xs_key: bytes, nleft_key: bytes
+) -> tuple[np.ndarray, FloatArray, FloatArray]:
+    """Window indices, tricube weights and bandwidths of a set of fitting points; they depend
+    on the shape of the problem only, so every iteration of STL reuses them."""
+    xs = np.frombuffer(xs_key, dtype=np.float64)
+    nleft = np.frombuffer(nleft_key, dtype=np.int64)
+    j = nleft[:, None] + np.arange(width)[None, :]
+    h = np.maximum(xs - nleft, nleft + width - 1 - xs).astype(np.float64)
+    if span > n:
+        h = h + float((span - n) // 2)
+    r = np.abs(j - xs[:, None])
+    hh = h[:, None]
+    w = np.where(r <= 0.001 * hh, 1.0, (1.0 - (r / np.where(hh > 0, hh, 1.0)) ** 3) ** 3)
+    w = np.where(r <= 0.999 * hh, w, 0.0)[None, :, :]
+    for arr in (j, w, h):
+        arr.setflags(write=False)
+    return j, w, h
+
+
 def _estimate(
     y: FloatArray,
     span: int,
@@ -68,31 +90,30 @@ def _estimate(
 ) -> tuple[FloatArray, np.ndarray]:
     """Local fit of every row of ``y`` (shape m x n) at positions ``xs`` (1-based), each from
     the ``width`` points starting at ``nleft`` (1-based); returns the fits (m x e) and where
-    they succeeded."""
+    they succeeded.
+
+    The weighted sums are taken as matrix products over the offsets k = j - nleft, which is
+    R's ``stlest`` rearranged: mean = nleft + sum(w k) / sum(w), and the degree-1 fit is
+    (S0 + b (S1 - (mean - nleft) S0)) / sum(w) with S0 = sum(w y), S1 = sum(w k y).
+    """
     n = y.shape[1]
-    nright = nleft + width - 1
-    j = nleft[:, None] + np.arange(width)[None, :]
-    h = np.maximum(xs - nleft, nright - xs).astype(np.float64)
-    if span > n:
-        h = h + float((span - n) // 2)
-    r = np.abs(j - xs[:, None])
-    hh = h[:, None]
-    w = np.where(r <= 0.001 * hh, 1.0, (1.0 - (r / np.where(hh > 0, hh, 1.0)) ** 3) ** 3)
-    w = np.where(r <= 0.999 * hh, w, 0.0)
-    w = np.broadcast_to(w, (y.shape[0], *w.shape))
+    j, w, h = _geometry(n, span, width, xs.tobytes(), nleft.tobytes())
+    k = np.arange(width, dtype=np.float64)
     if rw is not None:
         w = rw[:, j - 1] * w
     a = w.sum(axis=2)
     ok = a > 0.0
-    w = w / np.where(ok, a, 1.0)[:, :, None]
-    if degree > 0:
-        jf = j.astype(np.float64)[None, :, :]
-        mean = (w * jf).sum(axis=2)
-        c = (w * (jf - mean[:, :, None]) ** 2).sum(axis=2)
-        use = (h[None, :] > 0) & (np.sqrt(c) > 0.001 * (n - 1))
-        b = np.where(use, (xs[None, :] - mean) / np.where(use, c, 1.0), 0.0)
-        w = w * (b[:, :, None] * (jf - mean[:, :, None]) + 1.0)
-    return (w * y[:, j - 1]).sum(axis=2), ok
+    safe = np.where(ok, a, 1.0)
+    wy = w * y[:, j - 1]
+    s0 = wy.sum(axis=2)
+    if degree <= 0:
+        return s0 / safe, ok
+    off = (w @ k) / safe
+    c = (w @ (k * k)) / safe - off * off
+    mean = nleft[None, :] + off
+    use = (h[None, :] > 0) & (np.sqrt(np.maximum(c, 0.0)) > 0.001 * (n - 1))
+    b = np.where(use, (xs[None, :] - mean) / np.where(use, c, 1.0), 0.0)
+    return (s0 + b * ((wy @ k) - off * s0)) / safe, ok
 
 
 def _estimate_chunked(
