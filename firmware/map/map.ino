@@ -39,6 +39,8 @@ static const Location kLocations[] PROGMEM = {
     {"sydney", 15},
 };
 
+// Interrupts are off for 30 us a LED while a frame goes out. The UART holds
+// two received bytes (2 ms at 9600 baud), so keep the chain under 60 LEDs.
 const uint8_t kLedCount = 16;
 static_assert(sizeof(kLocations) / sizeof(kLocations[0]) == kLedCount,
               "one location a LED");
