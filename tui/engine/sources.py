@@ -5,7 +5,9 @@ from __future__ import annotations
 from collectors.base import Collector
 from collectors.http_check import HttpCheckCollector
 from collectors.remote import config_warnings as remote_config_warnings
+from collectors.sensors import SensorsCollector
 from collectors.serverdensity import ServerDensityCollector
+from collectors.smart import SmartCollector
 from collectors.system import SystemCollector
 from tui.config import Config
 
@@ -16,6 +18,12 @@ def build_collectors(config: Config) -> list[Collector]:
     system = config.collector("system")
     if system.enabled:
         out.append(SystemCollector(interval=system.interval))
+    sensors = config.collector("sensors")
+    if sensors.enabled:
+        out.append(SensorsCollector(interval=sensors.interval))
+    smart = config.collector("smart")
+    if smart.enabled:
+        out.append(SmartCollector(interval=smart.interval, smartctl=smart.smartctl))
     out.extend(remote_collectors(config))
     return out
 

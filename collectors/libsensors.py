@@ -1,0 +1,172 @@
+"""Provides the libsensors reader (through PySensors), one per process: libsensors keeps global
+state, so every collector shares it and every call into it holds one lock."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, ClassVar
+
+from collectors import hwmon
+from collectors.base import Reading
+from collectors.limits import make_reading, unreadable
+
+KINDS = {
+    0: "in",
+    1: "fan",
+    2: "temp",
+    3: "power",
+    4: "energy",
+    5: "curr",
+    6: "humidity",
+    0x10: "vid",
+    0x11: "intrusion",
+}
+"""libsensors' feature types we read, by number (beep_enable and the rest are left out)."""
+
+WANTED = frozenset(
+    {
+        "input",
+        "average",
+        "min",
+        "max",
+        "lcrit",
+        "crit",
+        "emergency",
+        "fault",
+        "alarm",
+        "min_alarm",
+        "max_alarm",
+        "crit_alarm",
+        "lcrit_alarm",
+        "emergency_alarm",
+        "cap_alarm",
+    }
+)
+"""Subfeatures that make a reading; hysteresis, beep and the like are never read."""
+
+_MODE_R = 1  # SENSORS_MODE_R: the subfeature is readable
+
+
+@dataclass(slots=True)
+class _Feature:
+    chip: str
+    label: str
+    kind: str
+    name: str
+    subfeatures: list[tuple[str, Any]]
+    """(suffix, PySensors Subfeature) pairs: ``("input", <temp1_input>)``."""
+
+
+class LibSensors:
+    """The process's libsensors: initialised once, re-initialised when chips come or go."""
+
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _shared: ClassVar[LibSensors | None] = None
+
+    def __init__(self, module: ModuleType, root: str) -> None:
+        self._mod = module
+        self._root = root
+        self._users = 0
+        self._dirs: list[str] = []
+        self._features: list[_Feature] = []
+        self.config_error: str | None = None
+        """Set when the sensors configuration did not parse (read without it then)."""
+        self._init()
+
+    @classmethod
+    def acquire(cls, module: ModuleType, root: str) -> LibSensors:
+        """Return the shared instance, initialising libsensors on first use."""
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = LibSensors(module, root)
+            cls._shared._users += 1
+            return cls._shared
+
+    def release(self) -> None:
+        """Drop one user; the last one frees libsensors."""
+        with self._lock:
+            self._users -= 1
+            if self._users <= 0 and LibSensors._shared is self:
+                self._features = []
+                self._mod.cleanup()
+                LibSensors._shared = None
+
+    def _init(self) -> None:
+        """Initialise libsensors the way ``sensors`` does (sensors3.conf and sensors.d/)."""
+        self._dirs = hwmon.chip_dirs(self._root)
+        try:
+            # sensors_init(NULL) reads /etc/sensors3.conf *and* /etc/sensors.d/, as `sensors`
+            # does; PySensors' init() opens one file only, so call the binding directly.
+            self._mod._init(None)
+            self.config_error = None
+        except self._mod.SensorsError as exc:
+            if "parse" not in message(exc).lower():
+                raise
+            self.config_error = f"sensors configuration not applied: {message(exc)}"
+            self._mod.init(b"/dev/null")
+        self._features = list(self._scan())
+
+    def _scan(self) -> Any:
+        for chip in self._mod.iter_detected_chips():
+            name = str(chip)
+            used: set[str] = set()
+            for feature in chip:
+                kind = KINDS.get(feature.type)
+                if kind is None:
+                    continue
+                label = feature.label.replace("/", "_").strip() or feature.name
+                if label in used:
+                    label = f"{label} ({feature.name})"
+                used.add(label)
+                subs = []
+                for sf in feature:
+                    suffix = sf.name.split("_", 1)[-1]
+                    if sf.flags & _MODE_R and suffix in WANTED:
+                        subs.append((suffix, sf))
+                yield _Feature(name, label, kind, feature.name, subs)
+
+    def read(self, now: float) -> tuple[list[Reading], list[str]]:
+        """Read every feature once; notices chips that appeared or went since the last read."""
+        readings: list[Reading] = []
+        errors: list[str] = [self.config_error] if self.config_error else []
+        with self._lock:
+            if hwmon.chip_dirs(self._root) != self._dirs:
+                try:
+                    self._mod.cleanup()
+                    self._init()
+                except self._mod.SensorsError as exc:
+                    self._features = []
+                    errors.append(f"libsensors: {message(exc)}")
+            for f in self._features:
+                sub: dict[str, float] = {}
+                for suffix, sf in f.subfeatures:
+                    try:
+                        sub[suffix] = sf.get_value()
+                    except self._mod.SensorsError as exc:
+                        why = message(exc)
+                        errors.append(f"{f.chip}/{f.label}: {sf.name}: {why}")
+                        if suffix in ("input", "average") or f.kind == "intrusion":
+                            readings.append(unreadable(f.chip, f.label, f.kind, why, now))
+                if sub.keys() & {"input", "average"} or (f.kind == "intrusion" and sub):
+                    readings.append(make_reading(f.chip, f.label, f.kind, sub, now))
+        return readings, errors
+
+
+def message(exc: BaseException) -> str:
+    """Return an exception's message as text (PySensors passes libsensors' bytes through)."""
+    arg = exc.args[0] if exc.args else exc
+    return arg.decode(errors="replace") if isinstance(arg, bytes) else str(arg)
+
+
+def load_libsensors(root: str = hwmon.HWMON) -> tuple[LibSensors | None, str | None]:
+    """Return the shared libsensors reader, or None and why it cannot be used here."""
+    try:
+        import sensors as pysensors
+    except (ImportError, OSError) as exc:  # PySensors raises OSError when the .so won't load
+        return None, f"libsensors is not available ({exc})"
+    try:
+        return LibSensors.acquire(pysensors, root), None
+    except (pysensors.SensorsError, OSError) as exc:
+        return None, f"libsensors failed to start ({message(exc)})"

@@ -1,0 +1,247 @@
+"""Provides the SMART collector: per disk through pySMART over smartctl, without waking disks
+in standby; without root it says how to grant smartctl alone, and still shows the drive
+temperatures the kernel gives everyone (drivetemp and nvme hwmon chips)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from typing import Any
+
+from collectors import hwmon
+from collectors.base import Batch, Reading, Status
+from collectors.smart_disk import DiskMemory, DiskReader, disk_id
+
+NEEDS_ROOT = (
+    "SMART needs root: run smartctl through sudo for it alone (a sudoers line "
+    "'USER ALL=(root) NOPASSWD: /usr/sbin/smartctl', then in the config "
+    '[collectors.smart] smartctl = "sudo -n /usr/sbin/smartctl"; see the README)'
+)
+"""What the Disks pane says when smartctl may not open the disks."""
+
+NOCHECK = ("--nocheck", "standby")
+"""Passed on every call that touches a disk, so a sleeping disk is never spun up."""
+
+_STANDBY = re.compile(r"Device is in (STANDBY|SLEEP|IDLE)\S* mode")
+_OPEN_FAILED = re.compile(r"open device: (\S+).* failed: (.+)$")
+_EXIT_NOTES = {
+    16: "prefail attribute at or below threshold",
+    32: "an attribute was at or below threshold in the past",
+    64: "the device error log has errors",
+    128: "the self-test log has errors",
+}
+
+
+def _smartctl_class() -> type:
+    from pySMART.smartctl import Smartctl
+
+    class GuardedSmartctl(Smartctl):  # type: ignore[misc]
+        """pySMART's smartctl wrapper with a time limit, the standby guard on every disk
+        command, and the raw output and exit status of the last command per disk kept."""
+
+        def __init__(self, argv: list[str], timeout: float) -> None:
+            super().__init__(smartctl_path=argv[-1])
+            self.argv = argv
+            self.timeout = timeout
+            self.last: dict[str, tuple[list[str], int]] = {}
+
+        def generic_call(self, params: list[str], pass_options: bool = False) -> Any:
+            on_disk = bool(params) and not params[0].startswith("--scan")
+            cmd = [*self.argv, *(NOCHECK if on_disk else ()), *params]
+            lines, rc = self._exec(cmd)
+            if "--all" in params or "--info" in params:
+                self.last[params[-1]] = (lines, rc)
+            return lines, rc
+
+        def _exec(self, cmd: list[str]) -> tuple[list[str], int]:
+            env = {**os.environ, "LC_ALL": "C"}
+            proc = subprocess.run(cmd, capture_output=True, timeout=self.timeout, env=env)
+            return self._decode_output(proc.stdout), proc.returncode
+
+        def _decode_output(self, raw_output: bytes) -> list[str]:
+            # smartctl prints UTF-8 (ASCII, mostly); pySMART's charset guessing costs tens of
+            # milliseconds per call, so keep it for output that is not UTF-8.
+            try:
+                return raw_output.decode("utf-8").splitlines()
+            except UnicodeDecodeError:
+                return super()._decode_output(raw_output)  # type: ignore[no-any-return]
+
+    return GuardedSmartctl
+
+
+class SmartCollector:
+    """Reads the SMART data of every disk smartctl finds."""
+
+    name = "smart"
+
+    def __init__(
+        self,
+        interval: float = 300.0,
+        smartctl: str = "smartctl",
+        hwmon_root: str = hwmon.HWMON,
+        timeout: float = 60.0,
+    ) -> None:
+        """Args:
+        interval: seconds between polls (SMART changes slowly; 5 minutes by default).
+        smartctl: the smartctl command: a path, or a command line such as
+            ``sudo -n /usr/sbin/smartctl``.
+        hwmon_root: where to find the drive temperatures that need no root.
+        timeout: seconds one smartctl call may take.
+        """
+        self.interval = interval
+        self._hwmon = hwmon_root
+        self._memory: dict[str, DiskMemory] = {}
+        self._seen: set[str] = set()
+        self._ctl: Any = None
+        self.problem = self._probe(smartctl, timeout)
+        """Why SMART cannot run here at all (None when it can)."""
+
+    def _probe(self, smartctl: str, timeout: float) -> str | None:
+        try:
+            argv = shlex.split(smartctl)
+        except ValueError as exc:
+            return f"[collectors.smart] smartctl is not a valid command: {exc}"
+        if not argv:
+            return "[collectors.smart] smartctl is empty"
+        # "sudo -n /usr/sbin/smartctl" runs smartctl alone as root: check both programs.
+        wrapped = os.path.basename(argv[0]) in ("sudo", "doas") and len(argv) > 1
+        for i in (0, len(argv) - 1) if wrapped else (0,):
+            found = shutil.which(argv[i])
+            if found is None:
+                return (
+                    f"smartctl not found ({argv[i]!r}): install smartmontools, "
+                    "or set [collectors.smart] smartctl to its path"
+                )
+            argv[i] = found
+        try:
+            self._ctl = _smartctl_class()(argv, timeout)
+        except ImportError as exc:
+            return f"pySMART is not installed ({exc})"
+        return None
+
+    def poll(self) -> Batch:
+        """Scan for disks and read each; a disk that fails is one error line."""
+        now = time.time()
+        temps, hw_errors = self._drive_temperatures(now)
+        if self.problem is not None:
+            return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=self.problem)
+        try:
+            disks, denied = self._scan()
+        except (OSError, subprocess.SubprocessError) as exc:
+            why = f"smartctl --scan-open failed: {exc}"
+            return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=why)
+        if denied and not disks:
+            return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=NEEDS_ROOT)
+        readings: list[Reading] = []
+        errors = list(hw_errors)
+        read_ok: set[str] = set()
+        for name, iface in disks:
+            did = disk_id(name, iface)
+            if self._read_disk(name, iface, did, now, readings, errors):
+                read_ok.add(did)
+        readings.extend(self._gone(read_ok, {disk_id(n, i) for n, i in disks}, now, errors))
+        readings.extend(self._links(temps, readings))
+        return Batch(self.name, tuple(readings), tuple(errors))
+
+    def _scan(self) -> tuple[list[tuple[str, str]], int]:
+        """Return the (device, type) pairs smartctl can open, and how many it may not."""
+        lines, _ = self._ctl.generic_call(["--scan-open"])
+        disks, denied = [], 0
+        for line in lines:
+            if "Permission denied" in line or "Operation not permitted" in line:
+                denied += 1
+            m = re.match(r"^(\S+)\s+-d\s+(\S+)", line)
+            if m and "failed:" not in line:
+                disks.append((m[1], m[2]))
+        return disks, denied
+
+    def _read_disk(
+        self, name: str, iface: str, did: str, now: float, out: list[Reading], errors: list[str]
+    ) -> bool:
+        """Read one disk into ``out``; return whether it answered."""
+        from pySMART import Device
+
+        ref = name if "IOService" in name else os.path.join("/dev", name.removeprefix("/dev/"))
+        try:
+            dev = Device(name, interface=iface, smartctl=self._ctl)
+        except subprocess.TimeoutExpired:
+            errors.append(f"{did}: smartctl took longer than {self._ctl.timeout:g} s")
+            return False
+        except Exception as exc:  # pySMART's parser fails on odd output in many ways
+            errors.append(f"{did}: could not parse smartctl output ({type(exc).__name__}: {exc})")
+            out.append(self._state(did, now, "unreadable", Status.UNKNOWN))
+            return True
+        lines, rc = self._ctl.last.get(ref, ([], 0))
+        text = "\n".join(lines)
+        if _STANDBY.search(text):
+            out.append(self._state(did, now, "standby (not woken)", Status.OK))
+            return True
+        if rc & 2 and (m := _OPEN_FAILED.search(text)):
+            hint = f" ({NEEDS_ROOT})" if "Permission denied" in m[2] else ""
+            errors.append(f"{did}: smartctl could not open {m[1]}: {m[2]}{hint}")
+            return False
+        if not (dev.model or dev.serial or dev.assessment or dev.temperature is not None):
+            errors.append(f"{did}: smartctl printed nothing pySMART recognises (exit status {rc})")
+            out.append(self._state(did, now, "unreadable", Status.UNKNOWN))
+            return True
+        if rc & 8 and dev.assessment is None:
+            dev.assessment = "FAIL"  # smartctl's exit status says the disk is failing
+        if rc & 4:
+            errors.append(f"{did}: a SMART command failed (exit status {rc}); data may be partial")
+        self._seen.add(did)
+        memory = self._memory.setdefault(did, DiskMemory())
+        out.extend(DiskReader(did, memory, now, lines).read(dev))
+        notes = [v for bit, v in _EXIT_NOTES.items() if rc & bit]
+        if notes:
+            out.append(Reading(f"disk/{did}/notes", None, "", now, text="; ".join(notes)))
+        return True
+
+    def _state(self, did: str, now: float, text: str, status: Status) -> Reading:
+        return Reading(f"disk/{did}/state", None, "", now, status=status, text=text)
+
+    def _gone(self, ok: set[str], listed: set[str], now: float, errors: list[str]) -> list[Reading]:
+        """Report the disks read before that no longer answer."""
+        out = []
+        for did in sorted(self._seen - ok):
+            where = "no longer answers" if did in listed else "disappeared"
+            errors.append(f"{did}: {where}")
+            out.append(self._state(did, now, "gone", Status.WARNING))
+        return out
+
+    def _drive_temperatures(self, now: float) -> tuple[list[Reading], list[str]]:
+        """Read the drive temperatures that need no root (used when SMART can't run)."""
+        readings, errors = [], []
+        for t in hwmon.drive_temperatures(self._hwmon):
+            if t.error:
+                errors.append(t.error)
+            if t.celsius is None:
+                continue
+            status = Status.OK
+            if t.crit is not None and t.celsius >= t.crit:
+                status = Status.CRITICAL
+            elif t.high is not None and t.celsius > t.high:
+                status = Status.WARNING
+            readings.append(
+                Reading(
+                    f"disk/{t.disk}/temperature",
+                    t.celsius,
+                    "°C",
+                    now,
+                    high=t.high,
+                    crit=t.crit,
+                    status=status,
+                    text=f"from {t.chip}",
+                )
+            )
+            readings.append(Reading(f"disk/{t.disk}/hwmon", None, "", now, text=t.chip))
+        return readings, errors
+
+    def _links(self, temps: list[Reading], readings: list[Reading]) -> list[Reading]:
+        """Keep the hwmon chip of each SMART-read disk, so the pane can plot its live
+        temperature; drop hwmon temperatures where SMART gave one."""
+        have = {r.key for r in readings}
+        return [r for r in temps if r.key.endswith("/hwmon") or r.key not in have]
