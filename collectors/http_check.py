@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
 from collectors.base import Batch
 from collectors.breaker import CircuitBreaker, backoff_for
 from collectors.locations import slug
-from collectors.remote import Fetched, LocationResult, State, fetch, new_client, redact, to_readings
+from collectors.remote import (
+    Fetched,
+    LocationResult,
+    State,
+    fetch,
+    new_client,
+    redact,
+    run_async,
+    to_readings,
+)
 
 LOCAL = "local"
 """Location key of checks run from this host."""
@@ -59,7 +67,7 @@ class HttpCheckCollector:
         if not self.breaker.allow():
             result = self._down(self.breaker.last_error or "not answering", backing_off=True)
         else:
-            fetched = asyncio.run(self._ask())
+            fetched = run_async(self._ask)
             result = self._judge(fetched)
             if result.state is State.DOWN:
                 self.breaker.failure(result.error or "down")

@@ -14,9 +14,10 @@ import ssl
 import stat
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -27,6 +28,8 @@ MAX_BODY = 4 * 1024 * 1024
 """Bytes of a response body read at most; a check stops reading there, an API call fails."""
 USER_AGENT = "gongwatch"
 """User-Agent header of every request."""
+
+T = TypeVar("T")
 
 
 class State(StrEnum):
@@ -81,19 +84,26 @@ def to_readings(results: Iterable[LocationResult], now: float) -> Iterator[Readi
     The status reading has no value (so no detector judges it) and carries the state as its text
     and its status (slow warns, down is critical), which alert rules can match. The time
     reading goes to the detectors like any other metric. All readings of a result share ``now``,
-    so a UI can tell a current error from a stale one.
+    so a UI can tell a current error from a stale one. The status reading's label is the
+    location's display name (a node's full name, where the API gives one).
     """
     for r in results:
         base = f"remote/{r.service}/{r.location}"
-        label = r.label or r.location
+        name = r.label or r.location
         if r.time is not None:
-            yield Reading(f"{base}/time", r.time, "s", now, high=r.slow, label=label)
+            yield Reading(f"{base}/time", r.time, "s", now, high=r.slow, label=f"{name} time")
         yield Reading(
-            f"{base}/status", None, "", now, status=r.state.status, text=str(r.state), label=label
+            f"{base}/status", None, "", now, status=r.state.status, text=str(r.state), label=name
         )
         if r.error:
             yield Reading(
-                f"{base}/error", None, "", now, status=Status.UNKNOWN, text=r.error, label=label
+                f"{base}/error",
+                None,
+                "",
+                now,
+                status=Status.UNKNOWN,
+                text=r.error,
+                label=f"{name} error",
             )
 
 
@@ -279,3 +289,31 @@ def new_client(timeout: float) -> httpx.AsyncClient:
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion from blocking code, on a private event loop.
+
+    Collectors poll from their own threads, where this is ``asyncio.run``. Called from a thread
+    that already runs a loop (a test, an async caller), it runs the loop in a helper thread
+    instead, since a thread can run only one loop at a time.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    box: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            box.append(asyncio.run(factory()))
+        except BaseException as exc:  # handed back to the caller below
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="remote-poll")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return box[0]

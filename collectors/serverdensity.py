@@ -21,6 +21,7 @@ from collectors.remote import (
     new_client,
     protect_secret,
     redact,
+    run_async,
     to_readings,
 )
 
@@ -99,7 +100,7 @@ class ServerDensityCollector:
         now = time.time()
         errors: list[str] = []
         try:
-            results = asyncio.run(self._poll(errors))
+            results = run_async(lambda: self._poll(errors))
         except Exception as exc:  # a bug must not leak the token through the engine's message
             return Batch(self.name, errors=(redact(f"internal error: {type(exc).__name__}"),))
         return Batch(self.name, tuple(to_readings(results, now)), tuple(errors))

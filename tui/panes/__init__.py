@@ -2,8 +2,9 @@
 
 from tui.panes.base import Pane
 from tui.panes.overview import OverviewPane
+from tui.panes.remote import RemotePane
 
-PANES: list[type[Pane]] = [OverviewPane]
+PANES: list[type[Pane]] = [OverviewPane, RemotePane]
 """Every pane class, in the order of their tabs (keys 1-9 follow it)."""
 
-__all__ = ["PANES", "OverviewPane", "Pane"]
+__all__ = ["PANES", "OverviewPane", "Pane", "RemotePane"]
