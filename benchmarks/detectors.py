@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import detectors  # noqa: E402
-from detectors.auto import AutoBank  # noqa: E402
-from detectors.edm import breakout  # noqa: E402
-from detectors.gaussian import MultiGaussian  # noqa: E402
-from detectors.shesd import shesd_indices  # noqa: E402
+import detectors
+from detectors.auto import AutoBank
+from detectors.edm import breakout
+from detectors.gaussian import MultiGaussian
+from detectors.shesd import shesd_indices
 
 
 def minute_series(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -100,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<14} {per_point(name, tl, xl):>9.1f}")
     print(f"  {'multigaussian5':<14} {multi_gaussian_per_point(tl):>9.1f}")
     print(f"AutoBank, one tick over {args.series} series: {bank_tick(args.series):.2f} ms")
-    ts, xs = minute_series(14400, seed=3)
+    _, xs = minute_series(14400, seed=3)
     secs = timed(lambda: shesd_indices(xs, 1440, 0.10, "both"))
     found = len(shesd_indices(xs, 1440, 0.10, "both"))
     print(f"S-H-ESD, 14400 points, period 1440: {secs * 1e3:.0f} ms ({found} anomalies)")
-    te, xe = minute_series(1000, seed=4)
+    _, xe = minute_series(1000, seed=4)
     xe[500:] += 30
     secs = timed(lambda: breakout(xe, 30, "multi"), repeat=1)
     print(f"EDM multi, 1000 points: {secs * 1e3:.0f} ms")

@@ -67,7 +67,7 @@ def load_corpus(data: Path) -> list[NabFile]:
 def _batch_options(name: str, f: NabFile) -> dict[str, object]:
     step = float(np.median(np.diff(f.t)))
     if name == "shesd":
-        period = max(2, int(round(86400 / step)))
+        period = max(2, round(86400 / step))
         while len(f.t) < 2 * period + 1:
             period //= 2
         return {"period": period, "max_anoms": 0.02, "direction": "both"}
@@ -115,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.detectors.split(",") if n]
     points = sum(len(f.t) for f in files)
     results = evaluate(names, files, args.jobs)
-    print(f"NAB ({len(files)} files, {points} rows, "
-          f"{sum(len(f.labels.windows) for f in files)} windows), threshold optimised per profile")
-    print(f"{'detector':<12} {'kind':<9} {'standard':>9} {'low_FP':>9} {'low_FN':>9} {'us/point':>9}")
+    print(
+        f"NAB ({len(files)} files, {points} rows, "
+        f"{sum(len(f.labels.windows) for f in files)} windows), threshold optimised per profile"
+    )
+    print(
+        f"{'detector':<12} {'kind':<9} {'standard':>9} {'low_FP':>9} {'low_FN':>9} {'us/point':>9}"
+    )
     for name in names:
         r = results[name]
         cols = [r[p].normalized for p in nab.PROFILES]  # type: ignore[attr-defined]

@@ -109,8 +109,13 @@ class Auto:
         bad = shown > p.threshold
         band = p.threshold * sd
         return Verdict(
-            shown / (shown + p.threshold), bad, mean, mean - band, mean + band,
-            "warning" if bad else "none", f"z={z:.1f}" + ("" if fresh else " (same episode)"),
+            shown / (shown + p.threshold),
+            bad,
+            mean,
+            mean - band,
+            mean + band,
+            "warning" if bad else "none",
+            f"z={z:.1f}" + ("" if fresh else " (same episode)"),
         )
 
 
@@ -141,8 +146,9 @@ class AutoBank:
         **options: as ``Auto``.
         """
         p = AutoParams(**options)  # type: ignore[arg-type]
-        self.params = AutoParams(p.window, p.rest, p.threshold, min(p.warmup, p.window),
-                                 p.rel_floor, p.abs_floor)
+        self.params = AutoParams(
+            p.window, p.rest, p.threshold, min(p.warmup, p.window), p.rel_floor, p.abs_floor
+        )
         _check(self.params)
         self.n = n
         self._buf = np.zeros((self.params.window, n))
@@ -153,15 +159,18 @@ class AutoBank:
         self._sumsq = np.zeros(n)
         self._cols = np.arange(n)
 
-    def _judge(self, x: FloatArray, ok: BoolArray) -> tuple[FloatArray, ...]:
+    def _judge(
+        self, x: FloatArray, ok: BoolArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
         p = self.params
         k = np.minimum(self._count, p.window)
         ready = ok & (k >= p.warmup)
         kk = np.maximum(k, 1)
         mean = self._sum / kk
         var = self._sumsq / kk - mean * mean
-        sd = np.maximum(np.sqrt(np.maximum(var, 0.0)), np.maximum(p.rel_floor * np.abs(mean),
-                                                                  p.abs_floor))
+        sd = np.maximum(
+            np.sqrt(np.maximum(var, 0.0)), np.maximum(p.rel_floor * np.abs(mean), p.abs_floor)
+        )
         z = np.abs(x - mean) / sd
         fresh = z > self._zs.max(axis=0)
         slot = self._judged % p.rest
@@ -198,6 +207,9 @@ class AutoBank:
         band = p.threshold * sd
         expected = np.where(ready, mean, np.nan)
         return BankVerdicts(
-            shown / (shown + p.threshold), shown > p.threshold, expected,
-            expected - np.where(ready, band, np.nan), expected + np.where(ready, band, np.nan),
+            shown / (shown + p.threshold),
+            shown > p.threshold,
+            expected,
+            expected - np.where(ready, band, np.nan),
+            expected + np.where(ready, band, np.nan),
         )

@@ -53,13 +53,16 @@ class CoefficientOfVariation:
             return QUIET
         mean = self._sum / n
         stdev = math.sqrt(max(n * self._sumsq - self._sum * self._sum, 0.0)) / n
-        if mean == 0.0:
-            cv = 0.0 if stdev == 0.0 else math.inf
-        else:
-            cv = stdev / abs(mean)
+        flat = 0.0 if stdev == 0.0 else math.inf
+        cv = flat if mean == 0.0 else stdev / abs(mean)
         bad = cv > self.threshold
         band = self.threshold * abs(mean)
         return Verdict(
-            ratio_score(cv / self.threshold), bad, mean, mean - band, mean + band,
-            "warning" if bad else "none", f"cv={cv:.2f}",
+            ratio_score(cv / self.threshold),
+            bad,
+            mean,
+            mean - band,
+            mean + band,
+            "warning" if bad else "none",
+            f"cv={cv:.2f}",
         )

@@ -90,7 +90,7 @@ def edm_multi(
             number[s], f[s], prev[s] = number[t[k]] + 1, tmp[k], t[k]
         if use_percent and prev[s]:
             p = prev[s]
-            if f[s] - f[p] < float(percent) * (g0 + g1 * number[p]) * f[p]:
+            if f[s] - f[p] < float(percent or 0.0) * (g0 + g1 * number[p]) * f[p]:
                 number[s], f[s], prev[s] = number[p], f[p], prev[p]
     locs, at = [], n
     while at:

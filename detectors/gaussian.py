@@ -106,7 +106,8 @@ class MultiGaussian:
             bad = logp < math.log(self.epsilon)
             worst = int(np.argmax(np.abs(z)))
             verdict = Verdict(
-                ratio_score(math.sqrt(z2) / self._radius), bad,
+                ratio_score(math.sqrt(z2) / self._radius),
+                bad,
                 float(mean[0]) if self.dims == 1 else None,
                 float(mean[0] - self._radius * sigma[0]) if self.dims == 1 else None,
                 float(mean[0] + self._radius * sigma[0]) if self.dims == 1 else None,
@@ -122,7 +123,10 @@ class Gaussian:
     """The univariate Gaussian detector: ``MultiGaussian`` over one series."""
 
     def __init__(
-        self, window: int = 300, epsilon: float | None = None, warmup: int = 30,
+        self,
+        window: int = 300,
+        epsilon: float | None = None,
+        warmup: int = 30,
         rel_floor: float = 0.01,
     ) -> None:
         """Args: as ``MultiGaussian`` with one series."""

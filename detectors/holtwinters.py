@@ -92,6 +92,7 @@ class HoltWinters:
     def _step(self, x: float) -> tuple[float | None, float]:
         """Run Graphite's loop body for the point; returns (prediction, deviation)."""
         i, a, b, g = self._i, self.alpha, self.beta, self.gamma
+        prediction: float | None
         if i == 0:
             last_intercept, last_slope, prediction = x, 0.0, x
         else:
@@ -124,7 +125,8 @@ class HoltWinters:
         elif self._length == 0:
             self._start(self.step)
             self._t = t - self.step
-        gap = int(round((t - self._t) / self.step)) - 1 if self._i else 0
+        step = float(self.step or 1.0)  # set by now: given, or learnt just above
+        gap = round((t - self._t) / step) - 1 if self._i else 0
         for _ in range(max(0, min(gap, self._length))):
             self._missing()
         # Past a whole season every slot is already empty: only the phase moves on.
@@ -149,7 +151,12 @@ class HoltWinters:
         ratio = abs(x - prediction) / half if half > 0 else (0.0 if x == prediction else math.inf)
         bad = aberration != 0.0
         return Verdict(
-            ratio_score(ratio), bad, prediction, low, high, "warning" if bad else "none",
+            ratio_score(ratio),
+            bad,
+            prediction,
+            low,
+            high,
+            "warning" if bad else "none",
             f"aberration={aberration:+.4g}",
         )
 
@@ -163,7 +170,6 @@ class HoltWinters:
         phase = np.where(idx - self._length >= 0, (idx - self._length) % self._length, -1)
         seas = np.where(phase >= 0, self._seasonal[np.maximum(phase, 0)], 0.0)
         dev = np.where(phase >= 0, self._deviation[np.maximum(phase, 0)], 0.0)
-        yhat = self._intercept + h * self._slope + seas
-        return Forecast(
-            self._t + h * self.step, yhat, yhat - self.delta * dev, yhat + self.delta * dev
-        )
+        yhat = np.asarray(self._intercept + h * self._slope + seas, dtype=np.float64)
+        times = np.asarray(self._t + h * self.step, dtype=np.float64)
+        return Forecast(times, yhat, yhat - self.delta * dev, yhat + self.delta * dev)

@@ -40,12 +40,19 @@ class Limits:
     def _side(self, x: float, warn: float | None, crit: float | None, sign: float) -> Verdict:
         if crit is not None and sign * (x - crit) > 0:
             word = "above" if sign > 0 else "below"
-            return Verdict(1.0, True, None, self.low, self.high, "critical", f"{word} crit {crit:g}")
+            return Verdict(
+                1.0, True, None, self.low, self.high, "critical", f"{word} crit {crit:g}"
+            )
         if warn is not None and sign * (x - warn) > 0:
             frac = 0.5 if crit is None or crit == warn else 0.5 * (x - warn) / (crit - warn)
             word = "above" if sign > 0 else "below"
             return Verdict(
-                0.5 + min(0.49, abs(frac)), True, None, self.low, self.high, "warning",
+                0.5 + min(0.49, abs(frac)),
+                True,
+                None,
+                self.low,
+                self.high,
+                "warning",
                 f"{word} {warn:g}",
             )
         return QUIET

@@ -128,7 +128,9 @@ def _gather(
         w = lab.window_of[keep]
         inside = w >= 0
         scores.append(s)
-        worth.append(np.where(inside, lab.tp_value[keep] * prof.a_tp, lab.fp_value[keep] * prof.a_fp))
+        worth.append(
+            np.where(inside, lab.tp_value[keep] * prof.a_tp, lab.fp_value[keep] * prof.a_fp)
+        )
         wid.append(np.where(inside, w + offset, -1))
         offset += len(lab.windows)
         count += _counted_windows(lab)

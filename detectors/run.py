@@ -57,8 +57,9 @@ class Option:
     """Allowed values of a ``str`` option."""
 
 
-def _o(name: str, typ: type, default: Any, text: str, choices: tuple[str, ...] | None = None
-       ) -> Option:
+def _o(
+    name: str, typ: type, default: Any, text: str, choices: tuple[str, ...] | None = None
+) -> Option:
     return Option(name, typ, default, text, choices)
 
 

@@ -22,7 +22,7 @@ class _History:
 
     def __init__(self, span: float, resolution: float) -> None:
         self.resolution = resolution
-        self.size = int(math.ceil(span / resolution)) + 2
+        self.size = math.ceil(span / resolution) + 2
         self._key = np.full(self.size, -1, dtype=np.int64)
         self._sum = np.zeros(self.size)
         self._count = np.zeros(self.size, dtype=np.int64)
@@ -72,7 +72,7 @@ class SeasonOverSeason:
             raise ValueError("shifts, threshold and resolution must be positive")
         self.shifts = tuple(float(s) for s in shifts)
         self.threshold = threshold
-        self.reach = int(math.ceil(tolerance / resolution))
+        self.reach = math.ceil(tolerance / resolution)
         self._hist = _History(max(self.shifts) + tolerance + resolution, resolution)
 
     def update(self, t: float, x: float) -> Verdict:
@@ -96,6 +96,11 @@ class SeasonOverSeason:
         bad = dev > self.threshold
         band = self.threshold * abs(x)
         return Verdict(
-            ratio_score(dev / self.threshold), bad, past, past - band, past + band,
-            "warning" if bad else "none", f"{dev:+.0%} vs {shift / 3600:g} h ago",
+            ratio_score(dev / self.threshold),
+            bad,
+            past,
+            past - band,
+            past + band,
+            "warning" if bad else "none",
+            f"{dev:+.0%} vs {shift / 3600:g} h ago",
         )

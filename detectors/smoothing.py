@@ -13,14 +13,17 @@ def _judge(x: float, mean: float, std: float, band: float | None, word: str) -> 
     if band is None:
         return Verdict(0.0, False, mean, reason=f"{word}={mean:.4g}")
     half = band * std
-    if half <= 0.0:
-        ratio = 0.0 if x == mean else math.inf
-    else:
-        ratio = abs(x - mean) / half
+    flat = 0.0 if x == mean else math.inf
+    ratio = flat if half <= 0.0 else abs(x - mean) / half
     bad = ratio > 1.0
     return Verdict(
-        ratio_score(ratio), bad, mean, mean - half, mean + half,
-        "warning" if bad else "none", f"{word}={mean:.4g}",
+        ratio_score(ratio),
+        bad,
+        mean,
+        mean - half,
+        mean + half,
+        "warning" if bad else "none",
+        f"{word}={mean:.4g}",
     )
 
 
@@ -81,7 +84,7 @@ class ExponentialMovingAverage:
     def _weight(self, t: float) -> float:
         if self.halflife is None:
             return self.alpha
-        return 1.0 - 0.5 ** (max(t - self._t, 0.0) / self.halflife)
+        return 1.0 - float(0.5 ** (max(t - self._t, 0.0) / self.halflife))
 
     def update(self, t: float, x: float) -> Verdict:
         """Judge ``x`` against the average so far, then fold it in."""

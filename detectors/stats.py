@@ -32,8 +32,10 @@ def _beta_cf(a: FloatArray, b: FloatArray, x: FloatArray) -> FloatArray:
     active = np.ones(x.shape, dtype=bool)
     for m in range(1, _MAX_CF_TERMS + 1):
         m2 = 2.0 * m
-        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)),
-                   -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+        for aa in (
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ):
             d = 1.0 + aa * d
             d = 1.0 / np.where(np.abs(d) < _TINY, _TINY, d)
             c = 1.0 + aa / c

@@ -153,7 +153,7 @@ def loess(
     """Smooth every row of ``y`` (m x n) by loess as R's ``stless``: tricube weights over
     ``span`` neighbours, local degree 0 or 1, fitted at every ``jump``-th point and linearly
     interpolated between; ``rw`` are robustness weights (same shape as ``y``)."""
-    m, n = y.shape
+    n = y.shape[1]
     if n < 2:
         return y.copy()
     jump = max(1, min(jump, n - 1))
@@ -171,9 +171,7 @@ def loess(
     out[:, :last] = fit[:, seg] + delta * ((idx - 1) % jump)
     out[:, at - 1] = fit
     if last != n:
-        fn, okn = _estimate(
-            y, span, degree, np.array([float(n)]), nleft[-1:], rw, width
-        )
+        fn, okn = _estimate(y, span, degree, np.array([float(n)]), nleft[-1:], rw, width)
         out[:, n - 1] = np.where(okn[:, 0], fn[:, 0], y[:, n - 1])
         if last != n - 1:
             k = np.arange(last + 1, n)
@@ -182,9 +180,7 @@ def loess(
     return out
 
 
-def _subseries_smooth(
-    y: FloatArray, p: _Params, rw: FloatArray | None
-) -> FloatArray:
+def _subseries_smooth(y: FloatArray, p: _Params, rw: FloatArray | None) -> FloatArray:
     """Smooth each cycle-subseries and extend it one cycle at each end (R's ``stlss``);
     returns n + 2 * period values."""
     n, period = len(y), p.period
@@ -199,7 +195,12 @@ def _subseries_smooth(
         width = min(p.ns, int(k))
         lo, ok_lo = _estimate(sub, p.ns, p.sdeg, np.array([0.0]), np.array([1]), sub_rw, width)
         hi, ok_hi = _estimate(
-            sub, p.ns, p.sdeg, np.array([k + 1.0]), np.array([max(1, k - p.ns + 1)]), sub_rw,
+            sub,
+            p.ns,
+            p.sdeg,
+            np.array([k + 1.0]),
+            np.array([max(1, k - p.ns + 1)]),
+            sub_rw,
             width,
         )
         ext = np.empty((len(cols), k + 2))

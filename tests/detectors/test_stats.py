@@ -20,8 +20,9 @@ def test_t_quantile_closed_forms() -> None:
 def test_t_quantile_published_values() -> None:
     # R: qt(0.975, 10), qt(0.995, 30), qt(0.9, 5).
     got = t_isf(np.array([0.025, 0.005, 0.1]), np.array([10.0, 30.0, 5.0]))
-    np.testing.assert_allclose(got, [2.228138851986274, 2.749995653567230, 1.475884048824481],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        got, [2.228138851986274, 2.749995653567230, 1.475884048824481], rtol=1e-12
+    )
 
 
 def test_t_quantile_large_df_tends_to_normal() -> None:
