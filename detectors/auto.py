@@ -3,10 +3,12 @@ detector over many series at once with its state in arrays.
 
 Each point gets a z-score against the mean and standard deviation of the ``window`` points
 before it. A live metric that goes wrong rarely does so for one sample: it spikes, shifts or
-starts to oscillate, and a plain z-score then fires on every sample of the episode. So a point
-only speaks when it is a fresh maximum, more surprising than every point of the last
-``rest`` samples; the rest of an episode stays quiet unless it gets worse. The reported score
-is ``z / (z + threshold)``, 0.5 on the threshold.
+starts to oscillate, and a plain z-score then fires on every sample of the episode. So the
+score only speaks when a point is a fresh maximum, more surprising than every point of the
+last ``rest`` samples; the rest of an episode scores 0 unless it gets worse. The score is
+``z / (z + threshold)``, 0.5 on the threshold. ``Verdict.anomalous`` is the plain
+``z > threshold`` and stays true through the episode, so alert rules that wait for a metric
+to stay anomalous for a while keep working; the score is for ranking and first alarms.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ class Auto:
         self._recent.append(z)
         self._push(x)
         shown = z if fresh else 0.0
-        bad = shown > p.threshold
+        bad = z > p.threshold
         band = p.threshold * sd
         return Verdict(
             shown / (shown + p.threshold),
@@ -178,7 +180,7 @@ class AutoBank:
         self._zs[slot[ready], cols] = z[ready]
         self._judged += ready
         shown = np.where(ready & fresh, z, 0.0)
-        return mean, sd, np.where(ready, shown, 0.0), ready
+        return mean, sd, np.where(ready, shown, 0.0), ready & (z > p.threshold)
 
     def _push(self, x: FloatArray, ok: BoolArray) -> None:
         p = self.params
@@ -201,14 +203,15 @@ class AutoBank:
         if x.shape != (self.n,):
             raise ValueError(f"expected {self.n} values, got shape {x.shape}")
         ok = np.isfinite(x)
-        mean, sd, shown, ready = self._judge(x, ok)
+        ready = ok & (np.minimum(self._count, self.params.window) >= self.params.warmup)
+        mean, sd, shown, bad = self._judge(x, ok)
         self._push(x, ok)
         p = self.params
         band = p.threshold * sd
         expected = np.where(ready, mean, np.nan)
         return BankVerdicts(
             shown / (shown + p.threshold),
-            shown > p.threshold,
+            bad,
             expected,
             expected - np.where(ready, band, np.nan),
             expected + np.where(ready, band, np.nan),

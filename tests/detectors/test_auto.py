@@ -8,14 +8,14 @@ import pytest
 from detectors.auto import Auto, AutoBank
 
 
-def test_spike_is_reported_once_per_episode() -> None:
+def test_spike_scores_once_per_episode_but_stays_anomalous() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(10, 1, 400)
     x[300:305] = 30.0
     det = Auto()
     v = [det.update(float(i), float(xi)) for i, xi in enumerate(x)]
-    flagged = [i for i, vi in enumerate(v) if vi.anomalous]
-    assert flagged == [300]
+    assert [i for i, vi in enumerate(v) if vi.anomalous] == [300, 301, 302, 303, 304]
+    assert [i for i, vi in enumerate(v) if vi.score > 0.5] == [300]
     assert v[301].score == 0.0 and "same episode" in v[301].reason
     assert v[300].expected == pytest.approx(10, abs=0.3)
 
@@ -24,9 +24,9 @@ def test_worse_within_an_episode_speaks_again() -> None:
     det = Auto()
     for i in range(200):
         det.update(float(i), 10.0 + (i % 5) * 0.1)
-    assert det.update(200.0, 20.0).anomalous
-    assert not det.update(201.0, 15.0).anomalous
-    assert det.update(202.0, 200.0).anomalous
+    assert det.update(200.0, 20.0).score > 0.5
+    assert det.update(201.0, 15.0).score == 0.0
+    assert det.update(202.0, 200.0).score > 0.5
 
 
 def test_flat_series_uses_the_relative_floor() -> None:
