@@ -122,7 +122,8 @@ class LibSensors:
                 used.add(label)
                 subs = []
                 for sf in feature:
-                    suffix = sf.name.split("_", 1)[-1]
+                    # cpu0_vid is the value of a VID feature, as tempN_input is of a temperature
+                    suffix = "input" if kind == "vid" else sf.name.split("_", 1)[-1]
                     if sf.flags & _MODE_R and suffix in WANTED:
                         subs.append((suffix, sf))
                 yield _Feature(name, label, kind, feature.name, subs)

@@ -3,7 +3,8 @@
 
 Environment:
     FAKE_SMARTCTL_DIR: a folder of recordings, each file named after the arguments that
-        produced it (``_-d_ata_--all__dev_sda``), with the ``device.json`` pySMART made of it.
+        produced it (``_-d_ata_--all__dev_sda``), with the ``device.json`` pySMART made of it;
+        several folders separated by ``:`` make one machine of their disks.
     FAKE_SMARTCTL_LOG: a file each call appends its arguments to (one JSON list a line).
     FAKE_SMARTCTL_STATE: a JSON file read at every call, so a test can change the machine
         between polls: ``{"standby": [dev...], "gone": [dev...], "denied": bool,
@@ -59,14 +60,15 @@ def _strip_nocheck(args: list[str]) -> tuple[list[str], bool]:
     return out, nocheck
 
 
-def _recording(folder: str, args: list[str]) -> str | None:
+def _recording(folders: str, args: list[str]) -> str | None:
     # Recordings replace the characters a file name cannot hold (/, \\ and :) with "_".
     name = re.sub(r"[/\\:]", "_", "_" + "_".join(args))
-    path = os.path.join(folder, name)
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        return f.read()
+    for folder in folders.split(":"):
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                return f.read()
+    return None
 
 
 def _detected_type(folder: str, dev: str) -> str:
@@ -77,14 +79,18 @@ def _detected_type(folder: str, dev: str) -> str:
     return "auto"
 
 
-def scan(folder: str, state: dict) -> str:
-    """Answer ``--scan-open``: the recording if there is one, else a line made from the
-    disk's device.json, as smartctl prints it."""
+def scan(folders: str, state: dict) -> str:
+    """Answer ``--scan-open``: per folder, the recording if there is one, else a line made
+    from the disk's device.json, as smartctl prints it."""
     if state.get("denied"):
         return "".join(
             f"# {d} -d sat # {d} [SAT], ATA device open failed: Permission denied\n"
             for d in state.get("denied_devices", ["/dev/sda", "/dev/sdb"])
         )
+    return "".join(_scan_one(folder, state) for folder in folders.split(":"))
+
+
+def _scan_one(folder: str, state: dict) -> str:
     meta_path = os.path.join(folder, "device.json")
     meta = {}
     if os.path.exists(meta_path):

@@ -95,6 +95,22 @@ class FakeSys:
         self.close()
 
 
+def require_namespace() -> None:
+    """Skip (locally) or fail (in CI) unless this machine can make a fake hwmon tree: that
+    takes root, ``unshare`` and ``mount``, and ``sensors`` to compare with."""
+    import pytest
+
+    from tests.conftest import IN_CI, require_tool
+
+    for tool in ("unshare", "mount", "sensors"):
+        require_tool(tool)
+    if os.geteuid() != 0:
+        message = "a fake /sys/class needs root (a private mount namespace and a tmpfs)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def run_program(argv: list[str], env: dict[str, str] | None, timeout: float) -> dict[str, Any]:
     """Run a program (inside the namespace) and return its exit status and output."""
     proc = subprocess.run(

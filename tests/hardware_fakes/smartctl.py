@@ -23,10 +23,11 @@ def recorded_machines() -> list[Path]:
 class FakeSmartctl:
     """A ``smartctl`` program that replays one recorded machine."""
 
-    def __init__(self, where: Path, machine: Path) -> None:
+    def __init__(self, where: Path, machine: Path, *more: Path) -> None:
         """Args:
         where: a folder of the test's own; the program is ``where/bin/smartctl``.
         machine: the recorded machine to replay.
+        more: other recorded machines whose disks this one has too.
         """
         self.machine = machine
         self.log = where / "smartctl.log"
@@ -35,19 +36,23 @@ class FakeSmartctl:
         bindir.mkdir(parents=True, exist_ok=True)
         self.path = bindir / "smartctl"
         env = {
-            "FAKE_SMARTCTL_DIR": str(machine),
+            "FAKE_SMARTCTL_DIR": ":".join(str(m) for m in (machine, *more)),
             "FAKE_SMARTCTL_LOG": str(self.log),
             "FAKE_SMARTCTL_STATE": str(self.state_file),
         }
         assigns = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        # The fake needs no site packages: prefer the system's Python, which any user may run
+        # (a virtual environment's interpreter may live in root's home).
+        python = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
         # -I -S: no site packages, so each call costs ~15 ms, as a real smartctl roughly does.
         self.path.write_text(
-            f"#!/bin/sh\n{assigns} exec {shlex.quote(sys.executable)} -I -S "
+            f"#!/bin/sh\n{assigns} exec {shlex.quote(python)} -I -S "
             f'{shlex.quote(str(FAKE))} "$@"\n',
             encoding="utf-8",
         )
         self.path.chmod(0o755)
-        os.chmod(where, 0o755)
+        self.log.touch()
+        self.log.chmod(0o666)  # tests run the monitor as nobody too
 
     @property
     def meta(self) -> dict[str, Any]:
