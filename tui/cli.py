@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -45,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         "once", parents=[common], help="poll every source once and print the readings"
     )
     once.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    detect = sub.add_parser(
+        "detect",
+        parents=[common],
+        help="run a detector over a timestamp,value CSV and write NAB's result format",
+    )
+    from tui.detect_cli import add_arguments
+
+    add_arguments(detect)
     ports = sub.add_parser(
         "ports", parents=[common], help="list serial ports and the firmware answering on each"
     )
@@ -70,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "once":
         return cmd_once(config, json_lines=args.json)
+    if args.command == "detect":
+        from tui.detect_cli import cmd_detect
+
+        return cmd_detect(args)
     if args.command in ("ports", "send"):
         from tui import devices_cli
 
@@ -140,5 +153,17 @@ def cmd_once(config: Config, json_lines: bool) -> int:
     return 0
 
 
+def run() -> int:
+    """The console script: ``main`` with a closed pipe (``| head``) treated as a normal end."""
+    try:
+        return main()
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
