@@ -99,6 +99,7 @@ class RemotePane(Pane):
         self._snapshot: Snapshot | None = None
         self._sparks: dict[str, tuple[float, int, str]] = {}
         self._texts: dict[str, str] = {}
+        self._places: dict[str, tuple[float, float] | None] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", id="remote-title", classes="pane-title")
@@ -192,7 +193,9 @@ class RemotePane(Pane):
             by_place.setdefault(loc.location, []).append(loc.state)
         out = []
         for name, states in by_place.items():
-            pos = coordinates(name, overrides)
+            if name not in self._places:
+                self._places[name] = coordinates(name, overrides)
+            pos = self._places[name]
             lat, lon = pos if pos is not None else (None, None)
             out.append(Marker(name, lat, lon, worst(states)))
         return out
