@@ -15,6 +15,7 @@ from collectors.base import Collector
 from tui.commands import GongwatchCommands
 from tui.config import Config
 from tui.engine import Engine, Event, Snapshot, build_collectors
+from tui.engine.alerts import AlertManager, Devices
 from tui.panes import PANES, Pane
 from tui.screens import DetailScreen, HelpScreen
 from tui.widgets import RowTable, StatusHeader
@@ -54,6 +55,8 @@ class GongwatchApp(App[None]):
         hostname: str | None = None,
         autostart: bool = True,
         panes: Iterable[type[Pane]] | None = None,
+        devices: Devices | None = None,
+        alerts: AlertManager | None = None,
     ) -> None:
         """Args:
         engine: the engine whose snapshots are shown (started on mount when ``autostart``).
@@ -61,6 +64,8 @@ class GongwatchApp(App[None]):
         hostname: shown in the header (default: this machine's name).
         autostart: start and stop the engine's threads with the app.
         panes: the pane classes, in tab order (default: all of them).
+        devices: the gong and the map (their threads start and stop with the engine's).
+        alerts: the alert manager; its bell rings this app's terminal.
         """
         super().__init__()
         self.engine = engine
@@ -71,6 +76,10 @@ class GongwatchApp(App[None]):
         self.paused = False
         self._shown: dict[str, int] = {}
         self._last_event: Event | None = None
+        self.devices, self.alerts = devices, alerts
+        if alerts is not None:
+            # The bell is rung from a collector thread: post it to the UI's queue.
+            alerts.bell = lambda: self.call_later(self.bell)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.hostname, id="header")
@@ -82,8 +91,14 @@ class GongwatchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Kept, because a query on the app searches whichever screen is on top.
+        self._header = self.query_one(StatusHeader)
+        self._tabs = self.query_one("#tabs", TabbedContent)
+        self._panes = list(self.query(Pane))
         if self.autostart:
             self.engine.start()
+            if self.devices is not None:
+                self.devices.start()
         # An early first frame, so values show well within two seconds of start.
         self.set_timer(0.3, self.tick)
         self.set_interval(self.engine.config.refresh, self.tick)
@@ -92,12 +107,16 @@ class GongwatchApp(App[None]):
     def on_unmount(self) -> None:
         if self.autostart:
             self.engine.stop()
+            if self.devices is not None:
+                self.devices.stop()
+        if self.alerts is not None:
+            self.alerts.close()
 
     @property
     def active_pane(self) -> Pane | None:
         """The pane of the visible tab."""
-        active = self.query_one("#tabs", TabbedContent).active
-        for pane in self.query(Pane):
+        active = self._tabs.active
+        for pane in self._panes:
             if f"tab-{pane.PANE_ID}" == active:
                 return pane
         return None
@@ -107,7 +126,7 @@ class GongwatchApp(App[None]):
         snap = self.engine.snapshot()
         uptime = snap.metrics.get("system/uptime")
         up = uptime.reading.value if uptime else None
-        self.query_one(StatusHeader).show(self.clock(), up, self.paused)
+        self._header.show(self.clock(), up, self.paused)
         if self.paused:
             return
         pane = self.active_pane
@@ -142,18 +161,15 @@ class GongwatchApp(App[None]):
     def action_show_pane(self, number: int) -> None:
         """Show the pane with this number (1 is the first tab)."""
         if 1 <= number <= len(self.pane_classes):
-            self.query_one("#tabs", TabbedContent).active = (
-                f"tab-{self.pane_classes[number - 1].PANE_ID}"
-            )
+            self._tabs.active = f"tab-{self.pane_classes[number - 1].PANE_ID}"
 
     def action_switch_pane(self, step: int) -> None:
         """Show the next (1) or previous (-1) pane."""
         if isinstance(self.screen, DetailScreen | HelpScreen):
             return
         ids = [f"tab-{c.PANE_ID}" for c in self.pane_classes]
-        tabs = self.query_one("#tabs", TabbedContent)
-        index = ids.index(tabs.active) if tabs.active in ids else 0
-        tabs.active = ids[(index + step) % len(ids)]
+        index = ids.index(self._tabs.active) if self._tabs.active in ids else 0
+        self._tabs.active = ids[(index + step) % len(ids)]
 
     def action_pause(self) -> None:
         """Freeze the display; collection and detection go on, so nothing is lost."""
@@ -170,7 +186,7 @@ class GongwatchApp(App[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        for pane in self.query(Pane):
+        for pane in self._panes:
             pane.set_filter(event.value)
 
     @on(Input.Submitted, "#filter")
@@ -233,6 +249,8 @@ def make_app(
     clock: Clock = local_now,
     hostname: str | None = None,
     autostart: bool = True,
+    devices: Devices | None = None,
+    alerts: AlertManager | None = None,
 ) -> GongwatchApp:
     """Build the app with its engine: the one place the CLI and the tests assemble it.
 
@@ -243,11 +261,20 @@ def make_app(
         clock: wall clock for the header.
         hostname: name shown in the header.
         autostart: whether the app starts and stops the engine's threads.
+        devices: the gong and the map (from the engine's configuration when None).
+        alerts: an alert manager (when None, one is built and subscribed to the engine).
     """
     config = config or Config()
     if engine is None:
         engine = Engine(config, build_collectors(config) if collectors is None else collectors)
-    return GongwatchApp(engine, clock=clock, hostname=hostname, autostart=autostart)
+    devices = devices or Devices.from_config(engine.config)
+    if alerts is None:
+        alerts = AlertManager(engine.config, gong=devices.gong, map=devices.map)
+        alerts.attach(engine)
+    return GongwatchApp(
+        engine, clock=clock, hostname=hostname, autostart=autostart, devices=devices,
+        alerts=alerts,
+    )  # fmt: skip
 
 
 __all__ = ["GongwatchApp", "local_now", "make_app"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.base import Batch, Reading
+from collectors.base import Batch, Reading, Status
 from collectors.replay import ReplayCollector
 from tui.app import GongwatchApp, make_app
 from tui.config import Config
@@ -24,10 +24,13 @@ def recorded_engine(config: Config | None = None, polls: int | None = None) -> E
     return engine
 
 
-def spike(engine: Engine, key: str = "system/load/1m", value: float = 9.5) -> None:
+def spike(
+    engine: Engine, key: str = "system/load/1m", value: float = 9.5, status: Status = Status.OK
+) -> None:
     """Feed one clearly anomalous point after the recording."""
     last = engine.snapshot().metrics[key].reading
-    engine.ingest(Batch("test", (Reading(key, value, last.unit, last.time + 1.0, high=2.0),)))
+    point = Reading(key, value, last.unit, last.time + 1.0, high=2.0, status=status)
+    engine.ingest(Batch("test", (point,)))
 
 
 def test_app(engine: Engine | None = None) -> GongwatchApp:

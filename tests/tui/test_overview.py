@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Input, TabbedContent
 
+from collectors.base import Status
+
 from tui.app import GongwatchApp
 from tui.screens import DetailScreen, HelpScreen
 from tui.widgets import RowTable
@@ -127,7 +129,7 @@ async def test_filter_takes_globs() -> None:
 
 async def test_enter_opens_the_detail_chart() -> None:
     engine = recorded_engine()
-    spike(engine, "system/cpu/total", 100.0)
+    spike(engine, "system/cpu/total", 100.0, Status.CRITICAL)
     app = test_app(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         await shown(app)
@@ -138,6 +140,7 @@ async def test_enter_opens_the_detail_chart() -> None:
         await pilot.pause()
         chart = str(app.screen.query_one("#detail-chart").render())
         assert "seconds ago" in chart and "anomaly" in chart
+        app.tick()  # the main screen's refresh goes on underneath
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
 

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from collectors.base import Status
+
 from .helpers import recorded_engine, spike, test_app
 
 test_app.__test__ = False  # type: ignore[attr-defined]
@@ -20,5 +22,5 @@ async def settle(pilot: Pilot[Any]) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_overview(snap_compare: Any, size: tuple[int, int]) -> None:
     engine = recorded_engine()
-    spike(engine)  # one anomalous row, so the highlight and its marker are in the picture
+    spike(engine, status=Status.WARNING)  # one anomalous row, so the highlight and its marker are in the picture
     assert snap_compare(test_app(engine), terminal_size=size, run_before=settle)
