@@ -139,7 +139,16 @@ async def test_enter_opens_the_detail_chart() -> None:
         assert app.screen.key == "system/cpu/total"
         await pilot.pause()
         chart = str(app.screen.query_one("#detail-chart").render())
-        assert "seconds ago" in chart and "anomaly" in chart
+        for label in ("seconds from now", "flagged live", "Holt-Winters band", "forecast"):
+            assert label in chart
+        title = str(app.screen.query_one("#detail-title").render())
+        assert f"anomalies: {app.screen.detector}" in title
+        first = app.screen.detector
+        await pilot.press("d")
+        assert app.screen.detector != first
+        assert f"anomalies: {app.screen.detector}" in str(
+            app.screen.query_one("#detail-title").render()
+        )
         app.tick()  # the main screen's refresh goes on underneath
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)

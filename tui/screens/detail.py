@@ -1,57 +1,50 @@
-"""Provides the detail screen: a chart of one metric's history with its anomalies marked."""
+"""Provides the detail screen: one metric's chart with its band, anomalies and forecast."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import numpy as np
-import plotext as plt
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+import detectors
+from tui.chart import analyse, render_chart
+from tui.format import duration
 from tui.format import value as format_value
 
 if TYPE_CHECKING:
-    from tui.engine import Engine, History
+    from tui.engine import Engine
 
-
-def render_chart(history: History, width: int, height: int, now: float, title: str) -> str:
-    """Draw the series and its anomalies with plotext; x is seconds before ``now``."""
-    plt.clf()
-    plt.plotsize(max(20, width), max(6, height))
-    plt.theme("pro")
-    plt.title(title)
-    if len(history) == 0:
-        plt.text("no data yet", 0, 0)
-        return str(plt.build())
-    x = (history.t - now).tolist()
-    plt.plot(x, history.x.tolist(), marker="braille", color="cyan", label="value")
-    if history.anomalous.any():
-        idx = np.flatnonzero(history.anomalous)
-        plt.scatter(
-            [x[i] for i in idx], history.x[idx].tolist(), marker="x", color="red", label="anomaly"
-        )
-    plt.xlabel("seconds ago")
-    return str(plt.build())
+FORECAST_SHARE = 0.15
+"""Part of the chart's width given to the forecast."""
 
 
 class DetailScreen(Screen[None]):
-    """A full-screen chart of one metric, refreshed while it is open."""
+    """A full-screen chart of one metric, redrawn when it gets a new point."""
 
     BINDINGS = [
         Binding("escape,q", "close", "Back"),
+        Binding("d", "cycle_detector", "Next detector"),
     ]
 
-    def __init__(self, engine: Engine, key: str, clock: object = time.time) -> None:
+    def __init__(self, engine: Engine, key: str, clock: Callable[[], float] = time.time) -> None:
+        """Args:
+        engine: where the history comes from.
+        key: the metric.
+        clock: wall clock; the x axis is seconds from its now.
+        """
         super().__init__()
         self.engine = engine
         self.key = key
         self._clock = clock
-        self._version = -1
+        self._stamp: float | None = None
+        state = engine.snapshot().metrics.get(key)
+        self.detector = state.detector if state else engine.config.detector_for(key)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-title", classes="pane-title")
@@ -59,36 +52,46 @@ class DetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.redraw()
         self.set_interval(1.0, self.redraw)
+        self.call_after_refresh(self.redraw)
 
     def on_resize(self) -> None:
-        self._version = -1
+        self._stamp = None
+        self.redraw()
+
+    def action_cycle_detector(self) -> None:
+        """Mark the anomalies of the next streaming detector."""
+        names = detectors.names("streaming")
+        index = names.index(self.detector) if self.detector in names else -1
+        self.detector = names[(index + 1) % len(names)]
+        self._stamp = None
         self.redraw()
 
     def redraw(self) -> None:
-        """Draw again when the metric got a new point (or the size changed)."""
-        snap = self.engine.snapshot()
-        state = snap.metrics.get(self.key)
-        stamp = state.reading.time if state else 0
-        if stamp == self._version:
+        """Draw again when the metric got a new point (or the size or detector changed)."""
+        state = self.engine.snapshot().metrics.get(self.key)
+        stamp = state.reading.time if state else 0.0
+        if stamp == self._stamp:
             return
-        self._version = stamp
+        self._stamp = stamp
         chart = self.query_one("#detail-chart", Static)
         width, height = chart.size.width or self.size.width, chart.size.height or 20
         history = self.engine.history(self.key)
+        analysis = None
+        if len(history) >= 3:
+            analysis = analyse(history, self.detector, max(1, int(len(history) * FORECAST_SHARE)))
         title = self.key
+        info = f" anomalies: {self.detector} (d: next)"
         if state is not None:
             r, v = state.reading, state.verdict
             title = f"{self.key} = {format_value(r.value, r.unit, r.text)}"
-            info = f" detector {state.detector}"
             if v.anomalous:
-                info += f" · ANOMALOUS ({v.severity}) {v.reason}"
-            if v.low is not None and v.high is not None:
-                info += f" · expected {format_value(v.low, r.unit)} .. {format_value(v.high, r.unit)}"
-            self.query_one("#detail-title", Static).update(info)
-        now = float(self._clock())  # type: ignore[operator]
-        chart.update(Text.from_ansi(render_chart(history, width, height, now, title)))
+                info += f" · now ANOMALOUS ({v.severity}) {v.reason}"
+        if analysis is not None:
+            info += f" · band and forecast: Holt-Winters, season {duration(analysis.season)}"
+        self.query_one("#detail-title", Static).update(info)
+        text = render_chart(history, analysis, width, height, self._clock(), title)
+        chart.update(Text.from_ansi(text))
 
     def action_close(self) -> None:
         self.dismiss(None)
