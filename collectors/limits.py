@@ -22,9 +22,15 @@ def _limits(kind: str, sub: Mapping[str, float]) -> tuple[float | None, ...]:
         low = low or None  # a fan minimum of 0 means "no minimum"
         high = high or None
     if kind == "temp":
-        # An upper limit of exactly 0 °C is an unset register, never a real limit.
-        high, crit = high or None, crit or None
+        # An upper limit of exactly 0 °C is an unset register, and chips write -273.15 °C or
+        # 65261.85 °C (0xffff kelvin) for "no limit": none of those is a real limit.
+        low, lcrit = _real_temp(low), _real_temp(lcrit)
+        high, crit = _real_temp(high or None), _real_temp(crit or None)
     return low, high, crit, lcrit
+
+
+def _real_temp(v: float | None) -> float | None:
+    return v if v is not None and -273.0 < v < 1000.0 else None
 
 
 def judge(kind: str, value: float | None, sub: Mapping[str, float]) -> tuple[Status, str | None]:

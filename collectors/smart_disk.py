@@ -160,7 +160,8 @@ class DiskReader:
         warn = ifa.criticalWarning
         if warn is not None:
             bad = Status.CRITICAL if warn else Status.OK
-            self.counter("smart/critical_warning", warn, status=bad, text=f"0x{warn:02x}")
+            text = f"0x{warn:02x}" if warn else None
+            self.counter("smart/critical_warning", warn, status=bad, text=text)
         errors = ifa.integrityErrors
         if errors is not None:
             status = Status.WARNING if errors else Status.OK

@@ -1,10 +1,12 @@
 """Provides the panes of the main screen, in tab order."""
 
 from tui.panes.base import Pane
+from tui.panes.disks import DisksPane
 from tui.panes.overview import OverviewPane
 from tui.panes.remote import RemotePane
+from tui.panes.sensors import SensorsPane
 
-PANES: list[type[Pane]] = [OverviewPane, RemotePane]
+PANES: list[type[Pane]] = [OverviewPane, SensorsPane, DisksPane, RemotePane]
 """Every pane class, in the order of their tabs (keys 1-9 follow it)."""
 
-__all__ = ["PANES", "OverviewPane", "Pane", "RemotePane"]
+__all__ = ["PANES", "DisksPane", "OverviewPane", "Pane", "RemotePane", "SensorsPane"]
