@@ -77,3 +77,20 @@ def test_replay_reports_garbage_lines(tmp_path: Path) -> None:
     path.write_text((DATA / "system_readings.jsonl").read_text().splitlines()[0] + "\nnot json\n")
     batch = ReplayCollector(path).poll()
     assert len(batch.readings) == 1 and "r.jsonl:2" in batch.errors[0]
+
+
+def test_a_world_readable_config_with_a_token_is_warned_about(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        "[collectors.system]\nenabled = false\n"
+        "[[remote.serverdensity]]\nname = 'sd'\nurl = 'http://127.0.0.1:9'\n"
+        "token = 'tok-9f8e7d'\ntimeout = 0.5\n"
+    )
+    cfg.chmod(0o644)
+    out = gongwatch("once", "--config", str(cfg), home=tmp_path)
+    assert out.returncode == 0
+    assert "warning" in out.stderr and str(cfg) in out.stderr
+    assert "tok-9f8e7d" not in out.stderr + out.stdout
+    cfg.chmod(0o600)
+    out = gongwatch("once", "--config", str(cfg), home=tmp_path)
+    assert "warning" not in out.stderr

@@ -74,6 +74,8 @@ class GongwatchApp(App[None]):
         self.autostart = autostart
         self.pane_classes = list(PANES if panes is None else panes)
         self.paused = False
+        self.startup_warnings: list[str] = []
+        """Lines about the configuration, shown as notifications once the screen is up."""
         self._shown: dict[str, int] = {}
         self._last_event: Event | None = None
         self.devices, self.alerts = devices, alerts
@@ -103,6 +105,8 @@ class GongwatchApp(App[None]):
         self.set_timer(0.3, self.tick)
         self.set_interval(self.engine.config.refresh, self.tick)
         self.call_after_refresh(self._focus_pane)
+        for line in self.startup_warnings:
+            self.notify(line, title="configuration", severity="warning", timeout=15)
 
     def on_unmount(self) -> None:
         if self.autostart:

@@ -77,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gongwatch: {exc}", file=sys.stderr)
         return 2
+    from tui.engine.sources import config_warnings
+
+    warnings = config_warnings(config)
+    for line in warnings:
+        print(f"gongwatch: warning: {line}", file=sys.stderr)
     if args.command == "once":
         return cmd_once(config, json_lines=args.json)
     if args.command == "detect":
@@ -92,14 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             config, args.port, args.line, baud=args.baud, timeout=args.timeout,
             verbose=args.verbose,
         )  # fmt: skip
-    return cmd_run(config)
+    return cmd_run(config, warnings)
 
 
-def cmd_run(config: Config) -> int:
-    """Start the TUI."""
+def cmd_run(config: Config, warnings: Sequence[str] = ()) -> int:
+    """Start the TUI; configuration warnings are shown in it too."""
     from tui.app import make_app
 
-    make_app(config).run()
+    app = make_app(config)
+    app.startup_warnings = list(warnings)
+    app.run()
     return 0
 
 
