@@ -186,7 +186,8 @@ class Device:
         if self._link is None and self._wanted and self._monotonic() >= self._retry_at:
             self._open()
         if self._link is None:
-            future.set_exception(DeviceGone(f"{self.name} is not connected {self._state.detail}"))
+            why = f" ({self._state.detail})" if self._state.detail else ""
+            future.set_exception(DeviceGone(f"{self.name} is not connected{why}"))
             return
         try:
             future.set_result(self._link.command(line))

@@ -45,6 +45,8 @@ class AlertRecord:
     """Why it fired, the command line, or what the map was told."""
     result: str | None = None
     """How it went (``ok gong``, ``cooling down``, ``exit 0``); None while it runs."""
+    ok: bool = True
+    """False when the action failed (an ``err`` reply, a lost device, a command's exit code)."""
 
     def to_json(self) -> dict[str, object]:
         """Return the record as one JSON-ready dict for the alert log."""
@@ -56,6 +58,7 @@ class AlertRecord:
             "severity": self.severity,
             "detail": self.detail,
             "result": self.result,
+            "ok": self.ok,
         }
 
 
@@ -81,8 +84,8 @@ class Devices:
 
     def stop(self) -> None:
         """Close both ports and stop their threads."""
-        self.gong.device.stop()
-        self.map.device.stop()
+        self.gong.device.stop(timeout=1.0)
+        self.map.device.stop(timeout=1.0)
 
 
 def default_log_path() -> Path:
@@ -109,7 +112,7 @@ class AlertManager:
         *,
         gong: Gong | None = None,
         map: Map | None = None,
-        bell: Callable[[], None] = terminal_bell,
+        bell: Callable[[], object] = terminal_bell,
         log_path: str | os.PathLike[str] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
@@ -193,7 +196,7 @@ class AlertManager:
     def _fire(self, rule: AlertRule, st: MetricState, rang: bool) -> bool:
         """Run a rule's actions for one metric; return whether the bell has rung this batch."""
         v = st.verdict
-        why = f"{st.key} {v.severity}" + (f": {v.reason}" if v.reason else "")
+        why = v.severity + (f": {v.reason}" if v.reason else "")
         for action in rule.actions:
             if action == "gong":
                 self._strike(st, why)
@@ -217,7 +220,7 @@ class AlertManager:
             self._record("gong", st.key, st.verdict.severity, why, "cooling down")
             return
         rec = self._record("gong", st.key, st.verdict.severity, why)
-        future.add_done_callback(lambda f: self._finish(rec, _outcome(f)))
+        future.add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
 
     def _environment(self, rule: AlertRule, st: MetricState) -> dict[str, str]:
         r, v = st.reading, st.verdict
@@ -243,12 +246,13 @@ class AlertManager:
                 text=True, errors="replace", timeout=COMMAND_TIMEOUT, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            self._finish(rec, f"killed after {COMMAND_TIMEOUT:g} s")
+            self._finish(rec, f"killed after {COMMAND_TIMEOUT:g} s", ok=False)
         except OSError as exc:
-            self._finish(rec, f"cannot run: {exc.strerror or exc}")
+            self._finish(rec, f"cannot run: {exc.strerror or exc}", ok=False)
         else:
             last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
-            self._finish(rec, f"exit {proc.returncode}" + (f": {last}" if last else ""))
+            result = f"exit {proc.returncode}" + (f": {last}" if last else "")
+            self._finish(rec, result, ok=proc.returncode == 0)
 
     def _led_changes(self, changed: list[MetricState]) -> list[tuple[str, str, str]]:
         """Return ``(led, status, service/location)`` for every LED whose status changes."""
@@ -285,9 +289,9 @@ class AlertManager:
         try:
             future = self.map.set(led, status)
         except CommandError as exc:
-            self._finish(rec, f"not sent: {exc}")
+            self._finish(rec, f"not sent: {exc}", ok=False)
             return
-        future.add_done_callback(lambda f: self._finish(rec, _outcome(f)))
+        future.add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
 
     def _record(
         self, action: str, key: str, severity: str, detail: str, result: str | None = None
@@ -303,9 +307,9 @@ class AlertManager:
         self._tell(rec)
         return rec
 
-    def _finish(self, rec: AlertRecord, result: str) -> AlertRecord:
+    def _finish(self, rec: AlertRecord, result: str, ok: bool = True) -> AlertRecord:
         """Set a record's result, append it to the log, and tell the listeners."""
-        done = replace(rec, result=result)
+        done = replace(rec, result=result, ok=ok)
         with self._lock:
             if done.id in self._records:
                 self._records[done.id] = done
@@ -327,9 +331,12 @@ class AlertManager:
             listener(rec)
 
 
-def _outcome(future: Future[Reply]) -> str:
-    """Return how a device command went, in a few words."""
+def _outcome(future: Future[Reply]) -> tuple[str, bool]:
+    """Return how a device command went, in a few words, and whether it worked."""
     if future.cancelled():
-        return "cancelled"
+        return "cancelled", False
     exc = future.exception()
-    return str(exc) if exc is not None else future.result().line
+    if exc is not None:
+        return str(exc), False
+    reply = future.result()
+    return reply.line, reply.ok

@@ -1,0 +1,289 @@
+"""Tests the Devices and Alerts panes: the keys drive the emulated boards, actions are listed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import TabbedContent
+
+from collectors.base import Batch, Reading, Status
+from collectors.serial_link import PortInfo
+from tests.emulator import EmulatedDevice
+from tui.app import GongwatchApp
+from tui.config import AlertRule, Config, DeviceConfig
+from tui.engine import Engine
+from tui.engine.alerts import AlertManager, Devices
+from tui.panes import AlertsPane, DevicesPane
+from tui.panes import devices as devices_pane
+from tui.panes.devices import CommandHistory, CommandLine
+from tui.screens import DetailScreen
+
+from .helpers import FIXED_NOW, recorded_engine
+
+FIXED_TIME = FIXED_NOW.timestamp()
+
+
+class Messages:
+    """A message hook that lets a test await the message it expects, instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.seen: list[Message] = []
+        self._arrived = asyncio.Event()
+
+    def __call__(self, message: Message) -> None:
+        self.seen.append(message)
+        self._arrived.set()
+
+    async def wait(self, test: Callable[[Message], bool], limit: float = 5.0) -> Message:
+        async def find() -> Message:
+            start = 0
+            while True:
+                for message in self.seen[start:]:
+                    if test(message):
+                        return message
+                start = len(self.seen)
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        return await asyncio.wait_for(find(), limit)
+
+    async def logged(self, text: str) -> None:
+        """Wait until the devices log gets a line containing ``text``."""
+        await self.wait(lambda m: isinstance(m, DevicesPane.LineLogged) and text in m.event.text)
+
+
+@pytest.fixture
+def boards() -> Iterator[tuple[EmulatedDevice, EmulatedDevice]]:
+    with EmulatedDevice("gong") as gong, EmulatedDevice("map") as leds:
+        yield gong, leds
+
+
+@pytest.fixture(autouse=True)
+def no_port_probing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pane's scan sees only the ports it is given (none of this machine's)."""
+
+    def discover(extra: list[str], skip: list[str] = ()) -> list[PortInfo]:  # type: ignore[assignment]
+        return [PortInfo(p, error="in use" if p in skip else "no answer") for p in extra]
+
+    monkeypatch.setattr(devices_pane, "discover", discover)
+
+
+def config_for(gong: str | None, leds: str | None, **kwargs: Any) -> Config:
+    return Config(
+        gong=DeviceConfig(port=gong),
+        map=DeviceConfig(port=leds, locations={"blog/lon*": "london", "blog/nyc": "newyork"}),
+        **kwargs,
+    )
+
+
+def app_with(config: Config, devices: Devices, engine: Engine | None = None) -> GongwatchApp:
+    engine = engine or recorded_engine(config, polls=3)
+    alerts = AlertManager(config, gong=devices.gong, map=devices.map, log_path=Path("/dev/null"))
+    alerts.attach(engine)
+    return GongwatchApp(
+        engine, clock=lambda: FIXED_NOW, hostname="testhost", autostart=False,
+        panes=[DevicesPane, AlertsPane], devices=devices, alerts=alerts,
+    )  # fmt: skip
+
+
+async def show(pilot: Pilot[Any], pane: str) -> None:
+    pilot.app.query_one(TabbedContent).active = f"tab-{pane}"
+    await pilot.pause()
+    pilot.app.tick()  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+async def test_the_keys_drive_both_devices(boards: tuple[EmulatedDevice, EmulatedDevice]) -> None:
+    gong, leds = boards
+    config = config_for(gong.port, leds.port)
+    devices = Devices.from_config(config, ready_timeout=2.0)
+    devices.start()
+    messages = Messages()
+    try:
+        async with app_with(config, devices).run_test(message_hook=messages) as pilot:
+            await show(pilot, "devices")
+            await messages.wait(lambda m: isinstance(m, DevicesPane.PortsScanned))
+            await pilot.press("g")
+            await messages.logged("ok gong")
+            for status in ("up", "slow", "down", "up"):
+                await pilot.press("m")
+                await messages.logged(f"ok all {status}")
+            await pilot.press("l")  # puts the first known location on the command line
+            box = pilot.app.query_one(CommandLine)
+            assert box.has_focus and box.value == "london up"
+            await pilot.press("backspace", "backspace", "d", "o", "w", "n", "enter")
+            await messages.logged("ok london down")
+            await pilot.press("escape", "t", "colon", *"ping", "enter")
+            await messages.logged("pong gong 1.0")
+            pane = pilot.app.query_one(DevicesPane)
+            assert any("gong ← ok gong" in line and line.endswith(" ms") for line in pane.lines)
+    finally:
+        devices.stop()
+    assert gong.events == ["strike"]
+    assert leds.events == ["all up", "all slow", "all down", "all up", "london down"]
+
+
+async def test_a_bad_location_is_rejected_and_never_sent(
+    boards: tuple[EmulatedDevice, EmulatedDevice],
+) -> None:
+    _, leds = boards
+    config = config_for(None, leds.port)
+    devices = Devices.from_config(config, ready_timeout=2.0)
+    devices.start()
+    messages = Messages()
+    try:
+        async with app_with(config, devices).run_test(message_hook=messages) as pilot:
+            await show(pilot, "devices")
+            await pilot.press("colon")
+            box = pilot.app.query_one(CommandLine)
+            for line in ("new york up", "London up", "all off"):
+                box.value = line  # typing each key through the pilot is slow
+                await pilot.press("enter")
+            await messages.logged("ok all off")
+            pane = pilot.app.query_one(DevicesPane)
+            text = "\n".join(pane.lines)
+            assert "not sent: a location name has no spaces: 'new york'" in text
+            assert "not sent: bad location name 'London'" in text
+            await pilot.press("up")
+            assert box.value == "all off"
+            await pilot.press("up", "up")
+            assert box.value == "new york up"
+            await pilot.press("down", "down", "down")
+            assert box.value == ""
+    finally:
+        devices.stop()
+    assert leds.received == ["ping", "all off"]
+
+
+async def test_connect_and_disconnect_from_the_port_list(
+    boards: tuple[EmulatedDevice, EmulatedDevice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gong, _ = boards
+    found = [PortInfo(gong.port, "usb serial", kind="gong", version="1.0")]
+    monkeypatch.setattr(devices_pane, "discover", lambda extra, skip=(): found)
+    config = config_for(None, None)
+    devices = Devices.from_config(config, ready_timeout=2.0)
+    devices.start()
+    messages = Messages()
+
+    def state(status: str) -> Callable[[Message], bool]:
+        return lambda m: isinstance(m, DevicesPane.DeviceChanged) and m.state.status == status
+
+    try:
+        async with app_with(config, devices).run_test(message_hook=messages) as pilot:
+            await show(pilot, "devices")
+            await messages.wait(lambda m: isinstance(m, DevicesPane.PortsScanned))
+            pilot.app.query_one("#devices-ports").focus()
+            await pilot.press("enter")
+            await messages.wait(state("connected"))
+            assert devices.gong.device.state.port == gong.port
+            await pilot.press("d")
+            await messages.wait(state("disconnected"))
+            await pilot.press("c")
+            await messages.wait(state("connected"))
+    finally:
+        devices.stop()
+    assert gong.opens == 2
+
+
+async def test_an_unplugged_gong_leaves_the_rest_working(
+    boards: tuple[EmulatedDevice, EmulatedDevice],
+) -> None:
+    gong, leds = boards
+    gong.unplug_on = "gong"
+    config = config_for(gong.port, leds.port)
+    devices = Devices.from_config(config, ready_timeout=2.0)
+    devices.start()
+    messages = Messages()
+    try:
+        async with app_with(config, devices).run_test(message_hook=messages) as pilot:
+            await show(pilot, "devices")
+            await pilot.press("g")
+            await messages.wait(
+                lambda m: isinstance(m, DevicesPane.DeviceChanged) and m.state.status == "retrying"
+            )
+            await pilot.press("m")
+            await messages.logged("ok all up")
+            title = str(pilot.app.query_one("#devices-title").render())
+            assert "retrying" in title
+    finally:
+        devices.stop()
+
+
+async def test_the_alerts_pane_lists_fired_actions(tmp_path: Path) -> None:
+    config = config_for(None, None, alerts=(AlertRule("system/**", "critical", 0.0, ("gong",)),))
+    devices = Devices.from_config(config)
+    devices.start()  # no port: a strike fails at once, and says why
+    engine = Engine(config)
+    messages = Messages()
+    try:
+        async with app_with(config, devices, engine).run_test(message_hook=messages) as pilot:
+            await show(pilot, "alerts")
+            engine.ingest(Batch("t", (Reading("system/load/1m", 9.0, status=Status.CRITICAL),)))
+            await messages.wait(
+                lambda m: isinstance(m, AlertsPane.AlertRecorded) and m.record.result is not None
+            )
+            await pilot.pause()
+            table = pilot.app.query_one("#alerts-table")
+            (row,) = table.rows  # type: ignore[attr-defined]
+            assert row.cells[1:3] == ("gong", "system/load/1m")
+            assert "not connected" in row.cells[4] and row.style == "red"
+            assert "1 actions · 1 rule" in str(pilot.app.query_one("#alerts-title").render())
+            table.focus()
+            await pilot.press("enter")  # opens the chart of the metric that fired
+            assert isinstance(pilot.app.screen, DetailScreen)
+            assert pilot.app.screen.key == "system/load/1m"
+    finally:
+        devices.stop()
+
+
+def test_command_history() -> None:
+    history = CommandHistory()
+    for line in ("ping", "gong", "gong", "all up"):
+        history.add(line)
+    assert list(history.entries) == ["ping", "gong", "all up"]
+    assert [history.step(-1) for _ in range(4)] == ["all up", "gong", "ping", "ping"]
+    assert [history.step(1) for _ in range(3)] == ["gong", "all up", ""]
+
+
+@pytest.mark.parametrize("pane", ["devices", "alerts"])
+def test_snapshot(snap_compare: Any, pane: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both panes at 120x40: no boards, a fixed scan, fixed records, UTC."""
+    monkeypatch.setenv("TZ", "UTC")
+    import time
+
+    time.tzset()
+    monkeypatch.setattr(devices_pane.time, "time", lambda: FIXED_TIME)
+    config = config_for("/dev/ttyUSB0", None, alerts=(AlertRule("sensors/**", "critical"),))
+    devices = Devices.from_config(config)
+    app = app_with(config, devices)
+    assert app.alerts is not None
+    app.alerts._wall = lambda: FIXED_TIME
+    app.alerts.bell = lambda: None
+    for key in ("sensors/coretemp/core0", "sensors/nct6775/fan2"):
+        app.alerts.observe(Batch("t"), [_anomalous(key)])
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await show(pilot, pane)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def _anomalous(key: str) -> Any:
+    from detectors.base import Verdict
+    from tui.engine import MetricState
+
+    verdict = Verdict(0.9, True, severity="critical", reason="above crit 90 °C")
+    return MetricState(Reading(key, 95.0, "°C", FIXED_TIME), verdict, "auto", 0.0)

@@ -1,0 +1,117 @@
+"""Provides the Alerts pane: every action the alert rules fired, newest first, and how it went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import Static
+
+from tui.engine.alerts import AlertManager, AlertRecord
+from tui.panes.base import Pane
+from tui.panes.overview import matches
+from tui.widgets import Column, Row, RowTable
+
+if TYPE_CHECKING:
+    from tui.engine import Engine, Snapshot
+
+ACTION_STYLES = {"gong": "bold magenta", "bell": "yellow", "command": "cyan", "map": "blue"}
+
+
+def row_of(rec: AlertRecord) -> Row:
+    """Return the table row of one record: when, what, which metric, why, and how it went."""
+    when = datetime.fromtimestamp(rec.time).astimezone().strftime("%m-%d %H:%M:%S")
+    result = "…" if rec.result is None else rec.result
+    quiet = result in ("cooling down", "already rang")
+    style = "red" if not rec.ok else ("dim" if quiet else "")
+    marker = {"critical": "!!", "down": "!!", "warning": "! ", "slow": "! "}.get(rec.severity, "")
+    cells = (when, rec.action, rec.key, rec.detail, result)
+    return Row(str(rec.id), cells, style=style, marker=marker)
+
+
+class AlertsPane(Pane):
+    """Lists the actions alerts fired (gong, bell, command, map), as the alert log has them."""
+
+    TITLE = "Alerts"
+    PANE_ID = "alerts"
+
+    @dataclass
+    class AlertRecorded(Message, bubble=False):
+        """An action fired or finished."""
+
+        record: AlertRecord
+
+        def can_replace(self, message: Message) -> bool:
+            # The pane redraws from the manager's list, so a backlog merges into one redraw.
+            return isinstance(message, AlertsPane.AlertRecorded)
+
+    def __init__(self, engine: Engine, *, id: str | None = None) -> None:
+        super().__init__(engine, id=id)
+        self.alerts: AlertManager | None = None
+        self._filter = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="alerts-title", classes="pane-title")
+        yield RowTable(
+            [Column(14), Column(7), Column(30), Column(0), Column(30)], id="alerts-table"
+        )
+
+    def on_mount(self) -> None:
+        self.alerts = getattr(self.app, "alerts", None)
+        if self.alerts is not None:
+            self.alerts.add_listener(self._relay)
+        self.refresh_records()
+
+    def on_unmount(self) -> None:
+        if self.alerts is not None:
+            self.alerts.remove_listener(self._relay)
+
+    def _relay(self, record: AlertRecord) -> None:
+        # Called from collector and device threads: only post.
+        self.post_message(self.AlertRecorded(record))
+
+    @on(AlertRecorded)
+    def _recorded(self) -> None:
+        self.refresh_records()
+
+    @on(RowTable.Selected, "#alerts-table")
+    def _open(self, event: RowTable.Selected) -> None:
+        # Enter opens the chart of the metric that fired (the row key is the record's id).
+        event.stop()
+        records = {str(r.id): r for r in self.alerts.records()} if self.alerts else {}
+        rec = records.get(event.key)
+        open_detail = getattr(self.app, "open_detail", None)
+        if rec is not None and callable(open_detail) and rec.key in self.engine.snapshot().metrics:
+            open_detail(rec.key)
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Records come from the alert manager, not the snapshot."""
+
+    def set_filter(self, text: str) -> None:
+        """Show only the actions whose metric matches ``text``."""
+        self._filter = text
+        self.refresh_records()
+
+    def refresh_records(self) -> None:
+        """Redraw the table and the title from the manager's records."""
+        records = self.alerts.records() if self.alerts is not None else []
+        shown = [r for r in reversed(records) if not self._filter or matches(r.key, self._filter)]
+        self.query_one("#alerts-table", RowTable).set_rows([row_of(r) for r in shown])
+        self.query_one("#alerts-title", Static).update(self._title(len(records)))
+
+    def _title(self, count: int) -> Text:
+        if self.alerts is None:
+            return Text("alerts are off in this app")
+        rules = len(self.alerts.rules)
+        plural = "s" * (rules != 1)
+        text = Text(f"{count} actions · {rules} rule{plural} · log {self.alerts.log_path}")
+        if self.alerts.log_error:
+            text.append(f" · {self.alerts.log_error}", style="bold red")
+        elif not rules and not self.alerts.locations:
+            text.append(" · no [[alerts]] rules and no map locations configured")
+        return text

@@ -1,0 +1,374 @@
+"""Provides the Devices pane: the serial ports, the gong and the map driven from the keyboard,
+a raw command line with history, and a log of every line on the wire."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input, RichLog, Static
+
+from collectors.serial_link import (
+    MAP_STATUSES,
+    CommandError,
+    Device,
+    DeviceState,
+    LineEvent,
+    PortInfo,
+    Reply,
+    discover,
+)
+from tui.panes.base import Pane
+from tui.widgets import Column, Row, RowTable
+
+if TYPE_CHECKING:
+    from tui.engine import Engine, Snapshot
+    from tui.engine.alerts import Devices
+
+MAP_CYCLE = ("up", "slow", "down")
+"""What ``m`` steps every map LED through."""
+LOG_LINES = 1000
+"""Lines the log keeps."""
+ARROWS = {"sent": "→", "received": "←", "garbage": "?", "info": "·", "error": "!"}
+STYLES = {"sent": "bold", "received": "green", "garbage": "yellow", "info": "dim", "error": "red"}
+
+
+class CommandHistory:
+    """Commands sent from the command line, browsed like a shell's history."""
+
+    def __init__(self, size: int = 100) -> None:
+        self.entries: deque[str] = deque(maxlen=size)
+        self._pos = 0
+
+    def add(self, line: str) -> None:
+        """Remember a line (not twice in a row) and go back to the end."""
+        if line and (not self.entries or self.entries[-1] != line):
+            self.entries.append(line)
+        self._pos = len(self.entries)
+
+    def step(self, direction: int) -> str:
+        """Return the older (-1) or newer (1) entry; past the newest, an empty line."""
+        self._pos = max(0, min(len(self.entries), self._pos + direction))
+        return self.entries[self._pos] if self._pos < len(self.entries) else ""
+
+
+class CommandLine(Input):
+    """The raw command line: up and down browse the history, escape leaves it."""
+
+    BINDINGS: ClassVar = [
+        Binding("up", "history(-1)", "Older command", show=False),
+        Binding("down", "history(1)", "Newer command", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            placeholder="command, e.g. ping, gong, london slow, all off",
+            id=id,
+            select_on_focus=False,  # the location key fills it in for editing, not replacing
+        )
+        self.history = CommandHistory()
+
+    def action_history(self, direction: int) -> None:
+        """Show an older or newer command."""
+        self.value = self.history.step(direction)
+        self.cursor_position = len(self.value)
+
+
+class PortTable(RowTable):
+    """The ports found: enter connects the device whose firmware answered on one."""
+
+    BINDINGS: ClassVar = [Binding("enter", "select", "Connect", show=False)]
+
+
+def format_event(name: str, event: LineEvent) -> Text:
+    """Return one log line: time, device, direction, text and round-trip latency."""
+    when = datetime.fromtimestamp(event.time).astimezone().strftime("%H:%M:%S.%f")[:-3]
+    text = Text(f"{when} {name:<4} {ARROWS.get(event.kind, ' ')} ", style="dim")
+    text.append(event.text, style=STYLES.get(event.kind, ""))
+    if event.latency is not None:
+        text.append(f"  {event.latency * 1000:.0f} ms", style="cyan")
+    return text
+
+
+class DevicesPane(Pane):
+    """Finds the boards, connects them, and tests every command from the keyboard."""
+
+    TITLE = "Devices"
+    PANE_ID = "devices"
+    BINDINGS: ClassVar = [
+        Binding("g", "strike", "Strike gong"),
+        Binding("m", "cycle_map", "Cycle map"),
+        Binding("l", "set_location", "Set location"),
+        Binding("colon", "command", "Command"),
+        Binding("t", "target", "Target"),
+        Binding("c", "connect", "Connect"),
+        Binding("d", "disconnect", "Disconnect"),
+        Binding("r", "scan", "Rescan ports"),
+    ]
+
+    @dataclass
+    class LineLogged(Message, bubble=False):
+        """A device sent or received a line (or noted something about its link)."""
+
+        name: str
+        event: LineEvent
+
+    @dataclass
+    class DeviceChanged(Message, bubble=False):
+        """A device's connection changed."""
+
+        state: DeviceState
+
+    @dataclass
+    class PortsScanned(Message, bubble=False):
+        """The ports were probed."""
+
+        ports: list[PortInfo]
+
+    def __init__(self, engine: Engine, *, id: str | None = None) -> None:
+        super().__init__(engine, id=id)
+        self.devices: Devices | None = None
+        self.target = "map"
+        """Device the command line talks to."""
+        self.ports: list[PortInfo] = []
+        self.lines: deque[str] = deque(maxlen=LOG_LINES)
+        """The log as plain text (what the log widget shows)."""
+        self._relays: list[tuple[Device, _Relay]] = []
+        self._scanned = False
+        self._map_step = -1
+        self._location_step = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="devices-title", classes="pane-title")
+        yield PortTable([Column(36), Column(10), Column(24), Column(0)], id="devices-ports")
+        yield RichLog(max_lines=LOG_LINES, id="devices-log")
+        yield CommandLine(id="devices-command")
+
+    def on_mount(self) -> None:
+        self.devices = getattr(self.app, "devices", None)
+        for device in self._all():
+            relay = _Relay(self, device.name)
+            device.add_listener(relay)
+            self._relays.append((device, relay))
+        self._show_title()
+
+    def on_unmount(self) -> None:
+        for device, relay in self._relays:
+            device.remove_listener(relay)
+        self._relays.clear()
+
+    def _all(self) -> list[Device]:
+        if self.devices is None:
+            return []
+        return [self.devices.gong.device, self.devices.map.device]
+
+    def _device(self, name: str) -> Device | None:
+        return next((d for d in self._all() if d.name == name), None)
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """The first time the pane is shown, look for ports (opening one resets a board)."""
+        if not self._scanned:
+            self.action_scan()
+
+    # -- what the devices and the scan tell ---------------------------------------------------
+
+    @on(LineLogged)
+    def _logged(self, message: LineLogged) -> None:
+        self.log_line(format_event(message.name, message.event))
+
+    @on(DeviceChanged)
+    def _changed(self, message: DeviceChanged) -> None:
+        self._show_title()
+        self._show_ports()
+
+    @on(PortsScanned)
+    def _scanned_ports(self, message: PortsScanned) -> None:
+        self.ports = message.ports
+        self._show_ports()
+        found = [f"{p.kind} on {p.port}" for p in message.ports if p.kind]
+        busy = sum(p.error == "in use" for p in message.ports)
+        found += [f"{busy} in use by gongwatch"] if busy else []
+        self.note(f"scanned {len(message.ports)} ports: {', '.join(found) or 'no device answered'}")
+
+    def log_line(self, text: Text) -> None:
+        """Append a line to the log."""
+        self.lines.append(text.plain)
+        self.query_one("#devices-log", RichLog).write(text)
+
+    def note(self, text: str, style: str = "dim") -> None:
+        """Log a line of the pane's own."""
+        when = datetime.fromtimestamp(time.time()).astimezone().strftime("%H:%M:%S.%f")[:-3]
+        self.log_line(Text(f"{when}      {text}", style=style))
+
+    def _show_title(self) -> None:
+        text = Text()
+        for device in self._all():
+            st = device.state
+            style = {"connected": "green", "retrying": "red"}.get(st.status, "")
+            text.append(f"{st.name:<5}", style="bold")
+            text.append(st.status, style=style)
+            text.append(
+                (f" on {st.port}" if st.port else "") + (f": {st.detail}\n" if st.detail else "\n")
+            )
+        text.rstrip()
+        self.query_one("#devices-title", Static).update(text or "no devices in this app")
+        self.query_one(CommandLine).border_title = f"command → {self.target}"
+
+    def _show_ports(self) -> None:
+        users = {d.state.port: d.state for d in self._all() if d.state.port}
+        rows = []
+        for info in self.ports + [PortInfo(p) for p in users if p not in self._known()]:
+            st = users.get(info.port)
+            kind_of = info if info.kind else st
+            kind = f"{kind_of.kind} {kind_of.version}" if kind_of and kind_of.kind else "-"
+            used = f"{st.name}: {st.status}" if st else ""
+            rows.append(Row(info.port, (info.port, kind, used, info.error or info.description)))
+        self.query_one("#devices-ports", RowTable).set_rows(rows)
+
+    def _known(self) -> set[str]:
+        return {p.port for p in self.ports}
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_scan(self) -> None:
+        """Probe every serial port (and the configured ones) for our firmware."""
+        self._scanned = True
+        self.note("scanning serial ports ...")
+        busy = [d.state.port for d in self._all() if d.state.port and d.state.status != "idle"]
+        extra = [d.state.port for d in self._all() if d.state.port]
+        self._scan(extra, busy)
+
+    @work(thread=True, exclusive=True, group="devices-scan", exit_on_error=False)
+    def _scan(self, extra: list[str], busy: list[str]) -> None:
+        self.post_message(self.PortsScanned(discover(extra, skip=[p for p in busy if p])))
+
+    def action_strike(self) -> None:
+        """Strike the gong now (a test ignores the alert cooldown)."""
+        if self.devices is not None:
+            self._track("gong", "gong", self.devices.gong.strike(force=True))
+
+    def action_cycle_map(self) -> None:
+        """Set every map LED to the next of up, slow and down."""
+        if self.devices is not None:
+            self._map_step = (self._map_step + 1) % len(MAP_CYCLE)
+            status = MAP_CYCLE[self._map_step]
+            self._track("map", f"all {status}", self.devices.map.all(status))
+
+    def action_set_location(self) -> None:
+        """Put ``<location> up`` on the command line, for the map (next known location)."""
+        names = sorted(set(self._locations()))
+        self.target = "map"
+        box = self.query_one(CommandLine)
+        if names:
+            self._location_step = (self._location_step + 1) % len(names)
+            box.value = f"{names[self._location_step]} up"
+        box.focus()
+        box.cursor_position = len(box.value)
+        self._show_title()
+
+    def _locations(self) -> list[str]:
+        config = getattr(self.engine, "config", None)
+        return list(config.map.locations.values()) if config is not None else []
+
+    def action_command(self) -> None:
+        """Put the cursor on the command line."""
+        self.query_one(CommandLine).focus()
+
+    def action_target(self) -> None:
+        """Send the command line to the other device."""
+        self.target = "gong" if self.target == "map" else "map"
+        self._show_title()
+
+    def action_connect(self) -> None:
+        """Connect the device whose firmware answered on the selected port (else the target)."""
+        port = self.query_one("#devices-ports", RowTable).selected_key
+        info = next((p for p in self.ports if p.port == port), None)
+        device = self._device(info.kind if info and info.kind else self.target)
+        if device is not None and port:
+            self.note(f"connecting {device.name} to {port}")
+            device.connect(port)
+
+    def action_disconnect(self) -> None:
+        """Disconnect the device on the selected port (else the target)."""
+        port = self.query_one("#devices-ports", RowTable).selected_key
+        using = [d for d in self._all() if port and d.state.port == port]
+        device = using[0] if using else self._device(self.target)
+        if device is not None:
+            device.disconnect()
+
+    @on(RowTable.Selected, "#devices-ports")
+    def _enter_on_port(self, event: RowTable.Selected) -> None:
+        event.stop()
+        self.action_connect()
+
+    @on(Input.Submitted, "#devices-command")
+    def _send(self, event: Input.Submitted) -> None:
+        event.stop()
+        box = self.query_one(CommandLine)
+        line = event.value.strip()
+        if not line:
+            return
+        box.history.add(line)
+        box.value = ""
+        device = self._device(self.target)
+        if device is None or self.devices is None:
+            return
+        try:
+            future = self._map_command(line) if device.name == "map" else None
+        except CommandError as exc:
+            self.note(f"not sent: {exc}", "red")
+            return
+        self._track(device.name, line, future or device.submit(line))
+
+    def _map_command(self, line: str) -> Future[Reply] | None:
+        """Send ``<location> <status>`` and ``all <status>`` through the map's driver, which
+        checks them and remembers them; return None for any other line (sent raw)."""
+        assert self.devices is not None
+        words = line.split()
+        if len(words) > 2 and words[-1] in MAP_STATUSES:
+            raise CommandError(f"a location name has no spaces: {' '.join(words[:-1])!r}")
+        if len(words) != 2 or words[1] not in MAP_STATUSES:
+            return None
+        if words[0] == "all":
+            return self.devices.map.all(words[1])
+        return self.devices.map.set(words[0], words[1])
+
+    def on_key(self, event: object) -> None:
+        box = self.query_one(CommandLine)
+        if getattr(event, "key", "") == "escape" and box.has_focus:
+            self.query_one("#devices-ports", RowTable).focus()
+
+    def _track(self, name: str, line: str, future: Future[Reply] | None) -> None:
+        """Log why a command was not sent or failed (replies are logged by the link)."""
+        if future is None:
+            return
+        future.add_done_callback(lambda f: self._failed(name, line, f))
+
+    def _failed(self, name: str, line: str, future: Future[Reply]) -> None:
+        exc = None if future.cancelled() else future.exception()
+        if exc is not None:
+            text = f"not sent: {exc}" if isinstance(exc, CommandError) else f"{line}: {exc}"
+            event = LineEvent(time.time(), "", "error", text)
+            self.post_message(self.LineLogged(name, event))
+
+
+class _Relay:
+    """A device listener that hands events to the pane as messages (from the device thread)."""
+
+    def __init__(self, pane: DevicesPane, name: str) -> None:
+        self.pane, self.name = pane, name
+
+    def __call__(self, event: LineEvent | DeviceState) -> None:
+        if isinstance(event, DeviceState):
+            self.pane.post_message(DevicesPane.DeviceChanged(event))
+        else:
+            self.pane.post_message(DevicesPane.LineLogged(self.name, event))
