@@ -71,9 +71,8 @@ def read_text(path: str) -> str:
 
 def read_chip(path: str) -> Chip | None:
     """Return the chip of one hwmon directory, or None when it has no name."""
-    device = os.path.realpath(os.path.join(path, "device"))
-    if not os.path.exists(os.path.join(path, "device")):
-        device = None
+    link = os.path.join(path, "device")
+    device = os.path.realpath(link) if os.path.exists(link) else None
     for where in (path, device):
         if where is None:
             continue

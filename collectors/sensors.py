@@ -42,30 +42,41 @@ class SysfsFallback:
         readings: list[Reading] = []
         errors: list[str] = []
         chips = hwmon.chips(self.root)
-        by_prefix: dict[str, list[hwmon.Chip]] = {}
-        for chip in chips:
-            by_prefix.setdefault(chip.prefix, []).append(chip)
         used: dict[str, set[str]] = {}
         for kind, groups in self._psutil(errors):
             for prefix, entries in groups.items():
-                same = by_prefix.get(prefix, [])
-                # psutil names chips by driver only: name it as libsensors does when that is
-                # unambiguous, and recover feature names when the counts agree.
-                chip = same[0].name if len(same) == 1 else prefix
-                names = _psutil_order(same[0], kind) if len(same) == 1 else []
-                if len(names) != len(entries):
-                    names = [f"{kind}{i}" for i in range(1, len(entries) + 1)]
-                seen = used.setdefault(chip, set())
-                for feature, entry in zip(names, entries, strict=True):
-                    label = unique_label(entry.label, feature, seen)
-                    sub = {"input": entry.current}
-                    if kind == "temp":
-                        sub.update({"max": entry.high, "crit": entry.critical})
-                    sub = {k: float(v) for k, v in sub.items() if v is not None}
-                    readings.append(make_reading(chip, label, kind, sub, now))
+                same = [c for c in chips if c.prefix == prefix]
+                readings.extend(self._from_psutil(kind, prefix, entries, same, used, now))
         for chip in chips:
             self._direct(chip, used.setdefault(chip.name, set()), now, readings, errors)
         return readings, errors
+
+    def _from_psutil(
+        self,
+        kind: str,
+        prefix: str,
+        entries: list[Any],
+        same: list[hwmon.Chip],
+        used: dict[str, set[str]],
+        now: float,
+    ) -> Iterable[Reading]:
+        """Turn psutil's entries of one driver into readings.
+
+        psutil names chips by driver only: name the chip as libsensors does when that is
+        unambiguous, and recover the feature names when the counts agree.
+        """
+        name = same[0].name if len(same) == 1 else prefix
+        features = _psutil_order(same[0], kind) if len(same) == 1 else []
+        if len(features) != len(entries):
+            features = [f"{kind}{i}" for i in range(1, len(entries) + 1)]
+        seen = used.setdefault(name, set())
+        for feature, entry in zip(features, entries, strict=True):
+            label = unique_label(entry.label, feature, seen)
+            sub = {"input": entry.current}
+            if kind == "temp":
+                sub.update({"max": entry.high, "crit": entry.critical})
+            values = {k: float(v) for k, v in sub.items() if v is not None}
+            yield make_reading(name, label, kind, values, now)
 
     def _psutil(self, errors: list[str]) -> Iterable[tuple[str, dict[str, Any]]]:
         for kind, read in (("temp", "sensors_temperatures"), ("fan", "sensors_fans")):
