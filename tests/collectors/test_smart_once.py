@@ -82,7 +82,15 @@ def test_once_as_nobody_says_smart_needs_root_and_still_shows_drive_temperatures
     setpriv = require_tool("setpriv")
     fake = FakeSmartctl(world_readable_dir, *DISKS)
     fake.set_state(denied=True)  # what smartctl prints to a user who may not open the disks
-    nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    # nobody, with no capability but reading files: the checkout may sit in root's home.
+    nobody = [
+        setpriv,
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=+dac_read_search",
+        "--ambient-caps=+dac_read_search",
+    ]
     with FakeSys(hwmon_tree.LAYOUTS) as fs:
         lines = once(fs, fake, world_readable_dir, nobody)
     by_key = {x["key"]: x for x in lines if "key" in x}
