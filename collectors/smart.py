@@ -23,6 +23,9 @@ NEEDS_ROOT = (
 )
 """What the Disks pane says when smartctl may not open the disks."""
 
+SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
+"""Where smartctl is looked for when it is not in PATH."""
+
 NOCHECK = ("--nocheck", "standby")
 """Passed on every call that touches a disk, so a sleeping disk is never spun up."""
 
@@ -110,7 +113,8 @@ class SmartCollector:
         # "sudo -n /usr/sbin/smartctl" runs smartctl alone as root: check both programs.
         wrapped = os.path.basename(argv[0]) in ("sudo", "doas") and len(argv) > 1
         for i in (0, len(argv) - 1) if wrapped else (0,):
-            found = shutil.which(argv[i])
+            # A user's PATH often lacks the sbin directories where smartctl lives.
+            found = shutil.which(argv[i]) or shutil.which(argv[i], path=SBIN)
             if found is None:
                 return (
                     f"smartctl not found ({argv[i]!r}): install smartmontools, "

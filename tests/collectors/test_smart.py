@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from collectors.base import Batch, Reading, Status
 from collectors.smart import NEEDS_ROOT, SmartCollector
 from collectors.smart_disk import HEALTH
+from tests.conftest import require_tool
 from tests.hardware_fakes import hwmon_tree
 from tests.hardware_fakes.smartctl import FakeSmartctl, recorded_machines
 from tui.config import Config
@@ -143,6 +145,14 @@ def test_smartctl_missing(tmp_path: Path) -> None:
     batch = SmartCollector(smartctl=str(tmp_path / "no-smartctl")).poll()
     assert batch.unavailable and "install smartmontools" in batch.unavailable
     assert "[collectors.smart] smartctl" in batch.unavailable
+
+
+def test_smartctl_is_found_in_sbin_when_path_lacks_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = require_tool("smartctl")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    collector = SmartCollector(smartctl="smartctl")
+    assert collector.problem is None
+    assert os.path.samefile(collector._ctl.argv[0], real)
 
 
 def test_permission_denied_says_how_to_grant_smartctl_and_keeps_drive_temperatures(
