@@ -245,3 +245,30 @@ def test_sensors_poll_at_their_own_interval() -> None:
     config = parse("[collectors.sensors]\ninterval = 2.5\n")
     sensors = next(c for c in build_collectors(config) if c.name == "sensors")
     assert sensors.interval == 2.5
+
+
+@pytest.mark.parametrize("use_libsensors", [True, False])
+def test_power_and_current_with_their_limits(use_libsensors: bool) -> None:
+    require_namespace()
+    with FakeSys(["amdgpu", "ina3221"]) as fs:
+        got = poll(fs, use_libsensors=use_libsensors)
+    r = got["readings"]
+    power = r["sensors/amdgpu-pci-0300/power1"]
+    assert (power["value"], power["unit"], power["status"]) == (35.0, "W", "ok")
+    assert r["sensors/amdgpu-pci-0300/vddgfx"]["value"] == 0.906
+    ina = "sensors/ina3221-i2c-1-40"
+    assert (r[f"{ina}/VIN1"]["value"], r[f"{ina}/VIN1"]["unit"]) == (12.096, "V")
+    ok, over = r[f"{ina}/curr1"], r[f"{ina}/curr3"]
+    assert (ok["value"], ok["unit"], ok["high"], ok["crit"], ok["status"]) == (
+        1.52,
+        "A",
+        2.0,
+        3.0,
+        "ok",
+    )
+    assert (over["value"], over["high"], over["status"], over["text"]) == (
+        0.412,
+        0.4,
+        "warning",
+        "ALARM",
+    )
