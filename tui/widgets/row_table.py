@@ -170,7 +170,8 @@ class RowTable(ScrollView, can_focus=True):
         index = y + int(self.scroll_y)
         width = self.size.width
         if not 0 <= index < len(self.rows):
-            return Strip.blank(width)
+            # A blank with a real style: NO_COLOR's monochrome filter fails on a style of None.
+            return Strip([Segment(" " * width, Style())], width)
         row = self.rows[index]
         selected = index == self.cursor and self.has_focus
         cache_key = (row, width, selected)
