@@ -227,7 +227,7 @@ class GongwatchApp(App[None]):
         def items(bindings: Iterable[object]) -> list[tuple[str, str]]:
             out = []
             for b in bindings:
-                if isinstance(b, Binding) and b.description:
+                if isinstance(b, Binding) and b.description and "show_pane" not in b.action:
                     out.append((b.key.replace("question_mark", "?").replace("slash", "/"), b.description))
             return out
 

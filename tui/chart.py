@@ -37,9 +37,7 @@ class Analysis:
 def chart_season(history: History) -> float:
     """A day when the history holds two of them, else a quarter of what it holds: a band needs
     a few seasons behind it, and minutes of history have no daily season to show."""
-    if len(history) < 8:
-        return DAY
-    span = float(history.t[-1] - history.t[0])
+    span = float(history.t[-1] - history.t[0]) if len(history) else 0.0
     return DAY if span >= 2 * DAY else max(span / 4, 1.0)
 
 
