@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 
 from collectors import hwmon
-from collectors.base import Batch, Reading
+from collectors.base import Batch, Reading, Status
 from collectors.libsensors import LibSensors, load_libsensors
 from collectors.limits import make_reading, unique_label, unreadable
 
@@ -132,6 +132,7 @@ class SensorsCollector:
         if use_libsensors:
             self._lib, self.why_fallback = load_libsensors(root)
         self._fallback = SysfsFallback(root)
+        self._last: dict[str, str] = {}
 
     @property
     def backend(self) -> str:
@@ -145,9 +146,22 @@ class SensorsCollector:
             readings, errors = self._lib.read(now)
         else:
             readings, errors = self._fallback.read(now)
+        readings.extend(self._vanished(readings, now))
         if not readings and not errors:
             return Batch(self.name, unavailable=NO_SENSORS)
         return Batch(self.name, tuple(readings), tuple(errors))
+
+    def _vanished(self, readings: list[Reading], now: float) -> list[Reading]:
+        """Say once of each sensor read last time and not now that it is gone, so no screen
+        keeps showing its last value as if it were current."""
+        units = {r.key: r.unit for r in readings}
+        gone = [
+            Reading(key, None, unit, now, status=Status.UNKNOWN, text="no longer read")
+            for key, unit in sorted(self._last.items())
+            if key not in units
+        ]
+        self._last = units
+        return gone
 
     def close(self) -> None:
         """Let go of libsensors."""

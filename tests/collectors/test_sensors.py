@@ -175,7 +175,10 @@ def test_a_chip_that_appears_later_is_read_and_one_that_goes_is_dropped() -> Non
         assert f"{NCT}/fan2" in poll(fs)["readings"]
         fs.call(f"{ME}:in_ns_remove", hw=hw)
         got = poll(fs)
-        assert not any(k.startswith(NCT) for k in got["readings"]) and not got["errors"]
+        gone = [r for k, r in got["readings"].items() if k.startswith(NCT)]
+        assert len(gone) == 20 and not got["errors"]
+        assert all((r["value"], r["text"]) == (None, "no longer read") for r in gone)
+        assert not any(k.startswith(NCT) for k in poll(fs)["readings"])
 
 
 @pytest.mark.parametrize("use_libsensors", [True, False])
