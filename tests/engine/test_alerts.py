@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from collectors.base import Batch, Reading, Status
 from collectors.serial_link import Device, Gong, Map, Reply
 from tests.emulator import EmulatedDevice
@@ -278,3 +280,10 @@ def test_an_anomaly_strikes_the_simulated_gong(tmp_path: Path) -> None:
             assert waiter.wait()[0].result == "ok gong"
         finally:
             gong.device.stop()
+
+
+def test_the_log_path_comes_from_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", "/home/someone")
+    monkeypatch.setenv("XDG_STATE_HOME", "/state")
+    assert AlertManager(Config(alert_log="~/a.log")).log_path == Path("/home/someone/a.log")
+    assert AlertManager(Config()).log_path == Path("/state/gongwatch/alerts.log")

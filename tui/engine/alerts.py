@@ -130,7 +130,7 @@ class AlertManager:
         self.rules: tuple[AlertRule, ...] = config.alerts
         self.locations = dict(config.map.locations)
         self.gong, self.map, self.bell = gong, map, bell
-        self.log_path = Path(log_path or config.alert_log or default_log_path())
+        self.log_path = Path(log_path or config.alert_log or default_log_path()).expanduser()
         self.log_error: str | None = None
         """Why the last write to the log failed; None when it works."""
         self._monotonic, self._wall = monotonic, wall
