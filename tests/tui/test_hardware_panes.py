@@ -147,7 +147,9 @@ async def test_without_root_the_disks_pane_says_how_and_shows_drive_temperatures
     async with app.run_test(size=(140, 40)) as pilot:
         rows = rows_by_key(await show(app, pilot, DisksPane))
         problems = str(app.query_one("#disks-problems").render())
+        title = str(app.query_one("#disks-title").render())
     assert NEEDS_ROOT in problems
+    assert "2 disks · health unknown" in title
     assert rows["disk/sda/temperature"][1][1] == "36°C"
     assert rows["disk/nvme0/temperature"][1][1] == "38.9°C"
 

@@ -85,6 +85,9 @@ class DisksPane(TextPane):
         self.table.set_rows(rows)
         shown = sum(r.heading for r in rows) if found else 0
         summary = f"{bad_disks} need attention" if bad_disks else "all healthy"
+        smart = snapshot.sources.get("smart")
+        if smart is not None and smart.unavailable and not bad_disks:
+            summary = "health unknown: SMART cannot run (see below)"
         title = f" {shown} disks · {summary}" + (
             f" · filter: {self._filter}" if self._filter else ""
         )
