@@ -20,9 +20,7 @@ class SystemCollector:
 
     name = "system"
 
-    def __init__(
-        self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         """Args:
         interval: seconds between polls.
         clock: monotonic clock, for rates and the process-scan schedule.
@@ -113,7 +111,8 @@ class SystemCollector:
         if io is None:  # no disks, or a kernel without the statistics
             return
         yield from self._rates(
-            now, {"system/disk/read": float(io.read_bytes), "system/disk/write": float(io.write_bytes)}
+            now,
+            {"system/disk/read": float(io.read_bytes), "system/disk/write": float(io.write_bytes)},
         )
 
     def _net(self, now: float) -> Iterator[Reading]:

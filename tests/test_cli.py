@@ -28,8 +28,15 @@ def test_once_json_prints_the_readings(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     readings = {d["key"]: d for d in lines if "key" in d}
-    for key in ("system/cpu/total", "system/load/1m", "system/memory/used", "system/uptime",
-                "system/procs/zombies", "system/net/rx", "system/disk/read"):
+    for key in (
+        "system/cpu/total",
+        "system/load/1m",
+        "system/memory/used",
+        "system/uptime",
+        "system/procs/zombies",
+        "system/net/rx",
+        "system/disk/read",
+    ):
         assert key in readings, key
     cpu = readings["system/cpu/total"]
     assert set(cpu) >= {"key", "value", "unit", "time", "status"} and cpu["unit"] == "%"

@@ -79,8 +79,14 @@ def test_the_users_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[collectors.system]\ninterval = 'fast'", "f.toml:2: collectors.system.interval: expected float"),
-        ("[collectors.system]\n\ninterval = 0", "f.toml:3: collectors.system.interval: must be greater"),
+        (
+            "[collectors.system]\ninterval = 'fast'",
+            "f.toml:2: collectors.system.interval: expected float",
+        ),
+        (
+            "[collectors.system]\n\ninterval = 0",
+            "f.toml:3: collectors.system.interval: must be greater",
+        ),
         ("[collectors.cpu]\ninterval = 1", "collectors.cpu: unknown key"),
         ("[collectors.system]\nenabled = 'no'", "collectors.system.enabled: expected bool"),
         ("[[remote.http]]\nname = 'x'", "remote.http[0].url: required"),

@@ -44,7 +44,9 @@ def test_shesd_through_the_cli_matches_r(tmp_path: Path) -> None:
 
 def test_streaming_detector_writes_a_score_per_row(tmp_path: Path) -> None:
     src = tmp_path / "s.csv"
-    lines = ["timestamp,value"] + [f"2026-01-01 00:{i // 60:02d}:{i % 60:02d},{10 + i % 3}" for i in range(300)]
+    lines = ["timestamp,value"] + [
+        f"2026-01-01 00:{i // 60:02d}:{i % 60:02d},{10 + i % 3}" for i in range(300)
+    ]
     lines.append("2026-01-01 00:05:00,500")
     src.write_text("\n".join(lines) + "\n")
     res = gongwatch("detect", str(src), "--detector", "robust_z", "--window", "50")

@@ -89,7 +89,9 @@ class GongwatchApp(App[None]):
             for number, cls in enumerate(self.pane_classes, 1):
                 with TabPane(f"{number} {cls.TITLE}", id=f"tab-{cls.PANE_ID}"):
                     yield cls(self.engine)
-        yield Input(placeholder="filter: part of a metric key, or a glob like sensors/**", id="filter")
+        yield Input(
+            placeholder="filter: part of a metric key, or a glob like sensors/**", id="filter"
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -228,7 +230,9 @@ class GongwatchApp(App[None]):
             out = []
             for b in bindings:
                 if isinstance(b, Binding) and b.description and "show_pane" not in b.action:
-                    out.append((b.key.replace("question_mark", "?").replace("slash", "/"), b.description))
+                    out.append(
+                        (b.key.replace("question_mark", "?").replace("slash", "/"), b.description)
+                    )
             return out
 
         sections = [("Everywhere", items(self.BINDINGS))]

@@ -23,7 +23,9 @@ class GongwatchCommands(Provider):
             ("Help: keys", app.action_help, "every key binding"),
         ]
         for number, cls in enumerate(app.pane_classes, 1):
-            out.append((f"Show pane: {cls.TITLE}", partial(app.action_show_pane, number), f"key {number}"))
+            out.append(
+                (f"Show pane: {cls.TITLE}", partial(app.action_show_pane, number), f"key {number}")
+            )
         for key in app.engine.snapshot().metrics:
             out.append((f"Chart: {key}", partial(app.open_detail, key), "history and anomalies"))
         return out

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", metavar="FILE", help="where to write (default: standard output)")
     seen: dict[str, Option] = {}
-    for det, opts in OPTIONS.items():
+    for opts in OPTIONS.values():
         for opt in opts:
             if opt.name in seen:
                 continue

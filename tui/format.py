@@ -48,7 +48,7 @@ def number(value: float) -> str:
 def value(value: float | None, unit: str, text: str | None = None) -> str:
     """Return a reading's value with its unit, the way the panes show it."""
     if value is None or not math.isfinite(value):
-        return text or "–"
+        return text or "-"
     if unit == "B/s":
         return human_bytes(value, "B/s")
     if unit == "B":

@@ -124,7 +124,9 @@ def test_process_scan_is_throttled(fake: dict[str, object]) -> None:
     [psutil.AccessDenied(1), psutil.NoSuchProcess(1), OSError(5, "Input/output error")],
     ids=["AccessDenied", "NoSuchProcess", "OSError"],
 )
-def test_a_failing_process_scan_is_one_error_line(fake: dict[str, object], error: Exception) -> None:
+def test_a_failing_process_scan_is_one_error_line(
+    fake: dict[str, object], error: Exception
+) -> None:
     fake["procs"] = ["running", error]
     batch = SystemCollector(clock=Clock()).poll()
     assert len(batch.errors) == 1 and batch.errors[0].startswith("processes:")
@@ -143,7 +145,9 @@ def test_empty_results(fake: dict[str, object], monkeypatch: pytest.MonkeyPatch)
     assert v["system/procs/total"] == 0
 
 
-def test_oserror_in_load_and_memory(fake: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oserror_in_load_and_memory(
+    fake: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken() -> None:
         raise OSError("getloadavg unavailable")
 

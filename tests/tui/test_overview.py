@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.widgets import Input, TabbedContent
 
 from collectors.base import Status
-
 from tui.app import GongwatchApp
 from tui.screens import DetailScreen, HelpScreen
 from tui.widgets import RowTable

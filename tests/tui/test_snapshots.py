@@ -22,5 +22,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_overview(snap_compare: Any, size: tuple[int, int]) -> None:
     engine = recorded_engine()
-    spike(engine, status=Status.WARNING)  # one anomalous row, so the highlight and its marker are in the picture
+    spike(
+        engine, status=Status.WARNING
+    )  # one anomalous row, so the highlight and its marker are in the picture
     assert snap_compare(test_app(engine), terminal_size=size, run_before=settle)

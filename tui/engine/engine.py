@@ -119,7 +119,7 @@ class Engine:
         self._threads: list[threading.Thread] = []
 
     def subscribe(self, observer: Observer) -> None:
-        """Call ``observer(batch, changed_states)`` after every batch (in the collector's thread)."""
+        """Call ``observer(batch, changed_states)`` after every batch, in the collector thread."""
         self._observers.append(observer)
 
     def start(self) -> None:

@@ -61,9 +61,7 @@ class OverviewPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-title", classes="pane-title")
-        yield RowTable(
-            [Column(26), Column(12, "right"), Column(0), Column(9)], id="overview-table"
-        )
+        yield RowTable([Column(26), Column(12, "right"), Column(0), Column(9)], id="overview-table")
 
     @property
     def table(self) -> RowTable:

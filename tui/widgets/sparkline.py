@@ -11,7 +11,10 @@ BARS = "▁▂▃▄▅▆▇█"
 
 
 def sparkline(
-    values: Sequence[float] | np.ndarray, width: int, lo: float | None = None, hi: float | None = None
+    values: Sequence[float] | np.ndarray,
+    width: int,
+    lo: float | None = None,
+    hi: float | None = None,
 ) -> str:
     """Return the last ``width`` values as a line of block characters, right-aligned.
 
