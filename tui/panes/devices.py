@@ -243,8 +243,11 @@ class DevicesPane(Pane):
         """Probe every serial port (and the configured ones) for our firmware."""
         self._scanned = True
         self.note("scanning serial ports ...")
-        busy = [d.state.port for d in self._all() if d.state.port and d.state.status != "idle"]
         extra = [d.state.port for d in self._all() if d.state.port]
+        # Never open a port under a device that holds it or is about to (a probe resets it).
+        busy = [
+            d.state.port for d in self._all() if d.state.port and d.state.status != "disconnected"
+        ]
         self._scan(extra, busy)
 
     @work(thread=True, exclusive=True, group="devices-scan", exit_on_error=False)
