@@ -47,6 +47,7 @@ class EmulatedDevice:
         slow: float = 0.0,
         reset_on_open: bool = True,
         cooldown: float = 0.0,
+        deaf: int = 0,
     ) -> None:
         """Args:
         kind: ``gong`` or ``map``.
@@ -56,11 +57,12 @@ class EmulatedDevice:
         slow: seconds to wait before every reply.
         reset_on_open: print ``ready`` whenever the host opens the port; else never.
         cooldown: seconds after a strike in which ``gong`` is answered ``err cooldown``.
+        deaf: how many commands are lost first (a bootloader still running eats them).
         """
         assert kind in ("gong", "map")
         self.kind, self.silent, self.garbage = kind, silent, garbage
         self.unplug_on, self.slow, self.reset_on_open = unplug_on, slow, reset_on_open
-        self.cooldown = cooldown
+        self.cooldown, self.deaf = cooldown, deaf
         self.events: list[str] = []
         self.received: list[str] = []
         self.opens = 0
@@ -166,6 +168,8 @@ class EmulatedDevice:
         with self._changed:
             self.received.append(line)
             self._changed.notify_all()
+        if len(self.received) <= self.deaf:
+            return True
         if line == self.unplug_on:
             threading.Thread(target=self.unplug, daemon=True).start()
             return False

@@ -207,11 +207,11 @@ class SerialLink:
                 raise DeviceGone(f"cannot open {self.port}: {_why(exc)}") from None
             self._note("info", f"opened at {self.baud} baud")
             deadline = time.monotonic() + self.ready_timeout
-            while (line := self._read_line(deadline)) is not None:
-                if line == "ready":
-                    break
+            ready = False
+            while not ready and (line := self._read_line(deadline)) is not None:
+                ready = line == "ready"
         try:
-            reply = self.command("ping")
+            reply = self._ping(retry=not ready)
         except SerialLinkError:
             self.close()
             raise
@@ -220,6 +220,15 @@ class SerialLink:
             self.close()
             raise SerialLinkError(f"not gongwatch firmware: ping answered {reply.line!r}")
         self.kind, self.version = words[1], words[2]
+
+    def _ping(self, retry: bool) -> Reply:
+        # Without a ready, the board may still have been booting: its bootloader eats bytes.
+        try:
+            return self.command("ping")
+        except DeviceTimeout:
+            if not retry:
+                raise
+            return self.command("ping")
 
     def close(self) -> None:
         """Close the port (safe to call twice)."""

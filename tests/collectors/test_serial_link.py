@@ -147,7 +147,16 @@ def test_a_device_that_never_answers_times_out() -> None:
         with pytest.raises(DeviceTimeout, match="no reply to 'ping'"):
             link.open()
         assert not link.is_open
-    assert emu.received == ["ping"]
+    assert emu.received == ["ping", "ping"]  # no ready: the board may have been booting
+
+
+def test_a_board_that_missed_the_first_ping_answers_the_second() -> None:
+    with EmulatedDevice("gong", reset_on_open=False, deaf=1) as emu:
+        link = SerialLink(emu.port, reply_timeout=0.2, ready_timeout=0.05)
+        link.open()
+        assert link.kind == "gong"
+        link.close()
+    assert emu.received == ["ping", "ping"]
 
 
 def test_a_command_that_times_out_leaves_the_link_usable(gong_emu: EmulatedDevice) -> None:

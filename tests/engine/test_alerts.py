@@ -287,3 +287,19 @@ def test_the_log_path_comes_from_the_config(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("XDG_STATE_HOME", "/state")
     assert AlertManager(Config(alert_log="~/a.log")).log_path == Path("/home/someone/a.log")
     assert AlertManager(Config()).log_path == Path("/state/gongwatch/alerts.log")
+
+
+def test_a_missing_terminal_or_a_closing_app_never_stops_the_collector(tmp_path: Path) -> None:
+    argv = (sys.executable, "-c", "")
+    config = rules(AlertRule("**", "warning", 0.0, ("bell", "command"), argv))
+    engine, manager, _, _, _ = setup(config, tmp_path)
+
+    def no_terminal() -> None:
+        raise OSError(5, "Input/output error")
+
+    manager.bell = no_terminal
+    manager.close()
+    feed(engine, ("system/load/1m", Status.CRITICAL))  # must not raise
+    results = [r.result or "" for r in manager.records()]
+    assert results[0].startswith("cannot ring:")
+    assert results[1] == "not run: gongwatch is stopping"

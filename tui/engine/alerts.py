@@ -201,15 +201,26 @@ class AlertManager:
             if action == "gong":
                 self._strike(st, why)
             elif action == "bell":
-                self._record("bell", st.key, v.severity, why, "already rang" if rang else "rang")
-                if not rang:
-                    self.bell()
+                self._ring(st, why, rang)
                 rang = True
             elif action == "command":
                 rec = self._record("command", st.key, v.severity, " ".join(rule.command))
-                env = self._environment(rule, st)
-                self._pool.submit(self._run, rec, rule.command, env)
+                try:
+                    self._pool.submit(self._run, rec, rule.command, self._environment(rule, st))
+                except RuntimeError:  # the app is closing: the pool takes no more work
+                    self._finish(rec, "not run: gongwatch is stopping", ok=False)
         return rang
+
+    def _ring(self, st: MetricState, why: str, rang: bool) -> None:
+        if rang:
+            self._record("bell", st.key, st.verdict.severity, why, "already rang")
+            return
+        try:
+            self.bell()
+        except OSError as exc:  # no terminal to ring; the collector thread must go on
+            self._record("bell", st.key, st.verdict.severity, why, f"cannot ring: {exc}")
+            return
+        self._record("bell", st.key, st.verdict.severity, why, "rang")
 
     def _strike(self, st: MetricState, why: str) -> None:
         if self.gong is None:
