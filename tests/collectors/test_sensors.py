@@ -275,3 +275,18 @@ def test_power_and_current_with_their_limits(use_libsensors: bool) -> None:
         "warning",
         "ALARM",
     )
+
+
+@pytest.mark.hardware
+def test_this_machines_own_sensors_and_disks() -> None:
+    """On real hardware (GONGWATCH_HARDWARE=1): every source answers, with readings or a reason."""
+    from collectors.smart import SmartCollector
+
+    sensors = SensorsCollector()
+    try:
+        batch = sensors.poll()
+    finally:
+        sensors.close()
+    assert batch.readings or batch.unavailable == NO_SENSORS
+    smart = SmartCollector().poll()
+    assert smart.readings or smart.unavailable or not smart.errors
