@@ -45,7 +45,7 @@ class RowTable(ScrollView, can_focus=True):
     """A table for hundreds of live rows at a low cost: no widget per row, no layout per update."""
 
     DEFAULT_CSS = """
-    RowTable { height: 1fr; scrollbar-size-vertical: 1; }
+    RowTable { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
     """
 
     BINDINGS = [
