@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from textual import on
@@ -230,9 +231,10 @@ class GongwatchApp(App[None]):
             out = []
             for b in bindings:
                 if isinstance(b, Binding) and b.description and "show_pane" not in b.action:
-                    out.append(
-                        (b.key.replace("question_mark", "?").replace("slash", "/"), b.description)
+                    keys = ",".join(
+                        self.get_key_display(replace(b, key=k.strip())) for k in b.key.split(",")
                     )
+                    out.append((keys, b.description))
             return out
 
         sections = [("Everywhere", items(self.BINDINGS))]
