@@ -1,19 +1,34 @@
 """Provides ``auto``, the monitor's default streaming detector, and ``AutoBank``, the same
 detector over many series at once with its state in arrays.
 
-Each point gets a z-score against the mean and standard deviation of the ``window`` points
-before it. A live metric that goes wrong rarely does so for one sample: it spikes, shifts or
-starts to oscillate, and a plain z-score then fires on every sample of the episode. So the
-score only speaks when a point is a fresh maximum, more surprising than every point of the
-last ``rest`` samples; the rest of an episode scores 0 unless it gets worse. The score is
-``z / (z + threshold)``, 0.5 on the threshold. ``Verdict.anomalous`` is the plain
-``z > threshold`` and stays true through the episode, so alert rules that wait for a metric
-to stay anomalous for a while keep working; the score is for ranking and first alarms.
+Each point is judged by the better of two models of what it should be:
+
+- **plain**: the mean and standard deviation of the ``window`` points before it (a z-score);
+- **seasonal**: the mean of earlier points at the same phase of a day or of a week, learned
+  per phase (at most ``SEASON_BINS`` phases, an exponential average per phase) once the
+  series' own step is known from its timestamps, with the deviation of its residuals. A
+  seasonal profile is trusted when its residuals vary less than ``season_ratio`` times the
+  plain variance; the one (day or week) with the smaller residuals wins.
+
+The z of the trusted model then goes through two normalisations so that one threshold suits
+every series: it is capped at ``cap`` and expressed in standard deviations above its own
+long-run average (an exponential mean and variance over about ``memory`` points, like an
+anomaly likelihood), and that value is discounted by how often values as large were seen
+before (the decayed exceedance rate of a ladder of levels, over about ``rarity`` points): a
+spike that recurs every few hundred points stops being news, a first one is not discounted.
+
+A live metric that goes wrong rarely does so for one sample: it spikes, shifts or starts to
+oscillate. So the score only speaks when a point is a fresh maximum, more surprising than every
+point of the last ``rest`` samples; the rest of an episode scores 0 unless it gets worse. The
+score is ``s / (s + threshold)``. ``Verdict.anomalous`` is the plain ``z > threshold`` of the
+trusted model and stays true through the episode, so alert rules that wait for a metric to stay
+anomalous for a while keep working; the score is for ranking and first alarms.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass
 
@@ -25,31 +40,78 @@ from detectors.scoring import finite
 
 BoolArray = npt.NDArray[np.bool_]
 
+DAY = 86400.0
+WEEK = 7 * DAY
+PERIODS = (DAY, WEEK)
+"""Seasons tried, in seconds."""
+SEASON_BINS = 336
+"""At most this many phases per season (a week of half hours)."""
+MIN_PHASES = 8
+"""A season must span at least this many steps to be tried."""
+STEP_SAMPLES = 20
+"""The series' step is the median of its first this many time differences."""
+PHASE_ALPHA = 0.2
+"""Weight of a new value in its phase's average (after the first few visits)."""
+RESIDUAL_ALPHA = 0.01
+"""Weight of a new squared residual in a season's residual variance."""
+LEVELS = tuple(1.2**i for i in range(24))
+"""Ladder of normalised scores whose exceedance rates measure rarity."""
+NORM_WARMUP = 20
+"""Judged points before the normalisation speaks."""
+MAX_VISITS = 255
+
 
 @dataclass(frozen=True, slots=True)
 class AutoParams:
     """The tuning of ``auto`` (chosen on NAB's development files)."""
 
     window: int = 200
-    """Points the mean and the standard deviation are taken over."""
+    """Points the plain mean and standard deviation are taken over."""
     rest: int = 100
-    """A point must beat the z of this many points before it to be reported."""
+    """A point must beat the score of this many points before it to be reported."""
     threshold: float = 5.0
-    """z above which a reported point is anomalous."""
+    """z above which a point is anomalous."""
     warmup: int = 50
     """Points needed before any verdict."""
     rel_floor: float = 0.01
     """The deviation never drops below this fraction of |mean| (flat series)."""
     abs_floor: float = 1e-9
     """Nor below this."""
+    season: bool = True
+    """Learn daily and weekly profiles from the timestamps."""
+    season_ratio: float = 0.7
+    """A season is trusted when its residual variance is below this times the plain one."""
+    cap: float = 10.0
+    """z is capped here before normalisation."""
+    memory: int = 1000
+    """Points the long-run average of z is taken over (exponentially)."""
+    rarity: int = 10000
+    """Points the exceedance rates are taken over (exponentially)."""
 
 
 def _check(p: AutoParams) -> None:
     if p.window < 2 or p.rest < 1 or p.threshold <= 0 or p.warmup < 2:
         raise ValueError("window >= 2, rest >= 1, threshold > 0 and warmup >= 2 are required")
+    if p.season_ratio <= 0 or p.cap <= 0 or p.memory < 1 or p.rarity < 1:
+        raise ValueError("season_ratio, cap, memory and rarity must be positive")
 
 
-@register("auto", "streaming", "the default: rolling z-score that speaks on fresh maxima only")
+def season_bins(step: float, period: float) -> int:
+    """Phases of ``period`` for a series sampled every ``step`` seconds; 0 when the season is
+    too short (under ``MIN_PHASES`` steps) to learn."""
+    if not step > 0:
+        return 0
+    pts = period / step
+    if pts < MIN_PHASES:
+        return 0
+    return int(min(round(pts), SEASON_BINS))
+
+
+def _rarity_factor(rate: float, a: float, log_span: float) -> float:
+    return min(1.0, max(0.0, -math.log10(rate + a) / log_span))
+
+
+@register("auto", "streaming", "the default: z against the better of a plain and a seasonal model")
 class Auto:
     """The default detector for live server metrics (see the module docstring)."""
 
@@ -60,21 +122,52 @@ class Auto:
         threshold: float = 5.0,
         warmup: int = 50,
         rel_floor: float = 0.01,
+        season: bool = True,
+        season_ratio: float = 0.7,
+        cap: float = 10.0,
+        memory: int = 1000,
+        rarity: int = 10000,
     ) -> None:
         """Args:
-        window: points the mean and deviation are taken over.
-        rest: a point must beat the z of this many points before it to be reported.
-        threshold: z above which a reported point is anomalous.
+        window: points the plain mean and deviation are taken over.
+        rest: a point must beat the score of this many points before it to be reported.
+        threshold: z above which a point is anomalous.
         warmup: points needed before any verdict.
         rel_floor: the deviation never drops below this fraction of |mean|.
+        season: learn daily and weekly profiles from the timestamps.
+        season_ratio: trust a season whose residual variance is below this times the plain.
+        cap: z is capped here before normalisation.
+        memory: points the long-run average of z is taken over.
+        rarity: points the exceedance rates of the normalised score are taken over.
         """
-        self.params = AutoParams(window, rest, threshold, min(warmup, window), rel_floor)
+        self.params = AutoParams(
+            window,
+            rest,
+            threshold,
+            min(warmup, window),
+            rel_floor,
+            1e-9,
+            bool(season),
+            season_ratio,
+            cap,
+            memory,
+            rarity,
+        )
         _check(self.params)
         self._buf: deque[float] = deque()
         self._sum = 0.0
         self._sumsq = 0.0
         self._recent: deque[float] = deque(maxlen=rest)
         self._pushed = 0
+        # Season: the step, then per period [bins, means, visits, residual variance or -1].
+        self._last_t: float | None = None
+        self._dts: list[float] = []
+        self._seasons: list[tuple[float, int, list[float], list[int], list[float]]] = []
+        # Normalisation and rarity.
+        self._judged = 0
+        self._nmu = 0.0
+        self._nvar = 0.0
+        self._rates = [0.0] * len(LEVELS)
 
     def _push(self, x: float) -> None:
         buf = self._buf
@@ -90,34 +183,99 @@ class Auto:
             self._sum = math.fsum(buf)  # re-sum now and then so rounding cannot drift
             self._sumsq = math.fsum(v * v for v in buf)
 
+    def _learn_step(self, t: float) -> None:
+        if self._last_t is not None and len(self._dts) < STEP_SAMPLES:
+            self._dts.append(t - self._last_t)
+            if len(self._dts) == STEP_SAMPLES:
+                step = float(np.median(self._dts))
+                for period in PERIODS:
+                    bins = season_bins(step, period)
+                    if bins:
+                        self._seasons.append((period, bins, [0.0] * bins, [0] * bins, [-1.0]))
+        self._last_t = t
+
+    def _season(self, t: float, x: float) -> tuple[float, float] | None:
+        """Learn ``x`` into each season; return (residual variance, expected) of the season
+        with the smallest residual variance that has seen this phase twice, if any."""
+        best: tuple[float, float] | None = None
+        for period, bins, means, visits, resvar in self._seasons:
+            ph = int((t % period) / period * bins) % bins
+            seen = visits[ph]
+            if seen:
+                mean = means[ph]
+                r = x - mean
+                ev = resvar[0]
+                if ev >= 0.0 and seen >= 2 and (best is None or ev < best[0]):
+                    best = (ev, mean)
+                resvar[0] = r * r if ev < 0.0 else ev + RESIDUAL_ALPHA * (r * r - ev)
+            a = max(PHASE_ALPHA, 1.0 / (seen + 1))
+            means[ph] += a * (x - means[ph])
+            visits[ph] = min(seen + 1, MAX_VISITS)
+        return best
+
+    def _normalise(self, z: float) -> float:
+        """The capped z in long-run standard deviations above its long-run mean, discounted
+        by how often such values were seen."""
+        p = self.params
+        r = min(z, p.cap)
+        k = self._judged
+        a = max(1.0 / p.memory, 1.0 / (k + 1))
+        mu, var = self._nmu, self._nvar
+        sd = math.sqrt(var) if var > 0.0 else 0.0
+        s = max((z - mu) / max(sd, 1e-3), 0.0) if k >= NORM_WARMUP else 0.0
+        d = r - mu
+        self._nmu = mu + a * d
+        self._nvar = (1.0 - a) * (var + a * d * d)
+        self._judged = k + 1
+        rates = self._rates
+        ar = 1.0 / p.rarity
+        above = bisect_left(LEVELS, s)  # levels strictly below s
+        f = _rarity_factor(rates[above - 1], ar, math.log10(p.rarity + 1.0)) if above else 1.0
+        for i in range(len(rates)):
+            rates[i] += ar * ((1.0 if i < above else 0.0) - rates[i])
+        return s * f
+
     def update(self, t: float, x: float) -> Verdict:
-        """Judge ``x`` against the window before it, then add it to the window."""
+        """Judge ``x`` against the models before it, then learn it."""
         if not finite(x):
             return QUIET
         x = float(x)
+        t = float(t)
         p = self.params
+        if p.season:
+            self._learn_step(t)
+        best = self._season(t, x) if self._seasons else None
         n = len(self._buf)
         if n < p.warmup:
             self._push(x)
             return QUIET
         mean = self._sum / n
         var = self._sumsq / n - mean * mean
-        sd = max(math.sqrt(var) if var > 0 else 0.0, p.rel_floor * abs(mean), p.abs_floor)
-        z = abs(x - mean) / sd
-        fresh = not self._recent or z > max(self._recent)
-        self._recent.append(z)
+        raw_sd = math.sqrt(var) if var > 0 else 0.0
+        floor = max(p.rel_floor * abs(mean), p.abs_floor)
+        seasonal = best is not None and best[0] < p.season_ratio * raw_sd * raw_sd
+        if best is not None and seasonal:
+            expected, sd = best[1], max(math.sqrt(best[0]), floor)
+        else:
+            expected, sd = mean, max(raw_sd, floor)
+        z = abs(x - expected) / sd
+        s = self._normalise(z)
+        fresh = not self._recent or s > max(self._recent)
+        self._recent.append(s)
         self._push(x)
-        shown = z if fresh else 0.0
+        shown = s if fresh else 0.0
         bad = z > p.threshold
         band = p.threshold * sd
         return Verdict(
             shown / (shown + p.threshold),
             bad,
-            mean,
-            mean - band,
-            mean + band,
+            expected,
+            expected - band,
+            expected + band,
             "warning" if bad else "none",
-            f"z={z:.1f}" + ("" if fresh else " (same episode)"),
+            f"z={z:.1f}"
+            + (" seasonal" if seasonal else "")
+            + ("" if fresh else " (same episode)"),
         )
 
 
@@ -137,10 +295,25 @@ class BankVerdicts:
         return iter((self.score, self.anomalous, self.expected, self.low, self.high))
 
 
+class _BankSeason:
+    """One period's profiles for every series of a bank: (SEASON_BINS, n) arrays."""
+
+    def __init__(self, period: float, n: int) -> None:
+        self.period = period
+        self.bins = np.zeros(n, dtype=np.int64)
+        """Phases per series; 0 until its step is known or when the season does not fit."""
+        self.means = np.zeros((SEASON_BINS, n))
+        self.visits = np.zeros((SEASON_BINS, n), dtype=np.uint8)
+        self.resvar = np.full(n, -1.0)
+
+
 class AutoBank:
     """``auto`` over ``n`` series updated together, one numpy step per tick. Series i of the
     bank gives the same verdicts as its own ``Auto`` fed the same values (a NaN skips that
-    series for the tick, as ``Auto`` skips a missing value)."""
+    series for the tick, as ``Auto`` skips a missing value).
+
+    Memory: the seasonal profiles take about 2 x 336 x 9 bytes per series (6 MB per 1,000
+    series) beside the ``window`` and ``rest`` rings."""
 
     def __init__(self, n: int, **options: float) -> None:
         """Args:
@@ -149,7 +322,17 @@ class AutoBank:
         """
         p = AutoParams(**options)  # type: ignore[arg-type]
         self.params = AutoParams(
-            p.window, p.rest, p.threshold, min(p.warmup, p.window), p.rel_floor, p.abs_floor
+            p.window,
+            p.rest,
+            p.threshold,
+            min(p.warmup, p.window),
+            p.rel_floor,
+            p.abs_floor,
+            bool(p.season),
+            p.season_ratio,
+            p.cap,
+            p.memory,
+            p.rarity,
         )
         _check(self.params)
         self.n = n
@@ -160,27 +343,76 @@ class AutoBank:
         self._sum = np.zeros(n)
         self._sumsq = np.zeros(n)
         self._cols = np.arange(n)
+        self._last_t = np.full(n, np.nan)
+        self._dts = np.zeros((STEP_SAMPLES, n))
+        self._ndts = np.zeros(n, dtype=np.int64)
+        self._seasons = [_BankSeason(period, n) for period in PERIODS] if p.season else []
+        self._nmu = np.zeros(n)
+        self._nvar = np.zeros(n)
+        self._rates = np.zeros((len(LEVELS), n))
+        self._levels = np.array(LEVELS)[:, None]
 
-    def _judge(
-        self, x: FloatArray, ok: BoolArray
-    ) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
+    def _learn_step(self, t: float, ok: BoolArray) -> None:
+        take = ok & ~np.isnan(self._last_t) & (self._ndts < STEP_SAMPLES)
+        if take.any():
+            cols = self._cols[take]
+            self._dts[self._ndts[take], cols] = t - self._last_t[take]
+            self._ndts[take] += 1
+            done = cols[self._ndts[cols] == STEP_SAMPLES]
+            if len(done):
+                steps = np.median(self._dts[:, done], axis=0)
+                for s in self._seasons:
+                    s.bins[done] = [season_bins(float(st), s.period) for st in steps]
+        self._last_t[ok] = t
+
+    def _season(self, t: float, x: FloatArray, ok: BoolArray) -> tuple[FloatArray, FloatArray]:
+        """Learn and return (residual variance, expected) of the best season per series; the
+        variance is inf where no season applies."""
+        best_ev = np.full(self.n, np.inf)
+        best_mean = np.zeros(self.n)
+        for s in self._seasons:
+            on = ok & (s.bins > 0)
+            if not on.any():
+                continue
+            cols = self._cols[on]
+            bins = s.bins[on]
+            ph = (((t % s.period) / s.period * bins).astype(np.int64)) % bins
+            seen = s.visits[ph, cols].astype(np.int64)
+            mean = s.means[ph, cols]
+            xv = x[on]
+            r = xv - mean
+            ev = s.resvar[on]
+            cand = (ev >= 0.0) & (seen >= 2) & (ev < best_ev[on])
+            best_ev[cols[cand]] = ev[cand]
+            best_mean[cols[cand]] = mean[cand]
+            upd = seen > 0
+            new_ev = np.where(ev < 0.0, r * r, ev + RESIDUAL_ALPHA * (r * r - ev))
+            s.resvar[cols[upd]] = new_ev[upd]
+            a = np.maximum(PHASE_ALPHA, 1.0 / (seen + 1))
+            s.means[ph, cols] = mean + a * (xv - mean)
+            s.visits[ph, cols] = np.minimum(seen + 1, MAX_VISITS)
+        return best_ev, best_mean
+
+    def _normalise(self, z: FloatArray, ready: BoolArray) -> FloatArray:
         p = self.params
-        k = np.minimum(self._count, p.window)
-        ready = ok & (k >= p.warmup)
-        kk = np.maximum(k, 1)
-        mean = self._sum / kk
-        var = self._sumsq / kk - mean * mean
-        sd = np.maximum(
-            np.sqrt(np.maximum(var, 0.0)), np.maximum(p.rel_floor * np.abs(mean), p.abs_floor)
-        )
-        z = np.abs(x - mean) / sd
-        fresh = z > self._zs.max(axis=0)
-        slot = self._judged % p.rest
-        cols = self._cols[ready]
-        self._zs[slot[ready], cols] = z[ready]
-        self._judged += ready
-        shown = np.where(ready & fresh, z, 0.0)
-        return mean, sd, np.where(ready, shown, 0.0), ready & (z > p.threshold)
+        r = np.minimum(z, p.cap)
+        k = self._judged
+        a = np.maximum(1.0 / p.memory, 1.0 / (k + 1))
+        mu, var = self._nmu, self._nvar
+        sd = np.sqrt(np.maximum(var, 0.0))
+        s = np.where(k >= NORM_WARMUP, np.maximum((z - mu) / np.maximum(sd, 1e-3), 0.0), 0.0)
+        d = r - mu
+        self._nmu = np.where(ready, mu + a * d, mu)
+        self._nvar = np.where(ready, (1.0 - a) * (var + a * d * d), var)
+        self._judged = k + ready
+        ar = 1.0 / p.rarity
+        above = self._levels < s  # (levels, n)
+        j = above.sum(axis=0)
+        rate = self._rates[np.maximum(j - 1, 0), self._cols]
+        log_span = math.log10(p.rarity + 1.0)
+        f = np.where(j > 0, np.clip(-np.log10(rate + ar) / log_span, 0.0, 1.0), 1.0)
+        self._rates[:, ready] += ar * (above[:, ready] - self._rates[:, ready])
+        return np.where(ready, s * f, 0.0)  # type: ignore[no-any-return]
 
     def _push(self, x: FloatArray, ok: BoolArray) -> None:
         p = self.params
@@ -202,17 +434,38 @@ class AutoBank:
         x = np.asarray(x, dtype=np.float64)
         if x.shape != (self.n,):
             raise ValueError(f"expected {self.n} values, got shape {x.shape}")
-        ok = np.isfinite(x)
-        ready = ok & (np.minimum(self._count, self.params.window) >= self.params.warmup)
-        mean, sd, shown, bad = self._judge(x, ok)
-        self._push(x, ok)
+        t = float(t)
         p = self.params
+        ok = np.isfinite(x)
+        if self._seasons:
+            self._learn_step(t, ok)
+            best_ev, best_mean = self._season(t, x, ok)
+        else:
+            best_ev, best_mean = np.full(self.n, np.inf), np.zeros(self.n)
+        k = np.minimum(self._count, p.window)
+        ready = ok & (k >= p.warmup)
+        kk = np.maximum(k, 1)
+        mean = self._sum / kk
+        var = self._sumsq / kk - mean * mean
+        raw_sd = np.sqrt(np.maximum(var, 0.0))
+        floor = np.maximum(p.rel_floor * np.abs(mean), p.abs_floor)
+        seasonal = best_ev < p.season_ratio * raw_sd * raw_sd
+        expected = np.where(seasonal, best_mean, mean)
+        sd = np.maximum(np.where(seasonal, np.sqrt(np.where(seasonal, best_ev, 0.0)), raw_sd), floor)
+        z = np.where(ready, np.abs(np.where(ok, x, 0.0) - expected) / sd, 0.0)
+        s = self._normalise(z, ready)
+        fresh = s > self._zs.max(axis=0)
+        rest_slot = (self._judged - ready) % p.rest  # _normalise counted this tick already
+        cols = self._cols[ready]
+        self._zs[rest_slot[ready], cols] = s[ready]
+        self._push(x, ok)
+        shown = np.where(ready & fresh, s, 0.0)
         band = p.threshold * sd
-        expected = np.where(ready, mean, np.nan)
+        exp_out = np.where(ready, expected, np.nan)
         return BankVerdicts(
             shown / (shown + p.threshold),
-            bad,
-            expected,
-            expected - np.where(ready, band, np.nan),
-            expected + np.where(ready, band, np.nan),
+            ready & (z > p.threshold),
+            exp_out,
+            exp_out - np.where(ready, band, np.nan),
+            exp_out + np.where(ready, band, np.nan),
         )
