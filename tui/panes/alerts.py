@@ -53,7 +53,6 @@ class AlertsPane(Pane):
     def __init__(self, engine: Engine, *, id: str | None = None) -> None:
         super().__init__(engine, id=id)
         self.alerts: AlertManager | None = None
-        self._filter = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="alerts-title", classes="pane-title")
@@ -94,7 +93,7 @@ class AlertsPane(Pane):
 
     def set_filter(self, text: str) -> None:
         """Show only the actions whose metric matches ``text``."""
-        self._filter = text
+        self._filter = text.strip()
         self.refresh_records()
 
     def refresh_records(self) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.widgets import sparkline
 
 if TYPE_CHECKING:
-    from tui.engine import Engine, Snapshot
+    from tui.engine import Engine, MetricState, Snapshot
 
 
 class Pane(Widget):
@@ -15,7 +19,8 @@ class Pane(Widget):
 
     The app calls ``show_snapshot`` at the refresh rate, only on the pane that is visible, and
     only when the snapshot changed. A pane never does I/O: what it needs comes in the snapshot,
-    from ``engine.history(key)``, or from a worker.
+    from ``engine.history(key)``, or from a worker. Subclasses keep the snapshot they drew in
+    ``_snapshot`` so that a new filter or a new size can draw it again.
     """
 
     TITLE: ClassVar[str] = "Pane"
@@ -26,9 +31,43 @@ class Pane(Widget):
     def __init__(self, engine: Engine, *, id: str | None = None) -> None:
         super().__init__(id=id or self.PANE_ID)
         self.engine = engine
+        self._filter = ""
+        self._snapshot: Snapshot | None = None
+        self._sparks: dict[str, tuple[float, int, str]] = {}
+        self._texts: dict[str, str] = {}
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Render the snapshot; called on the UI thread."""
 
     def set_filter(self, text: str) -> None:
-        """Show only the items whose key contains ``text`` (panes without a list ignore it)."""
+        """Show only the items whose key contains ``text`` (or matches it, if it is a glob)."""
+        self._filter = text.strip()
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the last snapshot again (after a new filter or size)."""
+        if self._snapshot is not None:
+            self.show_snapshot(self._snapshot)
+
+    def on_resize(self) -> None:
+        # Sparklines are as wide as the screen lets them be: draw again once the layout settled.
+        self.call_after_refresh(self.redraw)
+
+    def spark(self, state: MetricState | None, width: int) -> str:
+        """Return the sparkline of a metric, drawn again only when it has a new point."""
+        if state is None or state.reading.value is None:
+            return ""
+        r = state.reading
+        cached = self._sparks.get(r.key)
+        if cached and cached[0] == r.time and cached[1] == width:
+            return cached[2]
+        text = sparkline(self.engine.history(r.key, width).x, width)
+        self._sparks[r.key] = (r.time, width, text)
+        return text
+
+    def set_text(self, selector: str, text: str) -> None:
+        """Update a Static of the pane, only when its text changed; plain text, never markup
+        (sensor labels and error lines hold brackets that markup would eat)."""
+        if self._texts.get(selector) != text:
+            self._texts[selector] = text
+            self.query_one(selector, Static).update(Text(text))

@@ -91,9 +91,9 @@ class DisksPane(TextPane):
         title = f" {shown} disks · {summary}" + (
             f" · filter: {self._filter}" if self._filter else ""
         )
-        self.set_text("title", title)
+        self.set_part("title", title)
         problems = source_problems(snapshot, "smart")
-        self.set_text("problems", "\n".join(f"✖ {p}" for p in problems[-4:]))
+        self.set_part("problems", "\n".join(f"✖ {p}" for p in problems[-4:]))
 
     def _block(
         self, did: str, parts: dict[str, MetricState], snapshot: Snapshot, width: int

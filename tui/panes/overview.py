@@ -10,7 +10,7 @@ from textual.widgets import Static
 from tui.config import glob_match
 from tui.format import value as format_value
 from tui.panes.base import Pane
-from tui.widgets import Column, Row, RowTable, sparkline
+from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
     from tui.engine import MetricState, Snapshot
@@ -52,13 +52,6 @@ class OverviewPane(Pane):
     TITLE = "Overview"
     PANE_ID = "overview"
 
-    def __init__(self, engine, *, id: str | None = None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine, id=id)
-        self._filter = ""
-        self._sparks: dict[str, tuple[float, int, str]] = {}
-        self._snapshot: Snapshot | None = None
-        self._title = ""
-
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-title", classes="pane-title")
         yield RowTable([Column(26), Column(12, "right"), Column(0), Column(9)], id="overview-table")
@@ -66,25 +59,6 @@ class OverviewPane(Pane):
     @property
     def table(self) -> RowTable:
         return self.query_one("#overview-table", RowTable)
-
-    def set_filter(self, text: str) -> None:
-        self._filter = text.strip()
-        if self._snapshot is not None:
-            self.show_snapshot(self._snapshot)
-
-    def on_resize(self) -> None:
-        # Sparklines are as wide as the screen lets them be: draw again at the new width.
-        if self._snapshot is not None:
-            self.call_after_refresh(self.show_snapshot, self._snapshot)
-
-    def _spark(self, state: MetricState, width: int) -> str:
-        r = state.reading
-        cached = self._sparks.get(r.key)
-        if cached and cached[0] == r.time and cached[1] == width:
-            return cached[2]
-        text = sparkline(self.engine.history(r.key, width).x, width) if r.value is not None else ""
-        self._sparks[r.key] = (r.time, width, text)
-        return text
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
@@ -109,7 +83,7 @@ class OverviewPane(Pane):
                     (
                         r.label or label,
                         format_value(r.value, r.unit, r.text),
-                        self._spark(state, width),
+                        self.spark(state, width),
                         state.verdict.reason if state.verdict.anomalous else "",
                     ),
                     style,
@@ -124,7 +98,4 @@ class OverviewPane(Pane):
         if self._filter:
             parts.append(f"filter: {self._filter}")
         parts.append(f"{anomalies} anomalous" if anomalies else "nothing unusual")
-        text = " " + " · ".join(parts)
-        if text != self._title:
-            self._title = text
-            self.query_one("#overview-title", Static).update(text)
+        self.set_text("#overview-title", " " + " · ".join(parts))

@@ -15,7 +15,7 @@ from collectors.locations import coordinates
 from tui.format import value as format_value
 from tui.panes.base import Pane
 from tui.panes.overview import matches
-from tui.widgets import Column, Row, RowTable, sparkline
+from tui.widgets import Column, Row, RowTable
 from tui.widgets.world_map import RANK, STYLES, SYMBOLS, Marker, WorldMap, worst
 
 if TYPE_CHECKING:
@@ -95,10 +95,6 @@ class RemotePane(Pane):
 
     def __init__(self, engine: Engine, *, id: str | None = None) -> None:
         super().__init__(engine, id=id)
-        self._filter = ""
-        self._snapshot: Snapshot | None = None
-        self._sparks: dict[str, tuple[float, int, str]] = {}
-        self._texts: dict[str, str] = {}
         self._places: dict[str, tuple[float, float] | None] = {}
 
     def compose(self) -> ComposeResult:
@@ -119,19 +115,8 @@ class RemotePane(Pane):
     def world(self) -> WorldMap:
         return self.query_one("#remote-map", WorldMap)
 
-    def set_filter(self, text: str) -> None:
-        self._filter = text.strip()
-        if self._snapshot is not None:
-            self.show_snapshot(self._snapshot)
-
     def on_resize(self, event: events.Resize) -> None:
         self.world.display = event.size.width >= MAP_MIN_WIDTH
-        # Sparklines fill the table's width: draw them again once the layout has settled.
-        self.call_after_refresh(self._reshow)
-
-    def _reshow(self) -> None:
-        if self._snapshot is not None:
-            self.show_snapshot(self._snapshot)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
@@ -142,9 +127,9 @@ class RemotePane(Pane):
         ]
         self.table.set_rows(self._rows(shown))
         self.world.set_markers(self._markers(shown))
-        self._set_text("#remote-title", self._title(shown))
+        self.set_text("#remote-title", self._title(shown))
         problems = source_problems(snapshot)
-        self._set_text("#remote-problems", "\n".join(f"✖ {p}" for p in problems[-5:]))
+        self.set_text("#remote-problems", "\n".join(f"✖ {p}" for p in problems[-5:]))
 
     def _rows(self, shown: list[Location]) -> list[Row]:
         width = self.table.flex_width()
@@ -160,7 +145,7 @@ class RemotePane(Pane):
                 loc.label,
                 loc.state,
                 format_value(t.value, t.unit) if t is not None else "-",
-                self._spark(loc.time, width),
+                self.spark(loc.time, width),
                 loc.error,
             )
             marker = SYMBOLS.get(loc.state, "?") + " "
@@ -173,18 +158,6 @@ class RemotePane(Pane):
                 Row("#none", (hint if not self._filter else "nothing matches",), heading=True)
             )
         return rows
-
-    def _spark(self, state: MetricState | None, width: int) -> str:
-        if state is None:
-            return ""
-        r = state.reading
-        cached = self._sparks.get(r.key)
-        if cached and cached[0] == r.time and cached[1] == width:
-            return cached[2]
-        hist = self.engine.history(r.key, width)
-        text = sparkline(hist.x, width)
-        self._sparks[r.key] = (r.time, width, text)
-        return text
 
     def _markers(self, shown: list[Location]) -> list[Marker]:
         overrides = self.engine.config.locations

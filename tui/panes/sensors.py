@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
@@ -13,11 +12,11 @@ from tui.format import number
 from tui.format import value as format_value
 from tui.panes.base import Pane
 from tui.panes.overview import matches, row_style
-from tui.widgets import Column, Row, RowTable, sparkline
+from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
     from collectors.base import Reading
-    from tui.engine import Engine, MetricState, Snapshot
+    from tui.engine import MetricState, Snapshot
 
 
 def limits_text(r: Reading) -> str:
@@ -71,13 +70,6 @@ class TextPane(Pane):
     .hw-problems { height: auto; max-height: 4; color: $error; }
     """
 
-    def __init__(self, engine: Engine, *, id: str | None = None) -> None:
-        super().__init__(engine, id=id)
-        self._filter = ""
-        self._snapshot: Snapshot | None = None
-        self._sparks: dict[str, tuple[float, int, str]] = {}
-        self._texts: dict[str, str] = {}
-
     def compose(self) -> ComposeResult:
         yield Static("", id=f"{self.PREFIX}-title", classes="pane-title")
         yield RowTable(self.COLUMNS, id=f"{self.PREFIX}-table")
@@ -87,36 +79,9 @@ class TextPane(Pane):
     def table(self) -> RowTable:
         return self.query_one(f"#{self.PREFIX}-table", RowTable)
 
-    def set_filter(self, text: str) -> None:
-        self._filter = text.strip()
-        self._reshow()
-
-    def on_resize(self) -> None:
-        # Sparklines are as wide as the table: draw them again once the layout has settled.
-        self.call_after_refresh(self._reshow)
-
-    def _reshow(self) -> None:
-        if self._snapshot is not None:
-            self.show_snapshot(self._snapshot)
-
-    def spark(self, state: MetricState | None, width: int) -> str:
-        """Return the sparkline of a metric, drawn again only when it has a new point."""
-        if state is None or state.reading.value is None:
-            return ""
-        r = state.reading
-        cached = self._sparks.get(r.key)
-        if cached and cached[0] == r.time and cached[1] == width:
-            return cached[2]
-        text = sparkline(self.engine.history(r.key, width).x, width)
-        self._sparks[r.key] = (r.time, width, text)
-        return text
-
-    def set_text(self, part: str, text: str) -> None:
-        """Update the title or problems line, only when it changed."""
-        if self._texts.get(part) != text:
-            self._texts[part] = text
-            # Plain text: sensor labels and error lines hold brackets markup would eat.
-            self.query_one(f"#{self.PREFIX}-{part}", Static).update(Text(text))
+    def set_part(self, part: str, text: str) -> None:
+        """Update the title or problems line of the pane."""
+        self.set_text(f"#{self.PREFIX}-{part}", text)
 
 
 class SensorsPane(TextPane):
@@ -156,8 +121,8 @@ class SensorsPane(TextPane):
         self.table.set_rows(rows)
         summary = f"{alarms} in alarm" if alarms else "all within limits"
         title = f" {total} sensors on {len(chips)} chips · {summary}"
-        self.set_text("title", title + (f" · filter: {self._filter}" if self._filter else ""))
-        self.set_text("problems", "\n".join(f"✖ {p}" for p in self._problems(snapshot)))
+        self.set_part("title", title + (f" · filter: {self._filter}" if self._filter else ""))
+        self.set_part("problems", "\n".join(f"✖ {p}" for p in self._problems(snapshot)))
 
     def _row(self, label: str, state: MetricState, width: int) -> Row:
         r = state.reading
