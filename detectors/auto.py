@@ -7,8 +7,11 @@ Each point is judged by the better of two models of what it should be:
 - **seasonal**: the mean of earlier points at the same phase of a day or of a week, learned
   per phase (at most ``SEASON_BINS`` phases, an exponential average per phase) once the
   series' own step is known from its timestamps, with the deviation of its residuals. A
-  seasonal profile is trusted when its residuals vary less than ``season_ratio`` times the
-  plain variance; the one (day or week) with the smaller residuals wins.
+  seasonal profile is trusted when its mean squared residual is below ``season_ratio`` times
+  the plain model's mean squared error (both exponential averages over about 100 points,
+  which skip points more than twice the threshold away, so an anomaly cannot flip the choice
+  of model); the season (day or week) with the smaller residuals wins. Series sampled more
+  than ``MAX_PER_PHASE`` times per phase get no season.
 
 The z of the trusted model then goes through two normalisations so that one threshold suits
 every series: it is capped at ``cap`` and expressed in standard deviations above its own
@@ -48,6 +51,9 @@ SEASON_BINS = 336
 """At most this many phases per season (a week of half hours)."""
 MIN_PHASES = 8
 """A season must span at least this many steps to be tried."""
+MAX_PER_PHASE = 8
+"""Nor more than this many steps per phase (finer series get no season: a phase would hold
+minutes of consecutive points, a short average rather than a season)."""
 STEP_SAMPLES = 20
 """The series' step is the median of its first this many time differences."""
 PHASE_ALPHA = 0.2
@@ -80,7 +86,8 @@ class AutoParams:
     season: bool = True
     """Learn daily and weekly profiles from the timestamps."""
     season_ratio: float = 0.7
-    """A season is trusted when its residual variance is below this times the plain one."""
+    """A season is trusted when its residual variance is below this times the plain model's
+    mean squared error."""
     cap: float = 10.0
     """z is capped here before normalisation."""
     memory: int = 1000
@@ -102,7 +109,7 @@ def season_bins(step: float, period: float) -> int:
     if not step > 0:
         return 0
     pts = period / step
-    if pts < MIN_PHASES:
+    if pts < MIN_PHASES or pts > MAX_PER_PHASE * SEASON_BINS:
         return 0
     return int(min(round(pts), SEASON_BINS))
 
@@ -165,6 +172,8 @@ class Auto:
         self._seasons: list[tuple[float, int, list[float], list[int], list[float]]] = []
         # Normalisation and rarity.
         self._judged = 0
+        self._plain_err = -1.0
+        self._pending: list[tuple[list[float], float]] = []
         self._nmu = 0.0
         self._nvar = 0.0
         self._rates = [0.0] * len(LEVELS)
@@ -195,23 +204,34 @@ class Auto:
         self._last_t = t
 
     def _season(self, t: float, x: float) -> tuple[float, float] | None:
-        """Learn ``x`` into each season; return (residual variance, expected) of the season
-        with the smallest residual variance that has seen this phase twice, if any."""
+        """Learn ``x`` into each season's phase; return (residual variance, expected) of the
+        season with the smallest residual variance that has seen this phase twice, if any.
+        The residuals wait in ``_pending`` until the point is judged."""
         best: tuple[float, float] | None = None
+        pending = self._pending
+        pending.clear()
         for period, bins, means, visits, resvar in self._seasons:
             ph = int((t % period) / period * bins) % bins
             seen = visits[ph]
             if seen:
                 mean = means[ph]
-                r = x - mean
                 ev = resvar[0]
                 if ev >= 0.0 and seen >= 2 and (best is None or ev < best[0]):
                     best = (ev, mean)
-                resvar[0] = r * r if ev < 0.0 else ev + RESIDUAL_ALPHA * (r * r - ev)
+                pending.append((resvar, x - mean))
             a = max(PHASE_ALPHA, 1.0 / (seen + 1))
             means[ph] += a * (x - means[ph])
             visits[ph] = min(seen + 1, MAX_VISITS)
         return best
+
+    def _learn_errors(self, pe: float, e2: float) -> None:
+        """Update the plain model's squared error (not while ``pe`` < 0, warming up) and the
+        seasons' residual variances."""
+        if pe >= 0.0 or e2 > 0.0:
+            self._plain_err = e2 if pe < 0.0 else pe + RESIDUAL_ALPHA * (e2 - pe)
+        for resvar, r in self._pending:
+            ev = resvar[0]
+            resvar[0] = r * r if ev < 0.0 else ev + RESIDUAL_ALPHA * (r * r - ev)
 
     def _normalise(self, z: float) -> float:
         """The capped z in long-run standard deviations above its long-run mean, discounted
@@ -247,18 +267,22 @@ class Auto:
         best = self._season(t, x) if self._seasons else None
         n = len(self._buf)
         if n < p.warmup:
+            self._learn_errors(-1.0, 0.0)
             self._push(x)
             return QUIET
         mean = self._sum / n
         var = self._sumsq / n - mean * mean
         raw_sd = math.sqrt(var) if var > 0 else 0.0
         floor = max(p.rel_floor * abs(mean), p.abs_floor)
-        seasonal = best is not None and best[0] < p.season_ratio * raw_sd * raw_sd
+        pe = self._plain_err
+        seasonal = best is not None and best[0] < p.season_ratio * pe
         if best is not None and seasonal:
             expected, sd = best[1], max(math.sqrt(best[0]), floor)
         else:
             expected, sd = mean, max(raw_sd, floor)
         z = abs(x - expected) / sd
+        if z <= 2.0 * p.threshold:  # errors of anomalies would flip the choice of model
+            self._learn_errors(pe, (x - mean) ** 2)
         s = self._normalise(z)
         fresh = not self._recent or s > max(self._recent)
         self._recent.append(s)
@@ -273,9 +297,7 @@ class Auto:
             expected - band,
             expected + band,
             "warning" if bad else "none",
-            f"z={z:.1f}"
-            + (" seasonal" if seasonal else "")
-            + ("" if fresh else " (same episode)"),
+            f"z={z:.1f}" + (" seasonal" if seasonal else "") + ("" if fresh else " (same episode)"),
         )
 
 
@@ -347,6 +369,8 @@ class AutoBank:
         self._dts = np.zeros((STEP_SAMPLES, n))
         self._ndts = np.zeros(n, dtype=np.int64)
         self._seasons = [_BankSeason(period, n) for period in PERIODS] if p.season else []
+        self._plain_err = np.full(n, -1.0)
+        self._pending: list[tuple[_BankSeason, npt.NDArray[np.int64], FloatArray]] = []
         self._nmu = np.zeros(n)
         self._nvar = np.zeros(n)
         self._rates = np.zeros((len(LEVELS), n))
@@ -370,6 +394,7 @@ class AutoBank:
         variance is inf where no season applies."""
         best_ev = np.full(self.n, np.inf)
         best_mean = np.zeros(self.n)
+        self._pending.clear()
         for s in self._seasons:
             on = ok & (s.bins > 0)
             if not on.any():
@@ -387,7 +412,7 @@ class AutoBank:
             best_mean[cols[cand]] = mean[cand]
             upd = seen > 0
             new_ev = np.where(ev < 0.0, r * r, ev + RESIDUAL_ALPHA * (r * r - ev))
-            s.resvar[cols[upd]] = new_ev[upd]
+            self._pending.append((s, cols[upd], new_ev[upd]))
             a = np.maximum(PHASE_ALPHA, 1.0 / (seen + 1))
             s.means[ph, cols] = mean + a * (xv - mean)
             s.visits[ph, cols] = np.minimum(seen + 1, MAX_VISITS)
@@ -449,10 +474,20 @@ class AutoBank:
         var = self._sumsq / kk - mean * mean
         raw_sd = np.sqrt(np.maximum(var, 0.0))
         floor = np.maximum(p.rel_floor * np.abs(mean), p.abs_floor)
-        seasonal = best_ev < p.season_ratio * raw_sd * raw_sd
+        pe = self._plain_err
+        seasonal = best_ev < p.season_ratio * pe
         expected = np.where(seasonal, best_mean, mean)
-        sd = np.maximum(np.where(seasonal, np.sqrt(np.where(seasonal, best_ev, 0.0)), raw_sd), floor)
+        sd = np.maximum(
+            np.where(seasonal, np.sqrt(np.where(seasonal, best_ev, 0.0)), raw_sd), floor
+        )
         z = np.where(ready, np.abs(np.where(ok, x, 0.0) - expected) / sd, 0.0)
+        keep = ok & (~ready | (z <= 2.0 * p.threshold))
+        e2 = (np.where(ok, x, 0.0) - mean) ** 2
+        upd = keep & ready & ((pe >= 0.0) | (e2 > 0.0))
+        self._plain_err = np.where(upd, np.where(pe < 0.0, e2, pe + RESIDUAL_ALPHA * (e2 - pe)), pe)
+        for season, cols_s, new_ev in self._pending:
+            sel = keep[cols_s]
+            season.resvar[cols_s[sel]] = new_ev[sel]
         s = self._normalise(z, ready)
         fresh = s > self._zs.max(axis=0)
         rest_slot = (self._judged - ready) % p.rest  # _normalise counted this tick already

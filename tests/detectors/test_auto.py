@@ -60,3 +60,62 @@ def test_bank_matches_single_detectors() -> None:
 def test_bank_refuses_the_wrong_shape() -> None:
     with pytest.raises(ValueError):
         AutoBank(3).update(0.0, np.zeros(4))
+
+
+def _daily(days: int, step: float = 300.0, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """A square-ish daily pattern: 20 most of the day, 80 for four hours, a little noise."""
+    rng = np.random.default_rng(seed)
+    t = 1.4e9 + np.arange(int(days * 86400 / step)) * step
+    hour = (t % 86400) / 3600
+    x = np.where((hour >= 10) & (hour < 14), 80.0, 20.0) + rng.normal(0, 1, len(t))
+    return t, x
+
+
+def test_a_missing_daily_high_is_found_by_the_season() -> None:
+    t, x = _daily(8)
+    day7 = (t >= t[0] + 6 * 86400) & (t < t[0] + 7 * 86400)
+    hour = (t % 86400) / 3600
+    x[day7 & (hour >= 10) & (hour < 14)] = 20.0  # the high never comes; 20 is ordinary in level
+    det = Auto()
+    v = [det.update(float(a), float(b)) for a, b in zip(t, x, strict=True)]
+    learned = t >= t[0] + 3 * 86400
+    hits = [i for i, vi in enumerate(v) if vi.score > 0.5 and learned[i]]
+    assert hits and all(day7[i] for i in hits)
+    first = hits[0]
+    assert "seasonal" in v[first].reason and v[first].expected == pytest.approx(80, abs=3)
+    assert v[first + 5].anomalous  # still anomalous while the score rests
+
+
+def test_a_recurring_spike_stops_being_news() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(10, 1, 6000)
+    x[500::150] += 12.0
+    det = Auto(season=False)
+    v = [det.update(float(i), float(xi)) for i, xi in enumerate(x)]
+    spikes = [v[i].score for i in range(500, 6000, 150)]
+    assert spikes[0] > 0.5
+    assert max(spikes[-10:]) < spikes[0]
+
+
+def test_bank_matches_single_detectors_on_seasonal_gappy_series() -> None:
+    t, base = _daily(3, step=600.0)
+    rng = np.random.default_rng(5)
+    k = 6
+    data = base[:, None] * rng.uniform(0.5, 2, k) + rng.normal(0, 0.5, (len(t), k))
+    data[300, 1] += 200
+    data[50:90, 2] = np.nan
+    data[::7, 3] = np.nan
+    data[:, 4] = 7.0
+    bank = AutoBank(k, window=60, rest=20, warmup=10)
+    singles = [Auto(window=60, rest=20, warmup=10) for _ in range(k)]
+    for i, row in enumerate(data):
+        score, anomalous, expected, low, high = bank.update(float(t[i]), row)
+        for j, det in enumerate(singles):
+            v = det.update(float(t[i]), float(row[j]))
+            assert score[j] == pytest.approx(v.score, abs=1e-12)
+            assert anomalous[j] == v.anomalous
+            if v.expected is None:
+                assert np.isnan(expected[j])
+            else:
+                assert expected[j] == pytest.approx(v.expected)
+                assert (low[j], high[j]) == pytest.approx((v.low, v.high))
