@@ -71,11 +71,18 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         _o("threshold", float, 5.0, "z above which a reported point is anomalous"),
         _o("warmup", int, 50, "points needed before any verdict"),
         _o("rel_floor", float, 0.01, "deviation floor as a fraction of |mean|"),
+        _o("season", bool, True, "learn daily and weekly profiles from the timestamps"),
+        _o("season_ratio", float, 0.7, "use a season whose error is below this times the plain"),
+        _o("cap", float, 10.0, "z is capped here before it is normalised"),
+        _o("memory", int, 1000, "points the long-run average of z is taken over"),
+        _o("rarity", int, 10000, "points the exceedance rates of the score are taken over"),
     ),
     "robust_z": (
         _o("window", int, 120, _WINDOW),
         _o("threshold", float, 6.0, "robust z beyond which a point is anomalous"),
         _o("warmup", int, 20, "points needed before any verdict"),
+        _o("rel_floor", float, 0.01, "deviation floor as a fraction of |median|"),
+        _o("abs_floor", float, 1e-6, "deviation floor, absolute"),
     ),
     "limits": (
         _o("low", float, None, "warning below this value"),
@@ -106,6 +113,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         _o("window", int, 300, _WINDOW),
         _o("epsilon", float, None, "density below which it is anomalous (default: 4 sigma)"),
         _o("warmup", int, 30, "points needed before any verdict"),
+        _o("rel_floor", float, 0.01, "sigma floor as a fraction of |mean|"),
     ),
     "sma": (
         _o("window", int, 10, "points averaged"),

@@ -56,6 +56,8 @@ def test_options_describe_every_detector() -> None:
             assert opt.name in params, (name, opt.name)
             assert params[opt.name].default == opt.default, (name, opt.name)
             assert opt.help
+        # ... and every option a detector takes is described, so the CLI offers all of them.
+        assert set(params) == {o.name for o in opts}, name
 
 
 def test_length_mismatch_is_refused() -> None:
