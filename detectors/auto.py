@@ -297,7 +297,9 @@ class Auto:
             expected - band,
             expected + band,
             "warning" if bad else "none",
-            f"z={z:.1f}" + (" seasonal" if seasonal else "") + ("" if fresh else " (same episode)"),
+            (f"z={z:.1f}" if z < 1000 else "z>1000")
+            + (" seasonal" if seasonal else "")
+            + ("" if fresh else " (same episode)"),
         )
 
 
