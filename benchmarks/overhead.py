@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
+SAMPLE_EVERY = 1.0
+"""Seconds between two samples of the process."""
 WARMUP = 5.0
 """Seconds left out at the start: imports and the first layout are not the steady state."""
 
@@ -79,7 +81,7 @@ def run(cmd: list[str], seconds: float, cols: int, rows: int) -> tuple[list[Samp
                     break
             if time.monotonic() >= next_sample:
                 samples.append(sample(proc.pid))
-                next_sample += 1.0
+                next_sample += SAMPLE_EVERY
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -110,6 +112,8 @@ def report(samples: list[Sample], out_bytes: int, seconds: float) -> None:
     print(f"peak rss             {max(s.rss for s in samples) / mib:.1f} MiB   (target < 80 MiB)")
     print(f"rss growth           {growth_per_min / mib:+.2f} MiB/min (target: flat)")
     print(f"terminal output      {out_bytes / elapsed / 1024:.1f} KiB/s")
+    per_minute = [s.rss / mib for s in samples[:: max(1, int(60 / SAMPLE_EVERY))]]
+    print("rss each minute      " + " ".join(f"{v:.1f}" for v in per_minute) + " MiB")
 
 
 def main() -> None:
