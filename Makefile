@@ -28,6 +28,7 @@ test: $(STAMP) system-deps firmware
 lint: $(STAMP)
 	$(BIN)/ruff check tui collectors detectors tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 check: lint test
 

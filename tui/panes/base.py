@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -49,7 +50,7 @@ class Pane(Widget):
         if self._snapshot is not None:
             self.show_snapshot(self._snapshot)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         # Sparklines are as wide as the screen lets them be: draw again once the layout settled.
         self.call_after_refresh(self.redraw)
 
