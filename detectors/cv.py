@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from detectors.base import QUIET, Verdict, register
-from detectors.scoring import Ring, finite, ratio_score
+from detectors.scoring import Ring, band_verdict, finite
 
 
 @register("cv", "streaming", "coefficient of variation (stdev / mean) over a rolling window")
@@ -55,14 +55,4 @@ class CoefficientOfVariation:
         stdev = math.sqrt(max(n * self._sumsq - self._sum * self._sum, 0.0)) / n
         flat = 0.0 if stdev == 0.0 else math.inf
         cv = flat if mean == 0.0 else stdev / abs(mean)
-        bad = cv > self.threshold
-        band = self.threshold * abs(mean)
-        return Verdict(
-            ratio_score(cv / self.threshold),
-            bad,
-            mean,
-            mean - band,
-            mean + band,
-            "warning" if bad else "none",
-            f"cv={cv:.2f}",
-        )
+        return band_verdict(cv / self.threshold, mean, self.threshold * abs(mean), f"cv={cv:.2f}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detectors.base import QUIET, FloatArray, Verdict, register
-from detectors.scoring import finite, ratio_score
+from detectors.scoring import band_verdict, finite
 
 DAY = 86400.0
 
@@ -149,16 +149,8 @@ class HoltWinters:
         low, high = prediction - half, prediction + half
         aberration = x - high if x > high else (x - low if x < low else 0.0)
         ratio = abs(x - prediction) / half if half > 0 else (0.0 if x == prediction else math.inf)
-        bad = aberration != 0.0
-        return Verdict(
-            ratio_score(ratio),
-            bad,
-            prediction,
-            low,
-            high,
-            "warning" if bad else "none",
-            f"aberration={aberration:+.4g}",
-        )
+        # Outside the band (a non-zero aberration) is exactly a ratio past 1.
+        return band_verdict(ratio, prediction, half, f"aberration={aberration:+.4g}")
 
     def forecast(self, k: int) -> Forecast:
         """The next ``k`` points (level + h·slope + that phase's seasonal) with their bands."""

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from detectors.base import FloatArray
+from detectors.base import FloatArray, Verdict
 
 
 def ratio_score(ratio: float) -> float:
@@ -17,6 +17,21 @@ def ratio_score(ratio: float) -> float:
         return 1.0 if ratio > 0 else 0.0
     r = max(0.0, ratio)
     return r / (1.0 + r)
+
+
+def band_verdict(ratio: float, expected: float, half: float, reason: str) -> Verdict:
+    """The verdict on a point ``ratio`` times the threshold away from ``expected``, whose band
+    of ordinary values is ``expected ± half``: anomalous (a warning) past the threshold."""
+    bad = ratio > 1.0
+    return Verdict(
+        ratio_score(ratio),
+        bad,
+        expected,
+        expected - half,
+        expected + half,
+        "warning" if bad else "none",
+        reason,
+    )
 
 
 def finite(x: object) -> bool:

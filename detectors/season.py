@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from detectors.base import QUIET, Verdict, register
-from detectors.scoring import finite, ratio_score
+from detectors.scoring import band_verdict, finite
 
 DAY = 86400.0
 WEEK = 7 * DAY
@@ -93,14 +93,5 @@ class SeasonOverSeason:
         if best is None:
             return QUIET
         dev, past, shift = best
-        bad = dev > self.threshold
-        band = self.threshold * abs(x)
-        return Verdict(
-            ratio_score(dev / self.threshold),
-            bad,
-            past,
-            past - band,
-            past + band,
-            "warning" if bad else "none",
-            f"{dev:+.0%} vs {shift / 3600:g} h ago",
-        )
+        reason = f"{dev:+.0%} vs {shift / 3600:g} h ago"
+        return band_verdict(dev / self.threshold, past, self.threshold * abs(x), reason)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from detectors.base import QUIET, Verdict, register
-from detectors.scoring import Ring, finite, ratio_score
+from detectors.scoring import Ring, band_verdict, finite
 
 
 def _judge(x: float, mean: float, std: float, band: float | None, word: str) -> Verdict:
@@ -15,16 +15,7 @@ def _judge(x: float, mean: float, std: float, band: float | None, word: str) -> 
     half = band * std
     flat = 0.0 if x == mean else math.inf
     ratio = flat if half <= 0.0 else abs(x - mean) / half
-    bad = ratio > 1.0
-    return Verdict(
-        ratio_score(ratio),
-        bad,
-        mean,
-        mean - half,
-        mean + half,
-        "warning" if bad else "none",
-        f"{word}={mean:.4g}",
-    )
+    return band_verdict(ratio, mean, half, f"{word}={mean:.4g}")
 
 
 @register("sma", "streaming", "simple moving average (smoothing; a band makes it a detector)")
