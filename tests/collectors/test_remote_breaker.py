@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from collectors.breaker import CircuitBreaker, backoff_for
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import ManualClock
 
 
 def test_opens_after_threshold_doubles_on_failed_trials_and_closes_on_success() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     b = CircuitBreaker(base_delay=10.0, max_delay=25.0, threshold=2, clock=clock)
     b.failure("x")
     assert b.allow() and not b.is_open

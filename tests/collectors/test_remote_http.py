@@ -11,19 +11,10 @@ import pytest
 from collectors.base import Batch, Reading, Status
 from collectors.breaker import CircuitBreaker
 from collectors.http_check import HttpCheckCollector
+from tests.clock import ManualClock
 from tests.remote_server import RemoteServer
 from tui.config import Config
 from tui.engine import Engine
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -112,7 +103,7 @@ def test_a_hanging_check_never_delays_the_others(server: RemoteServer) -> None:
 
 
 def test_breaker_opens_after_failures_and_recovers_by_itself(server: RemoteServer) -> None:
-    clock = Clock()
+    clock = ManualClock()
     breaker = CircuitBreaker(base_delay=10.0, max_delay=40.0, clock=clock)
     coll = check(server, "/check/flaky", breaker=breaker)
     server.override["/check/flaky"] = "500"
@@ -141,7 +132,7 @@ def test_breaker_opens_after_failures_and_recovers_by_itself(server: RemoteServe
 
 
 def test_errors_are_reported_once_per_kind_and_recovery_once(server: RemoteServer) -> None:
-    clock = Clock()
+    clock = ManualClock()
     coll = check(server, "/check/flaky", breaker=CircuitBreaker(10.0, 10.0, clock=clock))
     engine = Engine(Config())
     server.override["/check/flaky"] = "500"

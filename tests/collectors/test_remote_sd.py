@@ -9,17 +9,8 @@ import pytest
 
 from collectors.base import Batch, Reading, Status
 from collectors.serverdensity import ServerDensityCollector
+from tests.clock import ManualClock
 from tests.remote_server import TOKEN, RemoteServer
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -127,7 +118,7 @@ def test_nodes_are_cached(server: RemoteServer) -> None:
 
 
 def test_breaker_on_a_route_and_its_recovery(server: RemoteServer) -> None:
-    clock = Clock()
+    clock = ManualClock()
     coll = sd(server, services=("web",), clock=clock, interval=5.0)  # open 10 s, then 20 s ...
     route = "/service-monitor/last/s-web"
     server.override[route] = "500"

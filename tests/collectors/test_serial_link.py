@@ -25,6 +25,7 @@ from collectors.serial_link import (
     check_line,
     map_command,
 )
+from tests.clock import ManualClock
 from tests.emulator import EmulatedDevice
 from tests.firmware.simdevice import (
     SimulatedDevice,
@@ -305,16 +306,8 @@ def test_disconnect_stops_reconnecting(gong_emu: EmulatedDevice) -> None:
     assert gong_emu.opens == 2
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_gong_cooldown_rings_once_per_storm(gong_emu: EmulatedDevice) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     device = Device("gong", gong_emu.port, ready_timeout=2.0)
     gong = Gong(device, cooldown=5.0, monotonic=clock)
     device.start()

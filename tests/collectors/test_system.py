@@ -9,6 +9,7 @@ import psutil
 import pytest
 
 from collectors.system import PROC_SCAN_EVERY, SystemCollector
+from tests.clock import ManualClock
 
 # psutil's real named tuples, taken from real calls and refilled with known numbers.
 VMEM = psutil.virtual_memory()._replace(total=8 << 30, available=2 << 30, percent=75.0)
@@ -22,14 +23,6 @@ class FakeProc:
 
     def __init__(self, status: str | None) -> None:
         self.info = {"status": status}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -78,7 +71,7 @@ def values(batch) -> dict[str, float | None]:  # type: ignore[no-untyped-def]
 
 
 def test_reads_every_metric_with_units(fake: dict[str, object]) -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     c = SystemCollector(clock=clock)
     clock.now += 2.0
     fake["read"], fake["sent"] = 5000, 9000
@@ -98,7 +91,7 @@ def test_reads_every_metric_with_units(fake: dict[str, object]) -> None:
 
 
 def test_counter_reset_gives_no_negative_rate(fake: dict[str, object]) -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     c = SystemCollector(clock=clock)
     clock.now += 1.0
     fake["read"] = 10
@@ -109,7 +102,7 @@ def test_counter_reset_gives_no_negative_rate(fake: dict[str, object]) -> None:
 
 
 def test_process_scan_is_throttled(fake: dict[str, object]) -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     c = SystemCollector(clock=clock)
     assert values(c.poll())["system/procs/total"] == 4
     fake["procs"] = ["running"]
@@ -128,7 +121,7 @@ def test_a_failing_process_scan_is_one_error_line(
     fake: dict[str, object], error: Exception
 ) -> None:
     fake["procs"] = ["running", error]
-    batch = SystemCollector(clock=Clock()).poll()
+    batch = SystemCollector(clock=ManualClock(1000.0)).poll()
     assert len(batch.errors) == 1 and batch.errors[0].startswith("processes:")
     assert "system/cpu/total" in values(batch)  # the rest of the poll still came
 
@@ -138,7 +131,7 @@ def test_empty_results(fake: dict[str, object], monkeypatch: pytest.MonkeyPatch)
     fake["procs"] = []
     monkeypatch.setattr(psutil, "disk_io_counters", lambda perdisk=False: None)
     monkeypatch.setattr(psutil, "net_io_counters", lambda pernic=False: None)
-    batch = SystemCollector(clock=Clock()).poll()
+    batch = SystemCollector(clock=ManualClock(1000.0)).poll()
     v = values(batch)
     assert batch.errors == ()
     assert "system/cpu/0" not in v and "system/disk/read" not in v and "system/net/rx" not in v
@@ -153,7 +146,7 @@ def test_oserror_in_load_and_memory(
 
     monkeypatch.setattr(os, "getloadavg", broken)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: None)  # garbage from the library
-    batch = SystemCollector(clock=Clock()).poll()
+    batch = SystemCollector(clock=ManualClock(1000.0)).poll()
     assert any(e.startswith("load:") for e in batch.errors)
     assert any(e.startswith("memory:") for e in batch.errors)
     assert "system/cpu/total" in values(batch)
@@ -167,5 +160,5 @@ def test_cpu_percent_never_blocks(fake: dict[str, object], monkeypatch: pytest.M
         return [1.0] if percpu else 1.0
 
     monkeypatch.setattr(psutil, "cpu_percent", cpu_percent)
-    SystemCollector(clock=Clock()).poll()
+    SystemCollector(clock=ManualClock(1000.0)).poll()
     assert seen and all(i is None for i in seen)

@@ -15,21 +15,12 @@ import pytest
 
 from collectors.base import Batch, Reading, Status
 from collectors.serial_link import Device, Gong, Map, Reply
+from tests.clock import ManualClock
 from tests.emulator import EmulatedDevice
 from tests.firmware.simdevice import SimulatedDevice, require_firmware
 from tui.config import AlertRule, Config, DeviceConfig
 from tui.engine import Engine
 from tui.engine.alerts import AlertManager, AlertRecord, Devices
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class FakeDevice:
@@ -73,8 +64,8 @@ def rules(*items: AlertRule, locations: dict[str, str] | None = None) -> Config:
 
 def setup(
     config: Config, tmp_path: Path, cooldown: float = 5.0
-) -> tuple[Engine, AlertManager, FakeDevice, Clock, list[int]]:
-    clock = Clock()
+) -> tuple[Engine, AlertManager, FakeDevice, ManualClock, list[int]]:
+    clock = ManualClock(1000.0)
     device = FakeDevice()
     bells: list[int] = []
     gong = Gong(device, cooldown=cooldown, monotonic=clock)  # type: ignore[arg-type]
