@@ -62,7 +62,9 @@ class Pane(Widget):
         cached = self._sparks.get(r.key)
         if cached and cached[0] == r.time and cached[1] == width:
             return cached[2]
-        text = sparkline(self.engine.history(r.key, width).x, width)
+        # Percentages keep their whole scale, so 1 % of noise never looks like a spike.
+        lo, hi = (0.0, 100.0) if r.unit == "%" else (None, None)
+        text = sparkline(self.engine.history(r.key, width).x, width, lo, hi)
         self._sparks[r.key] = (r.time, width, text)
         return text
 
