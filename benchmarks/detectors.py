@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import detectors
-from detectors.auto import AutoBank
+from detectors.auto_bank import AutoBank
 from detectors.edm import breakout
 from detectors.gaussian import MultiGaussian
 from detectors.shesd import shesd_indices

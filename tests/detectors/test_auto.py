@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detectors.auto import Auto, AutoBank
+from detectors.auto import Auto
+from detectors.auto_bank import AutoBank
 
 
 def test_spike_scores_once_per_episode_but_stays_anomalous() -> None:
