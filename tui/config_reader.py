@@ -1,0 +1,292 @@
+"""Provides the reader that turns TOML tables into the typed configuration, checking every key
+and naming the key and its line in every error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tui.config import (
+    COLLECTOR_DEFAULTS,
+    AlertRule,
+    CollectorConfig,
+    Config,
+    ConfigError,
+    DeviceConfig,
+    HttpCheckConfig,
+    ServerDensityConfig,
+)
+
+T = TypeVar("T")
+
+
+class Reader:
+    """Turns the TOML tables into typed config, remembering where each key is for errors."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(self.source, key, message, self.line_of(key))
+
+    def line_of(self, key: str) -> int | None:
+        """Best effort: the line where the last part of a dotted key is set."""
+        parts = [p for p in re.split(r"\.|\[\d+\]", key) if p]
+        if not parts:
+            return None
+        leaf = parts[-1].strip('"')
+        header = ".".join(parts[:-1])
+        start = 0
+        for i, line in enumerate(self.lines):
+            s = line.strip()
+            if s.startswith("[") and s.strip("[] ").startswith(header.split(".")[0]):
+                start = i if header else start
+        for i in range(start, len(self.lines)):
+            s = self.lines[i].strip()
+            if re.match(rf'"?{re.escape(leaf)}"?\s*=', s) or s.strip("[] ") == key:
+                return i + 1
+        return None
+
+    def get(self, table: dict[str, Any], path: str, name: str, kind: type[T], default: T) -> T:
+        value = table.get(name, default)
+        key = f"{path}.{name}" if path else name
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise self.fail(key, f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    def positive(self, table: dict[str, Any], path: str, name: str, default: float) -> float:
+        value = self.get(table, path, name, float, default)
+        if value <= 0:
+            raise self.fail(f"{path}.{name}", f"must be greater than 0, got {value}")
+        return value
+
+    def table(self, data: dict[str, Any], path: str) -> dict[str, Any]:
+        value = data.get(path.rsplit(".", 1)[-1], {})
+        if not isinstance(value, dict):
+            raise self.fail(path, "expected a table")
+        return value
+
+    def array_of_tables(self, data: dict[str, Any], name: str, path: str) -> list[dict[str, Any]]:
+        value = data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(path, f"expected [[{path}]] tables")
+        return value
+
+    def strings(self, table: dict[str, Any], path: str, name: str) -> tuple[str, ...]:
+        value = table.get(name, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{path}.{name}", "expected a string or a list of strings")
+        return tuple(value)
+
+    def unknown(self, table: dict[str, Any], path: str, known: set[str]) -> None:
+        for k in table:
+            if k not in known:
+                raise self.fail(f"{path}.{k}" if path else k, "unknown key")
+
+    def config(self, data: dict[str, Any]) -> Config:
+        sections = {"general", "collectors", "remote", "devices", "detectors", "alerts"}
+        self.unknown(data, "", sections)
+        general = self.table(data, "general")
+        self.unknown(general, "general", {"refresh", "history", "alert_log"})
+        history = self.get(general, "general", "history", int, 600)
+        if history < 10:
+            raise self.fail("general.history", "must be at least 10")
+        alert_log = general.get("alert_log")
+        if alert_log is not None and not isinstance(alert_log, str):
+            raise self.fail("general.alert_log", "expected a path string")
+        remote = self.table(data, "remote")
+        self.unknown(remote, "remote", {"serverdensity", "http", "locations"})
+        devices = self.table(data, "devices")
+        self.unknown(devices, "devices", {"gong", "map"})
+        default_det, rules = self.detectors(self.table(data, "detectors"))
+        return Config(
+            source=self.source,
+            refresh=self.positive(general, "general", "refresh", 1.0),
+            history=history,
+            alert_log=alert_log,
+            collectors=self.collectors(self.table(data, "collectors")),
+            serverdensity=tuple(self.serverdensity(remote)),
+            http=tuple(self.http(remote)),
+            locations=self.locations(self.table(remote, "remote.locations")),
+            gong=self.device(self.table(devices, "devices.gong"), "devices.gong"),
+            map=self.device(self.table(devices, "devices.map"), "devices.map"),
+            default_detector=default_det,
+            detector_rules=rules,
+            alerts=tuple(self.alerts(data)),
+        )
+
+    def collectors(self, table: dict[str, Any]) -> dict[str, CollectorConfig]:
+        self.unknown(table, "collectors", set(COLLECTOR_DEFAULTS))
+        out = {}
+        for name, default in COLLECTOR_DEFAULTS.items():
+            path = f"collectors.{name}"
+            sub = self.table(table, path)
+            known = {"interval", "enabled"} | ({"smartctl"} if name == "smart" else set())
+            self.unknown(sub, path, known)
+            out[name] = CollectorConfig(
+                interval=self.positive(sub, path, "interval", default),
+                enabled=self.get(sub, path, "enabled", bool, True),
+                smartctl=self.get(sub, path, "smartctl", str, "smartctl"),
+            )
+        return out
+
+    def named(self, items: list[dict[str, Any]], path: str, known: set[str]) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            where = f"{path}[{i}]"
+            self.unknown(item, where, known)
+            for req in ("name", "url"):
+                if not isinstance(item.get(req), str) or not item[req]:
+                    raise self.fail(f"{where}.{req}", "required, a non-empty string")
+            if not re.fullmatch(r"[\w.-]+", item["name"]):
+                raise self.fail(f"{where}.name", "use letters, digits, '.', '_' or '-' only")
+            if item["name"] in seen:
+                raise self.fail(f"{where}.name", f"duplicate name {item['name']!r}")
+            if not re.match(r"https?://", item["url"]):
+                raise self.fail(f"{where}.url", "must start with http:// or https://")
+            seen.add(item["name"])
+
+    def serverdensity(self, remote: dict[str, Any]) -> list[ServerDensityConfig]:
+        path = "remote.serverdensity"
+        items = self.array_of_tables(remote, "serverdensity", path)
+        known = {"name", "url", "token", "token_env", "interval", "timeout", "services"}
+        self.named(items, path, known)
+        out = []
+        for i, it in enumerate(items):
+            p = f"{path}[{i}]"
+            out.append(
+                ServerDensityConfig(
+                    name=it["name"],
+                    url=it["url"].rstrip("/"),
+                    token=self.get(it, p, "token", str, "") or None,
+                    token_env=self.get(it, p, "token_env", str, "") or None,
+                    interval=self.positive(it, p, "interval", 60.0),
+                    timeout=self.positive(it, p, "timeout", 10.0),
+                    services=self.strings(it, p, "services"),
+                )
+            )
+        return out
+
+    def http(self, remote: dict[str, Any]) -> list[HttpCheckConfig]:
+        path = "remote.http"
+        items = self.array_of_tables(remote, "http", path)
+        known = {"name", "url", "method", "expect", "timeout", "slow", "interval"}
+        self.named(items, path, known)
+        out = []
+        for i, it in enumerate(items):
+            p = f"{path}[{i}]"
+            expect = it.get("expect", [200])
+            if isinstance(expect, int):
+                expect = [expect]
+            if not isinstance(expect, list) or not all(
+                isinstance(c, int) and 100 <= c <= 599 for c in expect
+            ):
+                raise self.fail(f"{p}.expect", "expected a list of HTTP status codes (100-599)")
+            method = self.get(it, p, "method", str, "GET").upper()
+            if method not in {"GET", "HEAD", "POST", "PUT", "OPTIONS"}:
+                raise self.fail(f"{p}.method", f"unsupported method {method!r}")
+            out.append(
+                HttpCheckConfig(
+                    name=it["name"],
+                    url=it["url"],
+                    method=method,
+                    expect=tuple(expect),
+                    timeout=self.positive(it, p, "timeout", 5.0),
+                    slow=self.positive(it, p, "slow", 0.4),
+                    interval=self.positive(it, p, "interval", 30.0),
+                )
+            )
+        return out
+
+    def locations(self, table: dict[str, Any]) -> dict[str, tuple[float, float]]:
+        out = {}
+        for name, value in table.items():
+            ok = isinstance(value, list) and len(value) == 2
+            ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            if not ok or not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+                raise self.fail(f"remote.locations.{name}", "expected [latitude, longitude]")
+            out[name.lower()] = (float(value[0]), float(value[1]))
+        return out
+
+    def device(self, table: dict[str, Any], path: str) -> DeviceConfig:
+        known = {"port", "baud", "cooldown"} | ({"locations"} if path.endswith("map") else set())
+        self.unknown(table, path, known)
+        locs = self.table(table, f"{path}.locations")
+        for k, v in locs.items():
+            if not isinstance(v, str) or not re.fullmatch(r"[a-z0-9_-]+", v):
+                raise self.fail(f"{path}.locations.{k}", "expected an LED location name [a-z0-9_-]")
+        baud = self.get(table, path, "baud", int, 9600)
+        if baud not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+            raise self.fail(f"{path}.baud", f"unsupported baud rate {baud}")
+        return DeviceConfig(
+            port=self.get(table, path, "port", str, "") or None,
+            baud=baud,
+            cooldown=self.get(table, path, "cooldown", float, 5.0),
+            locations=dict(locs),
+        )
+
+    def detectors(self, table: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
+        self.unknown(table, "detectors", {"default", "metrics"})
+        check = _detector_checker()
+        default = self.get(table, "detectors", "default", str, "auto")
+        if (err := check(default)) is not None:
+            raise self.fail("detectors.default", err)
+        rules = []
+        for glob, name in self.table(table, "detectors.metrics").items():
+            if not isinstance(name, str):
+                raise self.fail(f"detectors.metrics.{glob}", "expected a detector name")
+            if (err := check(name)) is not None:
+                raise self.fail(f"detectors.metrics.{glob}", err)
+            rules.append((glob, name))
+        return default, tuple(rules)
+
+    def alerts(self, data: dict[str, Any]) -> list[AlertRule]:
+        out = []
+        known = {"metrics", "severity", "for", "actions", "command"}
+        for i, it in enumerate(self.array_of_tables(data, "alerts", "alerts")):
+            p = f"alerts[{i}]"
+            self.unknown(it, p, known)
+            metrics = self.get(it, p, "metrics", str, "")
+            if not metrics:
+                raise self.fail(f"{p}.metrics", "required, a metric glob")
+            severity = self.get(it, p, "severity", str, "warning")
+            if severity not in ("warning", "critical"):
+                raise self.fail(f"{p}.severity", "expected 'warning' or 'critical'")
+            actions = self.strings(it, p, "actions") or ("bell",)
+            for a in actions:
+                if a not in ("gong", "bell", "command"):
+                    raise self.fail(f"{p}.actions", f"unknown action {a!r} (gong, bell, command)")
+            command = self.strings(it, p, "command")
+            if "command" in actions and not command:
+                raise self.fail(f"{p}.command", "the command action needs an argument list")
+            out.append(
+                AlertRule(
+                    metrics=metrics,
+                    severity=severity,
+                    for_seconds=self.get(it, p, "for", float, 0.0),
+                    actions=actions,
+                    command=command,
+                )
+            )
+        return out
+
+
+def _detector_checker() -> Callable[[str], str | None]:
+    import detectors
+
+    streaming = set(detectors.names("streaming"))
+
+    def check(name: str) -> str | None:
+        if name in streaming:
+            return None
+        if name in detectors.names("batch"):
+            return f"{name!r} is a batch detector; live metrics need a streaming one"
+        return f"unknown detector {name!r} (choose from {', '.join(sorted(streaming))})"
+
+    return check
