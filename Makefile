@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/detectors.py
 	$(BIN)/python benchmarks/nab.py
+	$(BIN)/python benchmarks/nab_loco.py
 
 clean:
 	rm -rf $(VENV) firmware/build .pytest_cache
