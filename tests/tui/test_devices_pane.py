@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,17 @@ def no_port_probing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(devices_pane, "discover", discover)
 
 
+@contextmanager
+def started(config: Config, **options: float) -> Iterator[Devices]:
+    """The configured devices with their threads running, stopped on the way out."""
+    devices = Devices.from_config(config, **options)
+    devices.start()
+    try:
+        yield devices
+    finally:
+        devices.stop()
+
+
 def config_for(gong: str | None, leds: str | None, **kwargs: Any) -> Config:
     return Config(
         gong=DeviceConfig(port=gong),
@@ -102,10 +114,8 @@ async def show(pilot: Pilot[Any], pane: str) -> None:
 async def test_the_keys_drive_both_devices(boards: tuple[EmulatedDevice, EmulatedDevice]) -> None:
     gong, leds = boards
     config = config_for(gong.port, leds.port)
-    devices = Devices.from_config(config, ready_timeout=2.0)
-    devices.start()
     messages = Messages()
-    try:
+    with started(config, ready_timeout=2.0) as devices:
         async with app_with(config, devices).run_test(message_hook=messages) as pilot:
             await show(pilot, "devices")
             await messages.wait(lambda m: isinstance(m, DevicesPane.PortsScanned))
@@ -123,8 +133,6 @@ async def test_the_keys_drive_both_devices(boards: tuple[EmulatedDevice, Emulate
             await messages.logged("pong gong 1.0")
             pane = pilot.app.query_one(DevicesPane)
             assert any("gong ← ok gong" in line and line.endswith(" ms") for line in pane.lines)
-    finally:
-        devices.stop()
     assert gong.events == ["strike"]
     assert leds.events == ["all up", "all slow", "all down", "all up", "london down"]
 
@@ -134,10 +142,8 @@ async def test_a_bad_location_is_rejected_and_never_sent(
 ) -> None:
     _, leds = boards
     config = config_for(None, leds.port)
-    devices = Devices.from_config(config, ready_timeout=2.0)
-    devices.start()
     messages = Messages()
-    try:
+    with started(config, ready_timeout=2.0) as devices:
         async with app_with(config, devices).run_test(message_hook=messages) as pilot:
             await show(pilot, "devices")
             await pilot.press("colon")
@@ -156,8 +162,6 @@ async def test_a_bad_location_is_rejected_and_never_sent(
             assert box.value == "new york up"
             await pilot.press("down", "down", "down")
             assert box.value == ""
-    finally:
-        devices.stop()
     assert leds.received == ["ping", "all off"]
 
 
@@ -168,14 +172,12 @@ async def test_connect_and_disconnect_from_the_port_list(
     found = [PortInfo(gong.port, "usb serial", kind="gong", version="1.0")]
     monkeypatch.setattr(devices_pane, "discover", lambda extra, skip=(): found)
     config = config_for(None, None)
-    devices = Devices.from_config(config, ready_timeout=2.0)
-    devices.start()
     messages = Messages()
 
     def state(status: str) -> Callable[[Message], bool]:
         return lambda m: isinstance(m, DevicesPane.DeviceChanged) and m.state.status == status
 
-    try:
+    with started(config, ready_timeout=2.0) as devices:
         async with app_with(config, devices).run_test(message_hook=messages) as pilot:
             await show(pilot, "devices")
             await messages.wait(lambda m: isinstance(m, DevicesPane.PortsScanned))
@@ -187,8 +189,6 @@ async def test_connect_and_disconnect_from_the_port_list(
             await messages.wait(state("disconnected"))
             await pilot.press("c")
             await messages.wait(state("connected"))
-    finally:
-        devices.stop()
     assert gong.opens == 2
 
 
@@ -198,10 +198,8 @@ async def test_an_unplugged_gong_leaves_the_rest_working(
     gong, leds = boards
     gong.unplug_on = "gong"
     config = config_for(gong.port, leds.port)
-    devices = Devices.from_config(config, ready_timeout=2.0)
-    devices.start()
     messages = Messages()
-    try:
+    with started(config, ready_timeout=2.0) as devices:
         async with app_with(config, devices).run_test(message_hook=messages) as pilot:
             await show(pilot, "devices")
             await pilot.press("g")
@@ -212,17 +210,14 @@ async def test_an_unplugged_gong_leaves_the_rest_working(
             await messages.logged("ok all up")
             title = str(pilot.app.query_one("#devices-title").render())
             assert "retrying" in title
-    finally:
-        devices.stop()
 
 
 async def test_the_alerts_pane_lists_fired_actions(tmp_path: Path) -> None:
     config = config_for(None, None, alerts=(AlertRule("system/**", "critical", 0.0, ("gong",)),))
-    devices = Devices.from_config(config)
-    devices.start()  # no port: a strike fails at once, and says why
     engine = Engine(config)
     messages = Messages()
-    try:
+    # no port: a strike fails at once, and says why
+    with started(config) as devices:
         async with app_with(config, devices, engine).run_test(message_hook=messages) as pilot:
             await show(pilot, "alerts")
             engine.ingest(Batch("t", (Reading("system/load/1m", 9.0, status=Status.CRITICAL),)))
@@ -239,8 +234,6 @@ async def test_the_alerts_pane_lists_fired_actions(tmp_path: Path) -> None:
             await pilot.press("enter")  # opens the chart of the metric that fired
             assert isinstance(pilot.app.screen, DetailScreen)
             assert pilot.app.screen.key == "system/load/1m"
-    finally:
-        devices.stop()
 
 
 def test_command_history() -> None:
