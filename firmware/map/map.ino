@@ -82,16 +82,20 @@ static void paint(uint8_t led, const Status* status) {
   frame[led * 3 + 2] = status->blue;
 }
 
-static void set_all(const protocol::Words& words, protocol::Reply& reply, void*) {
+// The status of a two-word command; on anything else answers the error and returns 0.
+static const Status* status_of(const protocol::Words& words, protocol::Reply& reply) {
   if (words.count != 2) {
     reply.err("bad arguments");
-    return;
+    return 0;
   }
   const Status* status = find_status(words.word[1]);
-  if (status == 0) {
-    reply.err("bad status");
-    return;
-  }
+  if (status == 0) reply.err("bad status");
+  return status;
+}
+
+static void set_all(const protocol::Words& words, protocol::Reply& reply, void*) {
+  const Status* status = status_of(words, reply);
+  if (status == 0) return;
   for (uint8_t led = 0; led < kLedCount; ++led) paint(led, status);
   ws2812::send(frame, sizeof(frame));
   reply.ok("all");
@@ -105,15 +109,8 @@ static void set_location(const protocol::Words& words, protocol::Reply& reply, v
     reply.err(words.count == 1 ? "unknown command" : "unknown location");
     return;
   }
-  if (words.count != 2) {
-    reply.err("bad arguments");
-    return;
-  }
-  const Status* status = find_status(words.word[1]);
-  if (status == 0) {
-    reply.err("bad status");
-    return;
-  }
+  const Status* status = status_of(words, reply);
+  if (status == 0) return;
   paint(static_cast<uint8_t>(led), status);
   ws2812::send(frame, sizeof(frame));
   reply.ok(words.word[0]);
