@@ -37,18 +37,15 @@ def test_flat_series_uses_the_relative_floor() -> None:
     assert det.update(100.0, 5.5).anomalous  # 0.5 / (1% of 5) = z 10
 
 
-def test_bank_matches_single_detectors() -> None:
-    rng = np.random.default_rng(1)
-    data = rng.normal(0, 1, (500, 12)) * rng.uniform(0.5, 5, 12) + rng.uniform(-3, 3, 12)
-    data[250, 4] += 15
-    data[100:130, 7] = np.nan
-    data[::17, 2] = np.nan
-    bank = AutoBank(12, window=50, rest=20, warmup=10)
-    singles = [Auto(window=50, rest=20, warmup=10) for _ in range(12)]
+def assert_bank_matches_singles(t: np.ndarray, data: np.ndarray, window: int) -> None:
+    """Feed the rows of ``data`` to a bank and to one ``Auto`` per column; compare every verdict."""
+    k = data.shape[1]
+    bank = AutoBank(k, window=window, rest=20, warmup=10)
+    singles = [Auto(window=window, rest=20, warmup=10) for _ in range(k)]
     for i, row in enumerate(data):
-        score, anomalous, expected, low, high = bank.update(float(i), row)
+        score, anomalous, expected, low, high = bank.update(float(t[i]), row)
         for j, det in enumerate(singles):
-            v = det.update(float(i), float(row[j]))
+            v = det.update(float(t[i]), float(row[j]))
             assert score[j] == pytest.approx(v.score, abs=1e-12)
             assert anomalous[j] == v.anomalous
             if v.expected is None:
@@ -56,6 +53,15 @@ def test_bank_matches_single_detectors() -> None:
             else:
                 assert expected[j] == pytest.approx(v.expected)
                 assert (low[j], high[j]) == pytest.approx((v.low, v.high))
+
+
+def test_bank_matches_single_detectors() -> None:
+    rng = np.random.default_rng(1)
+    data = rng.normal(0, 1, (500, 12)) * rng.uniform(0.5, 5, 12) + rng.uniform(-3, 3, 12)
+    data[250, 4] += 15
+    data[100:130, 7] = np.nan
+    data[::17, 2] = np.nan
+    assert_bank_matches_singles(np.arange(len(data), dtype=float), data, window=50)
 
 
 def test_bank_refuses_the_wrong_shape() -> None:
@@ -107,16 +113,4 @@ def test_bank_matches_single_detectors_on_seasonal_gappy_series() -> None:
     data[50:90, 2] = np.nan
     data[::7, 3] = np.nan
     data[:, 4] = 7.0
-    bank = AutoBank(k, window=60, rest=20, warmup=10)
-    singles = [Auto(window=60, rest=20, warmup=10) for _ in range(k)]
-    for i, row in enumerate(data):
-        score, anomalous, expected, low, high = bank.update(float(t[i]), row)
-        for j, det in enumerate(singles):
-            v = det.update(float(t[i]), float(row[j]))
-            assert score[j] == pytest.approx(v.score, abs=1e-12)
-            assert anomalous[j] == v.anomalous
-            if v.expected is None:
-                assert np.isnan(expected[j])
-            else:
-                assert expected[j] == pytest.approx(v.expected)
-                assert (low[j], high[j]) == pytest.approx((v.low, v.high))
+    assert_bank_matches_singles(t, data, window=60)
