@@ -50,11 +50,17 @@ async def show_remote(app: GongwatchApp) -> RemotePane:
     return pane
 
 
-async def test_pane_shows_every_location_with_state_time_and_error(server: RemoteServer) -> None:
+def polled_engine(server: RemoteServer, rounds: int = 1) -> Engine:
+    """An engine whose remote collectors have polled the test server ``rounds`` times."""
     engine = Engine(CONFIG, collectors(server))  # type: ignore[arg-type]
-    for _ in range(3):
+    for _ in range(rounds):
         for c in engine.collectors:
             engine.ingest(engine.poll_one(c))
+    return engine
+
+
+async def test_pane_shows_every_location_with_state_time_and_error(server: RemoteServer) -> None:
+    engine = polled_engine(server, rounds=3)
     app = app_for(engine)
     async with app.run_test(size=(140, 36)) as pilot:
         pane = await show_remote(app)
@@ -78,9 +84,7 @@ async def test_pane_shows_every_location_with_state_time_and_error(server: Remot
 
 
 async def test_map_places_each_location_coloured_and_symbolled(server: RemoteServer) -> None:
-    engine = Engine(CONFIG, collectors(server))  # type: ignore[arg-type]
-    for c in engine.collectors:
-        engine.ingest(engine.poll_one(c))
+    engine = polled_engine(server)
     app = app_for(engine)
     async with app.run_test(size=(140, 36)) as pilot:
         await show_remote(app)
@@ -104,9 +108,7 @@ async def test_map_places_each_location_coloured_and_symbolled(server: RemoteSer
 
 
 async def test_narrow_screen_hides_the_map_and_filter_narrows_rows(server: RemoteServer) -> None:
-    engine = Engine(CONFIG, collectors(server))  # type: ignore[arg-type]
-    for c in engine.collectors:
-        engine.ingest(engine.poll_one(c))
+    engine = polled_engine(server)
     app = app_for(engine)
     async with app.run_test(size=(80, 30)) as pilot:
         pane = await show_remote(app)
