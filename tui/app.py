@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, TabbedContent, TabPane
@@ -15,7 +15,7 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 from collectors.base import Collector
 from tui.commands import GongwatchCommands
 from tui.config import Config
-from tui.engine import Engine, Event, Snapshot, build_collectors
+from tui.engine import Engine, Snapshot, build_collectors
 from tui.engine.alerts import AlertManager, Devices
 from tui.panes import PANES, Pane
 from tui.screens import DetailScreen, HelpScreen
@@ -78,7 +78,8 @@ class GongwatchApp(App[None]):
         self.startup_warnings: list[str] = []
         """Lines about the configuration, shown as notifications once the screen is up."""
         self._shown: dict[str, int] = {}
-        self._last_event: Event | None = None
+        self._last_event = 0
+        """Sequence number of the last engine event notified."""
         self.devices, self.alerts = devices, alerts
         if alerts is not None:
             # The bell is rung from a collector thread: post it to the UI's queue.
@@ -100,6 +101,7 @@ class GongwatchApp(App[None]):
         self._header = self.query_one(StatusHeader)
         self._tabs = self.query_one("#tabs", TabbedContent)
         self._panes = list(self.query(Pane))
+        self._filter_box = self.query_one("#filter", Input)
         if self.autostart:
             self.engine.start()
             if self.devices is not None:
@@ -143,15 +145,12 @@ class GongwatchApp(App[None]):
         self._notify_events(snap)
 
     def _notify_events(self, snap: Snapshot) -> None:
-        events = snap.events
-        start = 0
-        if self._last_event is not None:
-            start = next((i + 1 for i, e in enumerate(events) if e is self._last_event), 0)
-        for event in events[start:]:
+        for event in snap.events:
+            if event.seq <= self._last_event:
+                continue
             severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
             self.notify(event.text, title=event.source, severity=severity)  # type: ignore[arg-type]
-        if events:
-            self._last_event = events[-1]
+            self._last_event = event.seq
 
     def _focus_pane(self) -> None:
         pane = self.active_pane
@@ -186,7 +185,7 @@ class GongwatchApp(App[None]):
 
     def action_filter(self) -> None:
         """Show the filter line and put the cursor in it."""
-        box = self.query_one("#filter", Input)
+        box = self._filter_box
         box.add_class("visible")
         # Focus once the style change has made it displayable.
         self.call_after_refresh(box.focus)
@@ -198,15 +197,14 @@ class GongwatchApp(App[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box
         if not box.value:
             box.remove_class("visible")
         self._focus_pane()
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
-        box = self.query_one("#filter", Input)
-        if key == "escape" and box.has_focus:
+    def on_key(self, event: events.Key) -> None:
+        box = self._filter_box
+        if event.key == "escape" and box.has_focus:
             box.value = ""
             box.remove_class("visible")
             self._focus_pane()

@@ -54,6 +54,8 @@ class SourceState:
 class Event:
     """Something worth one line to the user: a new problem, a recovery."""
 
+    seq: int
+    """Numbers the events in order, so a reader can ask for those after the last it saw."""
     time: float
     source: str
     level: str
@@ -112,6 +114,7 @@ class Engine:
         self._detectors: dict[str, Any] = {}
         self._sources = {c.name: SourceState(c.name, c.interval) for c in self.collectors}
         self._events: deque[Event] = deque(maxlen=200)
+        self._event_seq = 0
         self._version = 0
         self._snapshot = Snapshot(0)
         self._observers: list[Observer] = []
@@ -214,7 +217,8 @@ class Engine:
         )
 
     def _event(self, source: str, level: str, text: str) -> None:
-        self._events.append(Event(time.time(), source, level, text))
+        self._event_seq += 1
+        self._events.append(Event(self._event_seq, time.time(), source, level, text))
 
     def snapshot(self) -> Snapshot:
         """Return the latest snapshot (the same object until something changes)."""
