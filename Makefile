@@ -26,7 +26,7 @@ test: $(STAMP) system-deps firmware
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check tui collectors detectors tests benchmarks
+	$(BIN)/ruff check tui engine collectors detectors tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

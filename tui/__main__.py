@@ -2,6 +2,6 @@
 
 import sys
 
-from tui.cli import run
+from engine.cli import run
 
 sys.exit(run())

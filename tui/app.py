@@ -1,9 +1,10 @@
-"""Provides the Textual application and ``make_app``, the factory the CLI and the tests share."""
+"""Provides the Textual application, ``make_app`` (the factory the CLI and the tests share) and
+``run_app``, which the command line starts."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -13,10 +14,10 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from collectors.base import Collector
+from engine import Engine, Snapshot, build_collectors
+from engine.alerts import AlertManager, Devices
+from engine.config import Config
 from tui.commands import GongwatchCommands
-from tui.config import Config
-from tui.engine import Engine, Snapshot, build_collectors
-from tui.engine.alerts import AlertManager, Devices
 from tui.panes import PANES, Pane
 from tui.screens import DetailScreen, HelpScreen
 from tui.widgets import RowTable, StatusHeader
@@ -285,4 +286,16 @@ def make_app(
     )  # fmt: skip
 
 
-__all__ = ["GongwatchApp", "local_now", "make_app"]
+def run_app(config: Config, warnings: Sequence[str] = ()) -> None:
+    """Run the monitor on ``config`` until it quits: what ``gongwatch`` with no command does.
+
+    Args:
+        config: the configuration.
+        warnings: lines about the configuration, shown as notifications once the screen is up.
+    """
+    app = make_app(config)
+    app.startup_warnings = list(warnings)
+    app.run()
+
+
+__all__ = ["GongwatchApp", "local_now", "make_app", "run_app"]

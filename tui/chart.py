@@ -10,7 +10,7 @@ import numpy.typing as npt
 import plotext as plt
 
 import detectors
-from tui.engine import History
+from engine import History
 
 DAY = 86400.0
 FloatArray = npt.NDArray[np.float64]

@@ -11,10 +11,10 @@ import pytest
 from collectors.base import Batch, Reading, Status
 from collectors.breaker import CircuitBreaker
 from collectors.http_check import HttpCheckCollector
+from engine import Engine
+from engine.config import Config
 from tests.clock import ManualClock
 from tests.remote_server import RemoteServer
-from tui.config import Config
-from tui.engine import Engine
 
 
 @pytest.fixture

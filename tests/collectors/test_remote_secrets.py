@@ -18,11 +18,11 @@ import pytest
 from collectors.base import Batch
 from collectors.remote import config_warnings, protect_secret, redact
 from collectors.serverdensity import ServerDensityCollector
+from engine import Engine
+from engine.config import parse
+from engine.sources import build_collectors
+from engine.sources import config_warnings as warnings_of
 from tests.remote_server import TOKEN, RemoteServer
-from tui.config import parse
-from tui.engine import Engine
-from tui.engine.sources import build_collectors
-from tui.engine.sources import config_warnings as warnings_of
 
 FORMS = (TOKEN, quote(TOKEN, safe=""), quote_plus(TOKEN))
 """The token as it is, and as it looks inside a URL."""

@@ -15,10 +15,10 @@ from collectors import hwmon
 from collectors.base import Status
 from collectors.limits import judge, make_reading
 from collectors.sensors import NO_SENSORS, SensorsCollector
+from engine import Engine
+from engine.config import Config
 from tests.hardware_fakes import hwmon_tree
 from tests.hardware_fakes.nsworker import FakeSys, require_namespace
-from tui.config import Config
-from tui.engine import Engine
 
 NCT = "sensors/nct6775-isa-0290"
 ME = "tests.collectors.test_sensors"
@@ -242,8 +242,8 @@ def test_an_alarm_is_anomalous_whatever_the_detector_says() -> None:
 
 
 def test_sensors_poll_at_their_own_interval() -> None:
-    from tui.config import parse
-    from tui.engine import build_collectors
+    from engine import build_collectors
+    from engine.config import parse
 
     config = parse("[collectors.sensors]\ninterval = 2.5\n")
     sensors = next(c for c in build_collectors(config) if c.name == "sensors")

@@ -10,11 +10,11 @@ import pytest
 from collectors.base import Batch, Reading, Status
 from collectors.smart import NEEDS_ROOT, SmartCollector
 from collectors.smart_disk import HEALTH
+from engine import Engine
+from engine.config import Config
 from tests.conftest import require_tool
 from tests.hardware_fakes import hwmon_tree
 from tests.hardware_fakes.smartctl import FakeSmartctl, recorded_machines
-from tui.config import Config
-from tui.engine import Engine
 
 MACHINES = recorded_machines()
 SATA = next(p for p in MACHINES if p.name == "sata_hdd_0_issue42")
@@ -205,8 +205,8 @@ def test_a_hanging_smartctl_times_out(tmp_path: Path) -> None:
 
 
 def test_the_configured_smartctl_is_used_and_polls_every_five_minutes(tmp_path: Path) -> None:
-    from tui.config import parse
-    from tui.engine import build_collectors
+    from engine import build_collectors
+    from engine.config import parse
 
     fake = FakeSmartctl(tmp_path, NVME)
     config = parse(f'[collectors.smart]\nsmartctl = "{fake.path}"\n')

@@ -15,12 +15,12 @@ import pytest
 
 from collectors.base import Batch, Reading, Status
 from collectors.serial_link import Device, Gong, Map, Reply
+from engine import Engine
+from engine.alerts import AlertManager, AlertRecord, Devices
+from engine.config import AlertRule, Config, DeviceConfig
 from tests.clock import ManualClock
 from tests.emulator import EmulatedDevice
 from tests.firmware.simdevice import SimulatedDevice, require_firmware
-from tui.config import AlertRule, Config, DeviceConfig
-from tui.engine import Engine
-from tui.engine.alerts import AlertManager, AlertRecord, Devices
 
 
 class FakeDevice:

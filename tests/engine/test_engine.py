@@ -8,8 +8,8 @@ import time
 import pytest
 
 from collectors.base import Batch, Reading, Status
-from tui.config import Config, parse
-from tui.engine import Engine, SeriesStore
+from engine import Engine, SeriesStore
+from engine.config import Config, parse
 
 
 class ListCollector:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from collectors.base import Batch, Reading, Status
 from collectors.replay import ReplayCollector
+from engine import Engine
+from engine.config import Config
 from tui.app import GongwatchApp, make_app
-from tui.config import Config
-from tui.engine import Engine
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FIXED_NOW = datetime(2026, 11, 22, 16, 40, 12, tzinfo=UTC)

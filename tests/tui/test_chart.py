@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.series import History
 from tui.chart import DAY, analyse, chart_season, render_chart
-from tui.engine.series import History
 
 
 def history(x: np.ndarray, step: float = 1.0) -> History:

@@ -15,11 +15,11 @@ from textual.widgets import TabbedContent
 
 from collectors.base import Batch, Reading, Status
 from collectors.serial_link import PortInfo
+from engine import Engine
+from engine.alerts import AlertManager, Devices
+from engine.config import AlertRule, Config, DeviceConfig
 from tests.emulator import EmulatedDevice
 from tui.app import GongwatchApp
-from tui.config import AlertRule, Config, DeviceConfig
-from tui.engine import Engine
-from tui.engine.alerts import AlertManager, Devices
 from tui.panes import AlertsPane, DevicesPane
 from tui.panes import devices as devices_pane
 from tui.panes.devices import CommandHistory, CommandLine
@@ -276,7 +276,7 @@ def test_snapshot(snap_compare: Any, pane: str, monkeypatch: pytest.MonkeyPatch)
 
 def _anomalous(key: str) -> Any:
     from detectors.base import Verdict
-    from tui.engine import MetricState
+    from engine import MetricState
 
     verdict = Verdict(0.9, True, severity="critical", reason="above crit 90 °C")
     return MetricState(Reading(key, 95.0, "°C", FIXED_TIME), verdict, "auto", 0.0)

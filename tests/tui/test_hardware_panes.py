@@ -11,12 +11,12 @@ from collectors.base import Batch
 from collectors.limits import make_reading
 from collectors.sensors import NO_SENSORS, SensorsCollector
 from collectors.smart import NEEDS_ROOT, SmartCollector
+from engine import Engine
+from engine.config import Config
 from tests.hardware_fakes import hwmon_tree
 from tests.hardware_fakes.nsworker import FakeSys, require_namespace
 from tests.hardware_fakes.smartctl import RECORDINGS, FakeSmartctl
 from tui.app import GongwatchApp, make_app
-from tui.config import Config
-from tui.engine import Engine
 from tui.panes import PANES, DisksPane, SensorsPane
 from tui.widgets import RowTable
 

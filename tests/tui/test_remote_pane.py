@@ -9,10 +9,10 @@ import pytest
 
 from collectors.http_check import HttpCheckCollector
 from collectors.serverdensity import ServerDensityCollector
+from engine import Engine
+from engine.config import parse
 from tests.remote_server import TOKEN, RemoteServer
 from tui.app import GongwatchApp, make_app
-from tui.config import parse
-from tui.engine import Engine
 from tui.panes.remote import RemotePane
 from tui.widgets import RowTable
 from tui.widgets.world_map import WorldMap, map_height

@@ -8,7 +8,7 @@ import pytest
 from textual.pilot import Pilot
 
 from collectors.base import Status
-from tui.config import Config
+from engine.config import Config
 
 from .helpers import recorded_engine, spike, test_app
 

@@ -12,13 +12,13 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.engine.alerts import AlertManager, AlertRecord
+from engine.alerts import AlertManager, AlertRecord
 from tui.panes.base import Pane
 from tui.panes.overview import matches
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
-    from tui.engine import Engine, Snapshot
+    from engine import Engine, Snapshot
 
 ACTION_STYLES = {"gong": "bold magenta", "bell": "yellow", "command": "cyan", "map": "blue"}
 

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from tui.widgets import sparkline
 
 if TYPE_CHECKING:
-    from tui.engine import Engine, MetricState, Snapshot
+    from engine import Engine, MetricState, Snapshot
 
 
 class Pane(Widget):

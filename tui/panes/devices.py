@@ -31,8 +31,8 @@ from tui.panes.base import Pane
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
-    from tui.engine import Engine, Snapshot
-    from tui.engine.alerts import Devices
+    from engine import Engine, Snapshot
+    from engine.alerts import Devices
 
 MAP_CYCLE = ("up", "slow", "down")
 """What ``m`` steps every map LED through."""

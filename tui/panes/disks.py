@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from tui.format import value as format_value
+from engine.format import value as format_value
 from tui.panes.overview import matches, row_style
 from tui.panes.sensors import TextPane, source_problems
 from tui.widgets import Column, Row
 
 if TYPE_CHECKING:
-    from tui.engine import MetricState, Snapshot
+    from engine import MetricState, Snapshot
 
 LINES = (
     ("state", "state"),

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from tui.config import glob_match
-from tui.format import value as format_value
+from engine.config import glob_match
+from engine.format import value as format_value
 from tui.panes.base import Pane
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
-    from tui.engine import MetricState, Snapshot
+    from engine import MetricState, Snapshot
 
 MARKERS = {"warning": "! ", "critical": "!!"}
 """Row markers by severity: anomalies show without colour too."""

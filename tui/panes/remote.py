@@ -12,14 +12,14 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from collectors.locations import coordinates
-from tui.format import value as format_value
+from engine.format import value as format_value
 from tui.panes.base import Pane
 from tui.panes.overview import matches
 from tui.widgets import Column, Row, RowTable
 from tui.widgets.world_map import RANK, STYLES, SYMBOLS, Marker, WorldMap, worst
 
 if TYPE_CHECKING:
-    from tui.engine import Engine, MetricState, Snapshot
+    from engine import Engine, MetricState, Snapshot
 
 SOURCE_PREFIXES = ("remote:", "http:")
 """Names of the collectors whose problems this pane shows."""

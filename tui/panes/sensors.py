@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from tui.format import number
-from tui.format import value as format_value
+from engine.format import number
+from engine.format import value as format_value
 from tui.panes.base import Pane
 from tui.panes.overview import matches, row_style
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
     from collectors.base import Reading
-    from tui.engine import MetricState, Snapshot
+    from engine import MetricState, Snapshot
 
 
 def limits_text(r: Reading) -> str:

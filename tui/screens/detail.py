@@ -13,12 +13,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 import detectors
+from engine.format import duration
+from engine.format import value as format_value
 from tui.chart import analyse, render_chart
-from tui.format import duration
-from tui.format import value as format_value
 
 if TYPE_CHECKING:
-    from tui.engine import Engine
+    from engine import Engine
 
 FORECAST_SHARE = 0.15
 """Part of the chart's width given to the forecast."""

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from textual.widgets import Static
 
-from tui.format import duration
+from engine.format import duration
 
 
 class StatusHeader(Static):

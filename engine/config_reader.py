@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tui.config import (
+from engine.config import (
     COLLECTOR_DEFAULTS,
     AlertRule,
     CollectorConfig,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -12,10 +13,12 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from importlib.metadata import PackageNotFoundError, version
 
 from collectors.base import Batch, Collector
-from tui.config import Config, ConfigError, load
+from engine.config import Config, ConfigError, load
 
 ONCE_TIMEOUT = 60.0
 """Seconds ``gongwatch once`` waits for the slowest source before it gives up on it."""
+TUI_ENTRY = "tui.app"
+"""The module whose ``run_app(config, warnings)`` runs the monitor's screen."""
 WARMUP = 0.5
 """Seconds between priming the rate and CPU counters and reading them in ``once``."""
 
@@ -51,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="run a detector over a timestamp,value CSV and write NAB's result format",
     )
-    from tui.detect_cli import add_arguments
+    from engine.detect_cli import add_arguments
 
     add_arguments(detect)
     ports = sub.add_parser(
@@ -77,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gongwatch: {exc}", file=sys.stderr)
         return 2
-    from tui.engine.sources import config_warnings
+    from engine.sources import config_warnings
 
     warnings = config_warnings(config)
     for line in warnings:
@@ -85,11 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "once":
         return cmd_once(config, json_lines=args.json)
     if args.command == "detect":
-        from tui.detect_cli import cmd_detect
+        from engine.detect_cli import cmd_detect
 
         return cmd_detect(args)
     if args.command in ("ports", "send"):
-        from tui import devices_cli
+        from engine import devices_cli
 
         if args.command == "ports":
             return devices_cli.cmd_ports(config, args.extra, args.baud)
@@ -102,11 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(config: Config, warnings: Sequence[str] = ()) -> int:
     """Start the TUI; configuration warnings are shown in it too."""
-    from tui.app import make_app
-
-    app = make_app(config)
-    app.startup_warnings = list(warnings)
-    app.run()
+    # The one bridge from the engine to the UI. It is looked up by name only when the screen is
+    # asked for, so the engine never imports textual, rich or tui (the import contract and
+    # tests/test_import_hygiene.py hold it to that), and ``once`` or ``detect`` never load them.
+    importlib.import_module(TUI_ENTRY).run_app(config, warnings)
     return 0
 
 
@@ -131,8 +133,8 @@ def poll_all(collectors: Sequence[Collector], timeout: float = ONCE_TIMEOUT) -> 
 
 def cmd_once(config: Config, json_lines: bool) -> int:
     """Print every reading of one poll of every source, then what could not be read."""
-    from tui.engine import build_collectors
-    from tui.format import value as format_value
+    from engine import build_collectors
+    from engine.format import value as format_value
 
     collectors = build_collectors(config)
     time.sleep(WARMUP)  # CPU % and byte rates need two samples; the first was taken at build

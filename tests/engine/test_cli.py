@@ -13,7 +13,7 @@ import pytest
 
 from collectors.replay import ReplayCollector
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 
 def gongwatch(*args: str, home: Path) -> subprocess.CompletedProcess[str]:

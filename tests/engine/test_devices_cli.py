@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from collectors import serial_link
+from engine.config import Config, DeviceConfig
+from engine.devices_cli import baud_for, cmd_ports, cmd_send
 from tests.emulator import EmulatedDevice
 from tests.firmware.simdevice import SimulatedDevice, require_firmware
-from tui.config import Config, DeviceConfig
-from tui.devices_cli import baud_for, cmd_ports, cmd_send
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def send(port: str, line: str, **kwargs: object) -> tuple[int, str, str]:

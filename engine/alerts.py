@@ -17,8 +17,8 @@ from pathlib import Path
 
 from collectors.base import Batch
 from collectors.serial_link import CommandError, Device, Gong, Map, Reply
-from tui.config import AlertRule, Config, glob_match
-from tui.engine.engine import SEVERITY_RANK, Engine, MetricState
+from engine.config import AlertRule, Config, glob_match
+from engine.engine import SEVERITY_RANK, Engine, MetricState
 
 MAX_RECORDS = 500
 """Actions kept in memory for the Alerts pane (the log file keeps them all)."""

@@ -16,7 +16,7 @@ from collectors.serial_link import (
     check_line,
     discover,
 )
-from tui.config import Config
+from engine.config import Config
 
 
 def configured_ports(config: Config) -> list[str]:

@@ -191,6 +191,6 @@ def parse(text: str, source: str = "<string>") -> Config:
         m = re.search(r"\(at line (\d+)", str(exc))
         line = int(m.group(1)) if m else None
         raise ConfigError(source, "", f"not valid TOML: {exc}", line) from None
-    from tui.config_reader import Reader  # the validation machinery, kept apart
+    from engine.config_reader import Reader  # the validation machinery, kept apart
 
     return Reader(text, source).config(data)

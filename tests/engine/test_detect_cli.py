@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 EXTDATA = SHARED / "twitter" / "extdata.csv"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.config import Config, ConfigError, glob_match, load, parse
+from engine.config import Config, ConfigError, glob_match, load, parse
 
 DESIGN_EXAMPLE = """
 [collectors.system]

@@ -13,8 +13,8 @@ from typing import Any
 import detectors
 from collectors.base import Batch, Collector, Reading, Status
 from detectors.base import QUIET, Verdict
-from tui.config import Config
-from tui.engine.series import History, SeriesStore
+from engine.config import Config
+from engine.series import History, SeriesStore
 
 SEVERITY_RANK = {"none": 0, "warning": 1, "critical": 2}
 

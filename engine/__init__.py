@@ -1,8 +1,8 @@
 """Provides the engine that runs collectors and detectors without any UI."""
 
-from tui.engine.engine import Engine, Event, MetricState, Snapshot, SourceState
-from tui.engine.series import History, SeriesStore
-from tui.engine.sources import build_collectors
+from engine.engine import Engine, Event, MetricState, Snapshot, SourceState
+from engine.series import History, SeriesStore
+from engine.sources import build_collectors
 
 __all__ = [
     "Engine",

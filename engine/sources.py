@@ -9,7 +9,7 @@ from collectors.sensors import SensorsCollector
 from collectors.serverdensity import ServerDensityCollector
 from collectors.smart import SmartCollector
 from collectors.system import SystemCollector
-from tui.config import Config
+from engine.config import Config
 
 
 def build_collectors(config: Config) -> list[Collector]:
