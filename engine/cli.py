@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from importlib.metadata import PackageNotFoundError, version
 
 from collectors.base import Batch, Collector
-from engine.config import Config, ConfigError, load
+from engine.config import Config, ConfigError
+from engine.config_reader import load
 
 ONCE_TIMEOUT = 60.0
 """Seconds ``gongwatch once`` waits for the slowest source before it gives up on it."""

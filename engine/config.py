@@ -1,12 +1,10 @@
-"""Provides the typed configuration, read from TOML, with errors that name the key and the line."""
+"""Provides the typed configuration and its errors; ``engine.config_reader`` reads it from TOML."""
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 COLLECTOR_DEFAULTS: dict[str, float] = {"system": 1.0, "sensors": 5.0, "smart": 300.0}
 """Default poll interval in seconds of each local collector."""
@@ -150,47 +148,3 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         rx = re.compile("".join(tr.get(p, re.escape(p)) for p in parts))
         _GLOB_CACHE[pattern] = rx
     return rx
-
-
-def default_path() -> Path:
-    """Return the user's config file path (``$XDG_CONFIG_HOME/gongwatch/config.toml``)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
-    return Path(base) / "gongwatch" / "config.toml"
-
-
-def load(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read the configuration.
-
-    Args:
-        path: an explicit file (``--config``); it must exist. None means the user's config file
-            if there is one, else the defaults.
-
-    Raises:
-        ConfigError: the file is missing, unreadable, not TOML, or a key is wrong.
-    """
-    if path is None:
-        p = default_path()
-        if not p.is_file():
-            return Config()
-    else:
-        p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(p), "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(p), "", f"cannot read: {exc}") from None
-    return parse(text, str(p))
-
-
-def parse(text: str, source: str = "<string>") -> Config:
-    """Parse TOML text into a Config (see ``load``)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+)", str(exc))
-        line = int(m.group(1)) if m else None
-        raise ConfigError(source, "", f"not valid TOML: {exc}", line) from None
-    from engine.config_reader import Reader  # the validation machinery, kept apart
-
-    return Reader(text, source).config(data)

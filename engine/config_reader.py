@@ -1,10 +1,14 @@
-"""Provides the reader that turns TOML tables into the typed configuration, checking every key
-and naming the key and its line in every error."""
+"""Provides ``load`` and ``parse``, which read the configuration file, and the reader that turns
+its TOML tables into the typed configuration, checking every key and naming the key and its
+line in every error."""
 
 from __future__ import annotations
 
+import os
 import re
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.config import (
@@ -290,3 +294,45 @@ def _detector_checker() -> Callable[[str], str | None]:
         return f"unknown detector {name!r} (choose from {', '.join(sorted(streaming))})"
 
     return check
+
+
+def default_path() -> Path:
+    """Return the user's config file path (``$XDG_CONFIG_HOME/gongwatch/config.toml``)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
+    return Path(base) / "gongwatch" / "config.toml"
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read the configuration.
+
+    Args:
+        path: an explicit file (``--config``); it must exist. None means the user's config file
+            if there is one, else the defaults.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, not TOML, or a key is wrong.
+    """
+    if path is None:
+        p = default_path()
+        if not p.is_file():
+            return Config()
+    else:
+        p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(p), "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(p), "", f"cannot read: {exc}") from None
+    return parse(text, str(p))
+
+
+def parse(text: str, source: str = "<string>") -> Config:
+    """Parse TOML text into a Config (see ``load``)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+)", str(exc))
+        line = int(m.group(1)) if m else None
+        raise ConfigError(source, "", f"not valid TOML: {exc}", line) from None
+    return Reader(text, source).config(data)

@@ -19,7 +19,7 @@ from collectors.base import Batch
 from collectors.remote import config_warnings, protect_secret, redact
 from collectors.serverdensity import ServerDensityCollector
 from engine import Engine
-from engine.config import parse
+from engine.config_reader import parse
 from engine.sources import build_collectors
 from engine.sources import config_warnings as warnings_of
 from tests.remote_server import TOKEN, RemoteServer

@@ -243,7 +243,7 @@ def test_an_alarm_is_anomalous_whatever_the_detector_says() -> None:
 
 def test_sensors_poll_at_their_own_interval() -> None:
     from engine import build_collectors
-    from engine.config import parse
+    from engine.config_reader import parse
 
     config = parse("[collectors.sensors]\ninterval = 2.5\n")
     sensors = next(c for c in build_collectors(config) if c.name == "sensors")

@@ -206,7 +206,7 @@ def test_a_hanging_smartctl_times_out(tmp_path: Path) -> None:
 
 def test_the_configured_smartctl_is_used_and_polls_every_five_minutes(tmp_path: Path) -> None:
     from engine import build_collectors
-    from engine.config import parse
+    from engine.config_reader import parse
 
     fake = FakeSmartctl(tmp_path, NVME)
     config = parse(f'[collectors.smart]\nsmartctl = "{fake.path}"\n')

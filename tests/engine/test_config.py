@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Config, ConfigError, glob_match, load, parse
+from engine.config import Config, ConfigError, glob_match
+from engine.config_reader import load, parse
 
 DESIGN_EXAMPLE = """
 [collectors.system]

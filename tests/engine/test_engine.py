@@ -9,7 +9,8 @@ import pytest
 
 from collectors.base import Batch, Reading, Status
 from engine import Engine, SeriesStore
-from engine.config import Config, parse
+from engine.config import Config
+from engine.config_reader import parse
 
 
 class ListCollector:

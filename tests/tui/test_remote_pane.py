@@ -10,7 +10,7 @@ import pytest
 from collectors.http_check import HttpCheckCollector
 from collectors.serverdensity import ServerDensityCollector
 from engine import Engine
-from engine.config import parse
+from engine.config_reader import parse
 from tests.remote_server import TOKEN, RemoteServer
 from tui.app import GongwatchApp, make_app
 from tui.panes.remote import RemotePane
