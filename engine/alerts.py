@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.base import Batch
-from collectors.serial_link import CommandError, Device, Gong, Map, Reply
+from collectors.serial_link import CommandError, Gong, Map, Reply
 from engine.config import AlertRule, Config, glob_match
 from engine.engine import SEVERITY_RANK, Engine, MetricState
 
@@ -60,32 +60,6 @@ class AlertRecord:
             "result": self.result,
             "ok": self.ok,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Devices:
-    """The gong and the map, each on its own thread."""
-
-    gong: Gong
-    map: Map
-
-    @classmethod
-    def from_config(cls, config: Config, ready_timeout: float | None = None) -> Devices:
-        """Build both from ``[devices.gong]`` and ``[devices.map]`` (not started)."""
-        g, m = config.gong, config.map
-        gong = Device("gong", g.port, g.baud, ready_timeout=ready_timeout)
-        leds = Device("map", m.port, m.baud, ready_timeout=ready_timeout)
-        return cls(Gong(gong, cooldown=g.cooldown), Map(leds))
-
-    def start(self) -> None:
-        """Start both threads; each connects if its port is configured."""
-        self.gong.device.start()
-        self.map.device.start()
-
-    def stop(self) -> None:
-        """Close both ports and stop their threads."""
-        self.gong.device.stop(timeout=1.0)
-        self.map.device.stop(timeout=1.0)
 
 
 def default_log_path() -> Path:

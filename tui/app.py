@@ -15,8 +15,9 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from collectors.base import Collector
 from engine import Engine, Snapshot, build_collectors
-from engine.alerts import AlertManager, Devices
+from engine.alerts import AlertManager
 from engine.config import Config
+from engine.devices import Devices
 from tui.commands import GongwatchCommands
 from tui.panes import PANES, Pane
 from tui.screens import DetailScreen, HelpScreen

@@ -16,8 +16,9 @@ import pytest
 from collectors.base import Batch, Reading, Status
 from collectors.serial_link import Device, Gong, Map, Reply
 from engine import Engine
-from engine.alerts import AlertManager, AlertRecord, Devices
+from engine.alerts import AlertManager, AlertRecord
 from engine.config import AlertRule, Config, DeviceConfig
+from engine.devices import Devices
 from tests.clock import ManualClock
 from tests.emulator import EmulatedDevice
 from tests.firmware.simdevice import SimulatedDevice, require_firmware

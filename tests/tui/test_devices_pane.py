@@ -16,8 +16,9 @@ from textual.widgets import TabbedContent
 from collectors.base import Batch, Reading, Status
 from collectors.serial_link import PortInfo
 from engine import Engine
-from engine.alerts import AlertManager, Devices
+from engine.alerts import AlertManager
 from engine.config import AlertRule, Config, DeviceConfig
+from engine.devices import Devices
 from tests.emulator import EmulatedDevice
 from tui.app import GongwatchApp
 from tui.panes import AlertsPane, DevicesPane

@@ -32,7 +32,7 @@ from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
     from engine import Engine, Snapshot
-    from engine.alerts import Devices
+    from engine.devices import Devices
 
 MAP_CYCLE = ("up", "slow", "down")
 """What ``m`` steps every map LED through."""
