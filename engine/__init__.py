@@ -3,9 +3,11 @@
 from engine.engine import Engine, Event, MetricState, Snapshot, SourceState
 from engine.series import History, SeriesStore
 from engine.sources import build_collectors
+from engine.view import EngineView
 
 __all__ = [
     "Engine",
+    "EngineView",
     "Event",
     "History",
     "MetricState",

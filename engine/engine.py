@@ -92,6 +92,7 @@ class Engine:
     """Runs collectors in their own threads and turns their batches into snapshots.
 
     It has no UI: the TUI, ``gongwatch once`` and the benchmarks all drive it the same way.
+    It is the embedded ``engine.view.EngineView``: the TUI reads it through that protocol.
     """
 
     def __init__(
@@ -232,3 +233,7 @@ class Engine:
     def history(self, key: str, count: int | None = None) -> History:
         """Return the recent points of one metric."""
         return self.store.tail(key, count)
+
+    def events_since(self, seq: int) -> tuple[Event, ...]:
+        """Return the events of the latest snapshot numbered after ``seq``, oldest first."""
+        return tuple(e for e in self.snapshot().events if e.seq > seq)

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from collectors.base import Collector
-from engine import Engine, Snapshot, build_collectors
+from engine import Engine, EngineView, build_collectors
 from engine.alerts import AlertManager
 from engine.config import Config
 from engine.devices import Devices
@@ -52,7 +52,7 @@ class GongwatchApp(App[None]):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineView,
         *,
         clock: Clock = local_now,
         hostname: str | None = None,
@@ -62,7 +62,8 @@ class GongwatchApp(App[None]):
         alerts: AlertManager | None = None,
     ) -> None:
         """Args:
-        engine: the engine whose snapshots are shown (started on mount when ``autostart``).
+        engine: the engine whose snapshots are shown, in this process or not (started on
+            mount when ``autostart``).
         clock: wall clock for the header.
         hostname: shown in the header (default: this machine's name).
         autostart: start and stop the engine's threads with the app.
@@ -144,12 +145,10 @@ class GongwatchApp(App[None]):
         if pane is not None and self._shown.get(pane.PANE_ID) != snap.version:
             self._shown[pane.PANE_ID] = snap.version
             pane.show_snapshot(snap)
-        self._notify_events(snap)
+        self._notify_events()
 
-    def _notify_events(self, snap: Snapshot) -> None:
-        for event in snap.events:
-            if event.seq <= self._last_event:
-                continue
+    def _notify_events(self) -> None:
+        for event in self.engine.events_since(self._last_event):
             severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
             self.notify(event.text, title=event.source, severity=severity)  # type: ignore[arg-type]
             self._last_event = event.seq

@@ -18,7 +18,7 @@ from tui.panes.overview import matches
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
-    from engine import Engine, Snapshot
+    from engine import EngineView, Snapshot
 
 ACTION_STYLES = {"gong": "bold magenta", "bell": "yellow", "command": "cyan", "map": "blue"}
 
@@ -50,7 +50,7 @@ class AlertsPane(Pane):
             # The pane redraws from the manager's list, so a backlog merges into one redraw.
             return isinstance(message, AlertsPane.AlertRecorded)
 
-    def __init__(self, engine: Engine, *, id: str | None = None) -> None:
+    def __init__(self, engine: EngineView, *, id: str | None = None) -> None:
         super().__init__(engine, id=id)
         self.alerts: AlertManager | None = None
 

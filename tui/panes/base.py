@@ -12,7 +12,7 @@ from textual.widgets import Static
 from tui.widgets import sparkline
 
 if TYPE_CHECKING:
-    from engine import Engine, MetricState, Snapshot
+    from engine import EngineView, MetricState, Snapshot
 
 
 class Pane(Widget):
@@ -29,7 +29,7 @@ class Pane(Widget):
     PANE_ID: ClassVar[str] = "pane"
     """Unique id of the tab (lowercase, no spaces)."""
 
-    def __init__(self, engine: Engine, *, id: str | None = None) -> None:
+    def __init__(self, engine: EngineView, *, id: str | None = None) -> None:
         super().__init__(id=id or self.PANE_ID)
         self.engine = engine
         self._filter = ""

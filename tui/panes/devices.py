@@ -31,7 +31,7 @@ from tui.panes.base import Pane
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
-    from engine import Engine, Snapshot
+    from engine import EngineView, Snapshot
     from engine.devices import Devices
 
 MAP_CYCLE = ("up", "slow", "down")
@@ -134,7 +134,7 @@ class DevicesPane(Pane):
 
         ports: list[PortInfo]
 
-    def __init__(self, engine: Engine, *, id: str | None = None) -> None:
+    def __init__(self, engine: EngineView, *, id: str | None = None) -> None:
         super().__init__(engine, id=id)
         self.devices: Devices | None = None
         self.target = "map"

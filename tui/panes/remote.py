@@ -19,7 +19,7 @@ from tui.widgets import Column, Row, RowTable
 from tui.widgets.world_map import RANK, STYLES, SYMBOLS, Marker, WorldMap, worst
 
 if TYPE_CHECKING:
-    from engine import Engine, MetricState, Snapshot
+    from engine import EngineView, MetricState, Snapshot
 
 SOURCE_PREFIXES = ("remote:", "http:")
 """Names of the collectors whose problems this pane shows."""
@@ -93,7 +93,7 @@ class RemotePane(Pane):
     TITLE = "Remote"
     PANE_ID = "remote"
 
-    def __init__(self, engine: Engine, *, id: str | None = None) -> None:
+    def __init__(self, engine: EngineView, *, id: str | None = None) -> None:
         super().__init__(engine, id=id)
         self._places: dict[str, tuple[float, float] | None] = {}
 

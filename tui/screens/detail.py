@@ -18,7 +18,7 @@ from engine.format import value as format_value
 from tui.chart import analyse, render_chart
 
 if TYPE_CHECKING:
-    from engine import Engine
+    from engine import EngineView
 
 FORECAST_SHARE = 0.15
 """Part of the chart's width given to the forecast."""
@@ -32,7 +32,9 @@ class DetailScreen(Screen[None]):
         Binding("d", "cycle_detector", "Next detector"),
     ]
 
-    def __init__(self, engine: Engine, key: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, engine: EngineView, key: str, clock: Callable[[], float] = time.time
+    ) -> None:
         """Args:
         engine: where the history comes from.
         key: the metric.
