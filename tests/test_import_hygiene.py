@@ -1,4 +1,5 @@
-"""Tests that collectors and detectors work without the UI libraries and never import them."""
+"""Tests that collectors, detectors and the engine work without the UI libraries and never import
+them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from pathlib import Path
 
 import collectors
 import detectors
+import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Runs in a fresh interpreter where textual, rich and tui cannot be imported at all: every
-# module of collectors/ and detectors/ must still import. (Third-party libraries that merely
-# *try* rich for an optional CLI of their own, as httpx does, fall back by themselves.)
+# module of collectors/, detectors/ and engine/ must still import. (Third-party libraries that
+# merely *try* rich for an optional CLI of their own, as httpx does, fall back by themselves.)
 PROBE = """
 import importlib, importlib.abc, sys
 BLOCKED = ("textual", "rich", "tui")
@@ -36,23 +38,35 @@ def modules(package: object) -> list[str]:
     return [m.name for m in pkgutil.walk_packages(package.__path__, prefix)]  # type: ignore[attr-defined]
 
 
+def probe(names: list[str]) -> subprocess.CompletedProcess[str]:
+    """Import ``names`` in a fresh interpreter with the UI blocked, from ``ROOT``."""
+    code = f"NAMES = {names!r}\n{PROBE}"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+
+
 def test_collectors_and_detectors_import_neither_textual_nor_rich() -> None:
     names = ["collectors", "detectors", *modules(collectors), *modules(detectors)]
-    code = f"NAMES = {names!r}\n{PROBE}"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = probe(names)
     assert out.returncode == 0, out.stderr.strip().splitlines()[-1]
     assert out.stdout.strip() == "", f"UI modules imported: {out.stdout.strip()}"
     assert "collectors.system" in names and "detectors.robust" in names
 
 
+def test_the_engine_imports_neither_textual_nor_rich_nor_tui() -> None:
+    names = ["engine", *modules(engine)]
+    out = probe(names)
+    assert out.returncode == 0, out.stderr.strip().splitlines()[-1]
+    assert out.stdout.strip() == "", f"UI modules imported: {out.stdout.strip()}"
+    assert {"engine.cli", "engine.engine", "engine.alerts", "engine.view"} <= set(names)
+
+
 def test_the_probe_catches_a_ui_import() -> None:
-    code = f"NAMES = ['textual.app']\n{PROBE}"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = probe(["textual.app"])
     assert out.returncode != 0 and "blocked UI import: textual" in out.stderr
 
 
-def test_import_linter_contract_is_kept() -> None:
+def test_import_linter_contracts_are_kept() -> None:
     exe = Path(sys.executable).with_name("lint-imports")
     out = subprocess.run([str(exe)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout[-2000:]
-    assert "1 kept, 0 broken" in out.stdout
+    assert "2 kept, 0 broken" in out.stdout
