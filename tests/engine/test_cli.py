@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import select
 import shutil
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +106,35 @@ def test_a_world_readable_config_with_a_token_is_warned_about(tmp_path: Path) ->
     cfg.chmod(0o600)
     out = gongwatch("once", "--config", str(cfg), home=tmp_path)
     assert "warning" not in out.stderr
+
+
+def test_gongwatch_with_no_command_starts_the_screen_and_quits_on_q(tmp_path: Path) -> None:
+    # The one path from the engine's command line into tui/: the real app on a real terminal.
+    exe = shutil.which("gongwatch", path=os.path.dirname(sys.executable))
+    assert exe, "the gongwatch console script is not installed in this environment"
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path),
+           "TERM": "xterm-256color"}  # fmt: skip
+    proc = subprocess.Popen([exe], stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    screen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"Quit" not in screen and time.monotonic() < deadline and proc.poll() is None:
+            if select.select([master], [], [], 0.2)[0]:
+                screen += os.read(master, 65536)
+        assert b"Quit" in screen, screen[-500:]
+        os.write(master, b"q")
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:  # the terminal closes as the app exits
+                    break
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
