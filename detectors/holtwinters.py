@@ -10,6 +10,10 @@ itself); deviation_i = g |x_i - prediction_i| + (1 - g) deviation_{i-L}. The ban
 ± delta · deviation, and the aberration is how far x lies outside it. Missing points (a gap of
 whole steps in time) are fed as Graphite's ``None``: they reset the intercept and leave a zero
 seasonal and deviation in their slot.
+
+With ``season=0`` there is no seasonal term (Holt's linear method): the level and trend are
+smoothed as above with s = 0, and the deviation is smoothed point by point, so a series too
+short to hold two seasons still gets an honest band instead of an invented period.
 """
 
 from __future__ import annotations
@@ -51,15 +55,15 @@ class HoltWinters:
         gamma: float = 0.1,
     ) -> None:
         """Args:
-        season: season length in seconds (Graphite: a day).
+        season: season length in seconds (Graphite: a day); 0 for no season.
         step: seconds between points; None takes the first interval seen.
         delta: half-width of the band in smoothed deviations (Graphite's ``delta``).
         alpha: level smoothing.
         beta: trend smoothing.
         gamma: seasonal and deviation smoothing.
         """
-        if season <= 0 or delta <= 0 or (step is not None and step <= 0):
-            raise ValueError("season, step and delta must be positive")
+        if season < 0 or delta <= 0 or (step is not None and step <= 0):
+            raise ValueError("season must be 0 or positive, step and delta positive")
         self.season, self.delta = season, delta
         self.alpha, self.beta, self.gamma = alpha, beta, gamma
         self.step = step
@@ -70,7 +74,8 @@ class HoltWinters:
 
     def _start(self, step: float) -> None:
         self.step = step
-        self._length = max(1, int(self.season // step))
+        # No season: one slot, which keeps the deviation smoothed point by point.
+        self._length = max(1, int(self.season // step)) if self.season else 1
         self._seasonal = np.zeros(self._length)
         self._deviation = np.zeros(self._length)
         self._intercept: float | None = None
@@ -103,7 +108,7 @@ class HoltWinters:
         last_dev = self._last(i, self._deviation)
         intercept = a * (x - last_seasonal) + (1 - a) * (last_intercept + last_slope)
         slope = b * (intercept - last_intercept) + (1 - b) * last_slope
-        seasonal = g * (x - intercept) + (1 - g) * last_seasonal
+        seasonal = g * (x - intercept) + (1 - g) * last_seasonal if self.season else 0.0
         self._next_pred = intercept + slope + next_last_seasonal
         pred0 = 0.0 if prediction is None else prediction
         deviation = g * math.fabs(x - pred0) + (1 - g) * last_dev

@@ -4,6 +4,7 @@ chosen detector, the points the monitor flagged live, and the forecast, drawn wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -31,14 +32,21 @@ class Analysis:
     forecast_low: FloatArray
     forecast_high: FloatArray
     season: float
-    """Season length the band was computed with, seconds."""
+    """Season length the band was computed with, seconds; 0 when there is none."""
 
 
 def chart_season(history: History) -> float:
-    """A day when the history holds two of them, else a quarter of what it holds: a band needs
-    a few seasons behind it, and minutes of history have no daily season to show."""
+    """A day when the history holds two of them, else 0 (no season): a seasonal model fitted on
+    less than two seasons invents a period, so the band jumps and the forecast repeats it."""
     span = float(history.t[-1] - history.t[0]) if len(history) else 0.0
-    return DAY if span >= 2 * DAY else max(span / 4, 1.0)
+    return DAY if span >= 2 * DAY else 0.0
+
+
+def season_text(season: float) -> str:
+    """Say which model drew the band, in words."""
+    if season:
+        return "Holt-Winters, daily season"
+    return "Holt's trend, no season (a daily one needs two days of history)"
 
 
 def analyse(history: History, detector: str, horizon: int) -> Analysis:
@@ -65,25 +73,49 @@ def analyse(history: History, detector: str, horizon: int) -> Analysis:
     return Analysis(anomalous, low, high, f.t, f.expected, f.low, f.high, season)
 
 
-def _line(x: list[float], y: FloatArray, color: str, label: str | None = None) -> None:
+# Each layer has its own glyph as well as its own colour, so the legend reads without colour.
+VALUE = ("braille", "cyan")
+BAND = ("·", "blue")
+FORECAST = ("+", "green")
+LIVE = ("o", "yellow")
+ANOMALY = ("x", "red")
+
+
+def _line(x: list[float], y: FloatArray, style: tuple[str, str], label: str | None = None) -> None:
     ok = np.isfinite(y)
     if ok.any():
         xs = [x[i] for i in np.flatnonzero(ok)]
-        plt.plot(xs, y[ok].tolist(), marker="braille", color=color, label=label)
+        plt.plot(xs, y[ok].tolist(), marker=style[0], color=style[1], label=label)
 
 
 def _marks(
-    x: list[float], y: FloatArray, mask: npt.NDArray[np.bool_], color: str, marker: str, label: str
+    x: list[float], y: FloatArray, mask: npt.NDArray[np.bool_], style: tuple[str, str], label: str
 ) -> None:
     if mask.any():
         idx = np.flatnonzero(mask)
-        plt.scatter([x[i] for i in idx], y[idx].tolist(), marker=marker, color=color, label=label)
+        plt.scatter(
+            [x[i] for i in idx], y[idx].tolist(), marker=style[0], color=style[1], label=label
+        )
+
+
+def clock_ticks(first: float, last: float, count: int = 5) -> tuple[list[float], list[str]]:
+    """Return ``count`` evenly spaced times between two epoch seconds and their local clock
+    labels: ``14:05:30`` within a few minutes, ``14:05`` within a day, ``Mon 14:05`` beyond."""
+    span = max(last - first, 1e-9)
+    fmt = "%H:%M:%S" if span < 600 else ("%H:%M" if span < 86400 else "%a %H:%M")
+    ticks = [first + span * i / (count - 1) for i in range(count)]
+    labels = [datetime.fromtimestamp(t).astimezone().strftime(fmt) for t in ticks]
+    return ticks, labels
 
 
 def render_chart(
     history: History, analysis: Analysis | None, width: int, height: int, now: float, title: str
 ) -> str:
-    """Draw the chart as text with ANSI colours; x is seconds relative to ``now``."""
+    """Draw the chart as text with ANSI colours; the x axis shows local clock times.
+
+    ``now`` is kept for callers that pin the clock (tests); the axis reads the points' own times.
+    """
+    del now
     plt.clf()
     plt.plotsize(max(20, width), max(6, height))
     plt.theme("pro")
@@ -91,18 +123,20 @@ def render_chart(
     if len(history) == 0:
         plt.text("no data yet", 0, 0)
         return str(plt.build())
-    x = (history.t - now).tolist()
+    x = history.t.tolist()
+    last = x[-1]
     if analysis is not None:
-        _line(x, analysis.low, "gray", "Holt-Winters band")
-        _line(x, analysis.high, "gray")
-    plt.plot(x, history.x.tolist(), marker="braille", color="cyan", label="value")
+        _line(x, analysis.low, BAND, "band")
+        _line(x, analysis.high, BAND)
+    plt.plot(x, history.x.tolist(), marker=VALUE[0], color=VALUE[1], label="value")
     if analysis is not None and len(analysis.forecast_t):
-        fx = (analysis.forecast_t - now).tolist()
-        _line(fx, analysis.forecast, "magenta", "forecast")
-        _line(fx, analysis.forecast_low, "magenta")
-        _line(fx, analysis.forecast_high, "magenta")
-    _marks(x, history.x, history.anomalous, "yellow", "o", "flagged live")
+        fx = analysis.forecast_t.tolist()
+        last = fx[-1]
+        _line(fx, analysis.forecast, FORECAST, "forecast")
+        _line(fx, analysis.forecast_low, BAND)
+        _line(fx, analysis.forecast_high, BAND)
+    _marks(x, history.x, history.anomalous, LIVE, "flagged live")
     if analysis is not None:
-        _marks(x, history.x, analysis.anomalous, "red", "x", "anomaly")
-    plt.xlabel("seconds from now")
+        _marks(x, history.x, analysis.anomalous, ANOMALY, "anomaly")
+    plt.xticks(*clock_ticks(x[0], last))
     return str(plt.build())

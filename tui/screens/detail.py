@@ -13,9 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 import detectors
-from engine.format import duration
 from engine.format import value as format_value
-from tui.chart import analyse, render_chart
+from tui.chart import analyse, render_chart, season_text
 
 if TYPE_CHECKING:
     from engine import EngineView
@@ -90,7 +89,7 @@ class DetailScreen(Screen[None]):
             if v.anomalous:
                 info += f" · now ANOMALOUS ({v.severity}) {v.reason}"
         if analysis is not None:
-            info += f" · band and forecast: Holt-Winters, season {duration(analysis.season)}"
+            info += f" · band and forecast: {season_text(analysis.season)}"
         self.query_one("#detail-title", Static).update(info)
         text = render_chart(history, analysis, width, height, self._clock(), title)
         chart.update(Text.from_ansi(text))
