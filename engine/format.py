@@ -30,6 +30,23 @@ def duration(seconds: float) -> str:
     return f"{days}d {h:02d}:{m:02d}" if days else f"{h:02d}:{m:02d}:{sec:02d}"
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """Return ``1 disk`` / ``3 disks`` (``many`` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def age_hours(hours: float) -> str:
+    """Return a count of hours as a person reads it: ``30 h``, ``252 h (10 days)``,
+    ``26,298 h (3.0 years)``."""
+    h = float(hours)
+    if h < 48:
+        return f"{h:,.0f} h"
+    days = h / 24
+    if days < 365:
+        return f"{h:,.0f} h ({days:,.0f} days)"
+    return f"{h:,.0f} h ({h / 8766:.1f} years)"
+
+
 def number(value: float) -> str:
     """Return a number with about three significant digits, never in scientific notation."""
     v = float(value)

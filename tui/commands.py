@@ -26,7 +26,9 @@ class GongwatchCommands(Provider):
             out.append(
                 (f"Show pane: {cls.TITLE}", partial(app.action_show_pane, number), f"key {number}")
             )
-        for key in app.engine.snapshot().metrics:
+        for key, state in app.engine.snapshot().metrics.items():
+            if state.reading.value is None:
+                continue  # a text reading (a model, a serial number) has nothing to chart
             out.append((f"Chart: {key}", partial(app.open_detail, key), "history and anomalies"))
         return out
 

@@ -230,7 +230,7 @@ async def test_the_alerts_pane_lists_fired_actions(tmp_path: Path) -> None:
             (row,) = table.rows  # type: ignore[attr-defined]
             assert row.cells[1:3] == ("gong", "system/load/1m")
             assert "not connected" in row.cells[4] and row.style == "red"
-            assert "1 actions · 1 rule" in str(pilot.app.query_one("#alerts-title").render())
+            assert "1 action · 1 rule" in str(pilot.app.query_one("#alerts-title").render())
             table.focus()
             await pilot.press("enter")  # opens the chart of the metric that fired
             assert isinstance(pilot.app.screen, DetailScreen)

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from engine.alerts import AlertManager, AlertRecord
+from engine.format import plural
 from tui.panes.base import Pane
 from tui.panes.overview import matches
 from tui.widgets import Column, Row, RowTable
@@ -57,7 +58,14 @@ class AlertsPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="alerts-title", classes="pane-title")
         yield RowTable(
-            [Column(14), Column(7), Column(30), Column(0), Column(30)], id="alerts-table"
+            [
+                Column(14),
+                Column(7),
+                Column(22, grow=1, cut="middle"),
+                Column(0, grow=2),
+                Column(12, grow=1),
+            ],
+            id="alerts-table",
         )
 
     def on_mount(self) -> None:
@@ -107,8 +115,9 @@ class AlertsPane(Pane):
         if self.alerts is None:
             return Text("alerts are off in this app")
         rules = len(self.alerts.rules)
-        plural = "s" * (rules != 1)
-        text = Text(f"{count} actions · {rules} rule{plural} · log {self.alerts.log_path}")
+        text = Text(
+            f"{plural(count, 'action')} · {plural(rules, 'rule')} · log {self.alerts.log_path}"
+        )
         if self.alerts.log_error:
             text.append(f" · {self.alerts.log_error}", style="bold red")
         elif not rules and not self.alerts.locations:

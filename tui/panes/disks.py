@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from engine.format import age_hours, plural
 from engine.format import value as format_value
 from tui.panes.overview import matches, row_style
 from tui.panes.sensors import TextPane, source_problems
@@ -42,7 +43,9 @@ def heading(did: str, parts: dict[str, MetricState]) -> str:
         if st is None:
             continue
         r = st.reading
-        text = r.text or (format_value(r.value, r.unit) if r.value is not None else "")
+        # A measured value is drawn by the one formatter every pane and the CLI use (a capacity
+        # in TiB everywhere), rather than the text smartctl printed beside it.
+        text = format_value(r.value, r.unit) if r.value is not None else (r.text or "")
         if name == "serial" and text:
             text = f"s/n {text}"
         if text and text != "unknown":
@@ -64,14 +67,18 @@ class DisksPane(TextPane):
     TITLE = "Disks"
     PANE_ID = "disks"
     PREFIX = "disks"
-    COLUMNS: ClassVar[list[Column]] = [Column(26), Column(0), Column(30), Column(24)]
-    SPARK_WIDTH = 30
+    COLUMNS: ClassVar[list[Column]] = [
+        Column(16, grow=1),
+        Column(12, grow=1),
+        Column(0, grow=1),
+        Column(12, grow=2),
+    ]
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
-        width = self.SPARK_WIDTH
+        width = self.table.flex_width()
         rows: list[Row] = []
-        bad_disks = 0
+        bad_disks = shown = 0
         found = disks(snapshot)
         for did in sorted(found):
             parts = found[did]
@@ -79,16 +86,18 @@ class DisksPane(TextPane):
                 continue
             block = self._block(did, parts, snapshot, width)
             bad_disks += any(r.marker.strip() for r in block)
+            shown += 1
             rows.extend(block)
         if not rows:
             rows.append(Row("#none", (self._empty_hint(snapshot),), heading=True))
         self.table.set_rows(rows)
-        shown = sum(r.heading for r in rows) if found else 0
         summary = f"{bad_disks} need attention" if bad_disks else "all healthy"
         smart = snapshot.sources.get("smart")
         if smart is not None and smart.unavailable and not bad_disks:
             summary = "health unknown: SMART cannot run (see below)"
-        title = f" {shown} disks · {summary}" + (
+        if self._filter and not shown and found:
+            summary = "no disk matches the filter"
+        title = f" {plural(shown, 'disk')} · {summary}" + (
             f" · filter: {self._filter}" if self._filter else ""
         )
         self.set_part("title", title)
@@ -125,7 +134,7 @@ class DisksPane(TextPane):
             spark = self.spark(self._live_temperature(snapshot, parts) or state, width)
         text = format_value(r.value, r.unit, r.text)
         if r.unit == "h" and r.value is not None:
-            text = f"{r.value:,.0f} h ({r.value / 8766:.1f} y)"
+            text = age_hours(r.value)
         why = r.text if r.value is not None and r.text else ""
         if state.verdict.anomalous and not why:
             why = state.verdict.reason

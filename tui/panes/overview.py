@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from engine.config import glob_match
+from engine.format import plural
 from engine.format import value as format_value
 from tui.panes.base import Pane
 from tui.widgets import Column, Row, RowTable
@@ -37,6 +38,17 @@ def group_of(key: str) -> tuple[str, str]:
     return "/".join(parts[:2]), "/".join(parts[2:])
 
 
+GROUP_ORDER = ("system", "sensors", "disk", "remote")
+"""What a person checks first comes first: the machine, then its hardware, then services."""
+
+
+def ordered(metrics: dict[str, MetricState]) -> list[tuple[str, MetricState]]:
+    """Return the metrics with their groups in ``GROUP_ORDER`` (others last), each group's
+    metrics in the order they first appeared."""
+    rank = {name: i for i, name in enumerate(GROUP_ORDER)}
+    return sorted(metrics.items(), key=lambda kv: rank.get(kv[0].split("/", 1)[0], len(rank)))
+
+
 def matches(key: str, text: str) -> bool:
     """True when ``key`` passes the filter: a glob when it has ``*``, else a substring."""
     if not text:
@@ -54,7 +66,10 @@ class OverviewPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-title", classes="pane-title")
-        yield RowTable([Column(26), Column(12, "right"), Column(0), Column(9)], id="overview-table")
+        yield RowTable(
+            [Column(22, grow=1), Column(12, "right"), Column(0, grow=2), Column(12, grow=2)],
+            id="overview-table",
+        )
 
     @property
     def table(self) -> RowTable:
@@ -66,7 +81,7 @@ class OverviewPane(Pane):
         rows: list[Row] = []
         group = None
         anomalies = shown = 0
-        for key, state in snapshot.metrics.items():
+        for key, state in ordered(snapshot.metrics):
             if not matches(key, self._filter):
                 continue
             heading, label = group_of(key)
@@ -94,7 +109,9 @@ class OverviewPane(Pane):
         self._show_title(shown, anomalies, len(snapshot.metrics))
 
     def _show_title(self, shown: int, anomalies: int, total: int) -> None:
-        parts = [f"{shown} metrics" if shown == total else f"{shown} of {total} metrics"]
+        parts = [
+            plural(total, "metric") if shown == total else f"{shown} of {plural(total, 'metric')}"
+        ]
         if self._filter:
             parts.append(f"filter: {self._filter}")
         parts.append(f"{anomalies} anomalous" if anomalies else "nothing unusual")

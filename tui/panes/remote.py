@@ -12,6 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from collectors.locations import coordinates
+from engine.format import plural
 from engine.format import value as format_value
 from tui.panes.base import Pane
 from tui.panes.overview import matches
@@ -101,7 +102,13 @@ class RemotePane(Pane):
         yield Static("", id="remote-title", classes="pane-title")
         with Horizontal(id="remote-body"):
             yield RowTable(
-                [Column(18), Column(6), Column(8, "right"), Column(0), Column(34)],
+                [
+                    Column(14, grow=1),
+                    Column(6),
+                    Column(8, "right"),
+                    Column(0, grow=2),
+                    Column(20, grow=2),
+                ],
                 id="remote-table",
             )
             yield WorldMap(id="remote-map")
@@ -177,7 +184,7 @@ class RemotePane(Pane):
         services = len({loc.service for loc in shown})
         places = len({loc.location for loc in shown})
         states = summary([x.state for x in shown])
-        text = f" {services} services · {places} locations · {states}"
+        text = f" {plural(services, 'service')} · {plural(places, 'location')} · {states}"
         return text + (f" · filter: {self._filter}" if self._filter else "")
 
     def _set_text(self, selector: str, text: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from engine.format import number
+from engine.format import number, plural
 from engine.format import value as format_value
 from tui.panes.base import Pane
 from tui.panes.overview import matches, row_style
@@ -62,8 +62,6 @@ class TextPane(Pane):
 
     PREFIX = ""
     """Id prefix of the pane's widgets."""
-    SPARK_WIDTH = 0
-    """Cells of a sparkline; 0 for the table's flexible column."""
     COLUMNS: ClassVar[list[Column]] = []
 
     DEFAULT_CSS = """
@@ -91,11 +89,11 @@ class SensorsPane(TextPane):
     PANE_ID = "sensors"
     PREFIX = "sensors"
     COLUMNS: ClassVar[list[Column]] = [
-        Column(22),
+        Column(16, grow=1),
         Column(10, "right"),
-        Column(24),
-        Column(0),
-        Column(12),
+        Column(18, grow=1),
+        Column(0, grow=2),
+        Column(12, grow=1),
     ]
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
@@ -120,7 +118,9 @@ class SensorsPane(TextPane):
             rows.append(Row("#none", (self._empty_hint(snapshot),), heading=True))
         self.table.set_rows(rows)
         summary = f"{alarms} in alarm" if alarms else "all within limits"
-        title = f" {total} sensors on {len(chips)} chips · {summary}"
+        if self._filter and not total:
+            summary = "no sensor matches the filter"
+        title = f" {plural(total, 'sensor')} on {plural(len(chips), 'chip')} · {summary}"
         self.set_part("title", title + (f" · filter: {self._filter}" if self._filter else ""))
         self.set_part("problems", "\n".join(f"✖ {p}" for p in self._problems(snapshot)))
 

@@ -20,9 +20,32 @@ class Column:
     """One column of a RowTable."""
 
     width: int
-    """Cells wide; 0 makes it the flexible column that takes what is left."""
+    """Cells wide at the least; 0 makes it a flexible column that starts from nothing."""
     align: str = "left"
     """``left`` or ``right``."""
+    grow: float = 0.0
+    """Share of the width left over that this column takes (a column of width 0 takes a share
+    of 1 unless told otherwise), so wide terminals show more of each text, not more blank."""
+    cut: str = "end"
+    """Where a text too long is cut: ``end``, or ``middle`` for keys whose tail tells rows apart
+    (``sensors/coretemp-isa-0000/Core 0`` and ``.../Core 1``)."""
+
+    @property
+    def share(self) -> float:
+        """The column's weight in dividing the spare width."""
+        return self.grow or (1.0 if self.width == 0 else 0.0)
+
+
+def column_widths(columns: list[Column], total: int) -> list[int]:
+    """Divide ``total`` cells (marker and separators included) between the columns: each gets
+    its own width, then the spare cells go to the growing columns by their shares."""
+    spare = max(0, total - sum(c.width + 1 for c in columns) - 3)
+    shares = sum(c.share for c in columns)
+    out = [c.width + (int(spare * c.share / shares) if shares else 0) for c in columns]
+    growing = [i for i, c in enumerate(columns) if c.share]
+    if growing:  # what rounding left over goes to the last growing column
+        out[growing[-1]] += spare - sum(out) + sum(c.width for c in columns)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +62,18 @@ class Row:
     """Two characters in front of the row, e.g. ``!!``: visible without colour."""
     heading: bool = False
     """A group heading: drawn in bold across the row and skipped by the cursor."""
+
+
+def fit(text: str, width: int, cut: str = "end") -> str:
+    """Return ``text`` cut to ``width`` cells with an ellipsis where it was cut."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    if cut == "middle":
+        head = (width - 1) // 2
+        return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+    return text[: width - 1] + "…"
 
 
 class RowTable(ScrollView, can_focus=True):
@@ -78,9 +113,9 @@ class RowTable(ScrollView, can_focus=True):
         self._cache: dict[tuple[Row, int, bool], Strip] = {}
 
     def flex_width(self) -> int:
-        """Cells left for the flexible column at the current width."""
-        fixed = sum(c.width + 1 for c in self.columns if c.width) + 2
-        return max(0, self.size.width - fixed - 1)
+        """Cells of the first flexible column (the one of width 0) at the current width."""
+        widths = column_widths(self.columns, self.size.width)
+        return next((w for c, w in zip(self.columns, widths, strict=True) if c.width == 0), 0)
 
     def set_rows(self, rows: list[Row]) -> None:
         """Show ``rows``; only lines whose row changed are redrawn."""
@@ -187,10 +222,9 @@ class RowTable(ScrollView, can_focus=True):
             segs = [Segment(text[:width].ljust(width), style + Style(bold=True))]
             return Strip(segs, width)
         parts = [(row.marker or "").ljust(2)[:2]]
-        flex = self.flex_width()
-        for col, cell in zip(self.columns, row.cells, strict=False):
-            w = col.width or flex
-            cell = cell if len(cell) <= w else cell[: max(0, w - 1)] + "…"
+        widths = column_widths(self.columns, width)
+        for col, w, cell in zip(self.columns, widths, row.cells, strict=False):
+            cell = fit(cell, w, col.cut)
             parts.append(cell.rjust(w) if col.align == "right" else cell.ljust(w))
         line = " ".join(parts)[:width].ljust(width)
         if selected:
