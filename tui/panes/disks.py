@@ -68,15 +68,15 @@ class DisksPane(TextPane):
     PANE_ID = "disks"
     PREFIX = "disks"
     COLUMNS: ClassVar[list[Column]] = [
-        Column(16, grow=1),
-        Column(12, grow=1),
-        Column(0, grow=1),
-        Column(12, grow=2),
+        Column(22),
+        Column(20, grow=3),
+        Column(8, grow=1),
+        Column(10, grow=2),
     ]
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
-        width = self.table.flex_width()
+        width = self.table.column_width(2)
         rows: list[Row] = []
         bad_disks = shown = 0
         found = disks(snapshot)

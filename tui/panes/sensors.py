@@ -91,7 +91,7 @@ class SensorsPane(TextPane):
     COLUMNS: ClassVar[list[Column]] = [
         Column(16, grow=1),
         Column(10, "right"),
-        Column(18, grow=1),
+        Column(22, grow=1),
         Column(0, grow=2),
         Column(12, grow=1),
     ]

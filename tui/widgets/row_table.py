@@ -112,6 +112,10 @@ class RowTable(ScrollView, can_focus=True):
         self.rows: list[Row] = []
         self._cache: dict[tuple[Row, int, bool], Strip] = {}
 
+    def column_width(self, index: int) -> int:
+        """Cells of column ``index`` at the current width."""
+        return column_widths(self.columns, self.size.width)[index]
+
     def flex_width(self) -> int:
         """Cells of the first flexible column (the one of width 0) at the current width."""
         widths = column_widths(self.columns, self.size.width)
