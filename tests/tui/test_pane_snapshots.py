@@ -9,8 +9,8 @@ import pytest
 from textual.pilot import Pilot
 
 from collectors.replay import ReplayCollector
-from tui.config import Config
-from tui.engine import Engine
+from engine import Engine
+from engine.config import Config
 from tui.panes import DisksPane, RemotePane, SensorsPane
 
 from .helpers import DATA, recorded_engine, test_app

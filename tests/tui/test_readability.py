@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collectors.base import Batch, Reading
 from collectors.limits import make_reading
+from engine import Engine
+from engine.config import Config
+from engine.format import age_hours, plural
 from tui.commands import GongwatchCommands
-from tui.config import Config
-from tui.engine import Engine
-from tui.format import age_hours, plural
 from tui.panes import DisksPane, OverviewPane, SensorsPane
 from tui.widgets import Column, RowTable
 from tui.widgets.row_table import column_widths, fit
