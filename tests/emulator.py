@@ -4,7 +4,8 @@ It speaks the protocol of ``docs/devices.md``: one reply line per command, ``pon
 to ``ping``, and ``ready`` when the host opens the port (the way an Arduino resets on open; it
 notices the open through the pty's packet mode, where the host's input flush shows up). Switches
 make it misbehave: ``silent`` never answers, ``garbage`` surrounds replies with line noise,
-``unplug_on`` vanishes in the middle of a command, ``slow`` delays every reply.
+``unplug_on`` vanishes in the middle of a command, ``slow`` delays every reply, ``replies``
+answers some commands with the wrong line.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class EmulatedDevice:
         reset_on_open: bool = True,
         cooldown: float = 0.0,
         deaf: int = 0,
+        replies: dict[str, str] | None = None,
     ) -> None:
         """Args:
         kind: ``gong`` or ``map``.
@@ -58,11 +60,13 @@ class EmulatedDevice:
         reset_on_open: print ``ready`` whenever the host opens the port; else never.
         cooldown: seconds after a strike in which ``gong`` is answered ``err cooldown``.
         deaf: how many commands are lost first (a bootloader still running eats them).
+        replies: commands answered with the given line instead (a confused board), doing nothing.
         """
         assert kind in ("gong", "map")
         self.kind, self.silent, self.garbage = kind, silent, garbage
         self.unplug_on, self.slow, self.reset_on_open = unplug_on, slow, reset_on_open
         self.cooldown, self.deaf = cooldown, deaf
+        self.replies = dict(replies or {})
         self.events: list[str] = []
         self.received: list[str] = []
         self.opens = 0
@@ -174,6 +178,8 @@ class EmulatedDevice:
             threading.Thread(target=self.unplug, daemon=True).start()
             return False
         reply, event = self._answer(line.lower().split())
+        if line in self.replies:
+            reply, event = self.replies[line], None
         if event:
             with self._changed:
                 self.events.append(event)

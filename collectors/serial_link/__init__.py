@@ -10,13 +10,10 @@ from dataclasses import replace
 
 from serial.tools import list_ports
 
-from collectors.serial_link.devices import Device, DeviceState, Gong, Listener, Map
+from collectors.serial_link.devices import CommandAbandoned, Device, DeviceState, Listener
+from collectors.serial_link.drivers import STRIKE_WAIT, Gong, Map
 from collectors.serial_link.link import (
-    ALL_STATUSES,
     BAUD,
-    MAP_STATUSES,
-    MAX_LINE,
-    CommandError,
     DeviceGone,
     DeviceTimeout,
     LineEvent,
@@ -24,7 +21,15 @@ from collectors.serial_link.link import (
     Reply,
     SerialLink,
     SerialLinkError,
+)
+from collectors.serial_link.protocol import (
+    ALL_STATUSES,
+    MAP_STATUSES,
+    MAX_LINE,
+    CommandError,
     all_command,
+    answers,
+    check_command,
     check_line,
     map_command,
 )
@@ -34,6 +39,8 @@ __all__ = [
     "BAUD",
     "MAP_STATUSES",
     "MAX_LINE",
+    "STRIKE_WAIT",
+    "CommandAbandoned",
     "CommandError",
     "Device",
     "DeviceGone",
@@ -48,6 +55,8 @@ __all__ = [
     "SerialLink",
     "SerialLinkError",
     "all_command",
+    "answers",
+    "check_command",
     "check_line",
     "discover",
     "identify",

@@ -314,6 +314,8 @@ def test_gong_cooldown_rings_once_per_storm(gong_emu: EmulatedDevice) -> None:
     try:
         first = gong.strike()
         assert first is not None
+        assert all(gong.strike() is first for _ in range(20))  # they join the one on its way
+        assert first.result(5).line == "ok gong"
         assert [gong.strike() for _ in range(20)] == [None] * 20
         clock.now += 4.9
         assert gong.strike() is None
