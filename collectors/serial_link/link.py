@@ -200,7 +200,8 @@ class SerialLink:
         pong = parse_pong(reply.line)
         if pong is None:
             self.close()
-            raise SerialLinkError(f"not gongwatch firmware: ping answered {reply.line!r}", self.port)
+            why = f"not gongwatch firmware: ping answered {reply.line!r}"
+            raise SerialLinkError(why, self.port)
         self.kind, self.version = pong
 
     def _ping(self, retry: bool, end: float | None) -> Reply:
