@@ -132,6 +132,5 @@ def discover(
     with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
         probed = dict(zip(todo, pool.map(probe, todo), strict=True))
     return [
-        probed.get(path) or PortInfo(path, description=desc, error="in use")
-        for path, desc in ports
+        probed.get(path) or PortInfo(path, description=desc, error="in use") for path, desc in ports
     ]
