@@ -1,11 +1,11 @@
 """Provides a Python emulator of the gong and map firmwares on a pty pair, for the tests.
 
 It speaks the protocol of ``docs/devices.md``: one reply line per command, ``pong <kind> 1.0``
-to ``ping``, and ``ready`` when the host opens the port (the way an Arduino resets on open; it
-notices the open through the pty's packet mode, where the host's input flush shows up). Switches
-make it misbehave: ``silent`` never answers, ``garbage`` surrounds replies with line noise,
-``unplug_on`` vanishes in the middle of a command, ``slow`` delays every reply, ``replies``
-answers some commands with the wrong line.
+to ``ping``, the map's ``locations`` and ``location <n>``, and ``ready`` when the host opens the
+port (the way an Arduino resets on open; it notices the open through the pty's packet mode,
+where the host's input flush shows up). Switches make it misbehave: ``silent`` never answers,
+``garbage`` surrounds replies with line noise, ``unplug_on`` vanishes in the middle of a
+command, ``slow`` delays every reply, ``replies`` answers some commands with the wrong line.
 """
 
 from __future__ import annotations
@@ -205,6 +205,12 @@ class EmulatedDevice:
                 return "err cooldown", None
             self._last_strike = now
             return "ok gong", "strike"
+        if words == ["locations"]:
+            return f"ok {len(LOCATIONS)}", None
+        if words[0] == "location" and len(words) == 2:
+            i = int(words[1]) if words[1].isdigit() and words[1] == str(int(words[1])) else -1
+            ok = 0 <= i < len(LOCATIONS)
+            return (f"ok {i} {LOCATIONS[i]}" if ok else "err unknown location"), None
         if words[0] != "all" and words[0] not in LOCATIONS:
             return ("err unknown command" if len(words) == 1 else "err unknown location"), None
         if len(words) != 2:

@@ -34,6 +34,8 @@ class DeviceState:
     version: str | None = None
     detail: str = ""
     """The last problem, or what is connected."""
+    locations: frozenset[str] | None = None
+    """The map's location names, as the board told them; None when it did not."""
 
 
 Listener = Callable[[LineEvent | DeviceState], None]
@@ -159,7 +161,7 @@ class Device:
         """
         future: Future[Reply] = Future()
         try:
-            text = check_command(line, self.name)
+            text = check_command(line, self.name, self._state.locations)
         except CommandError as exc:
             future.set_exception(exc)
             return future
@@ -222,7 +224,7 @@ class Device:
             self._wanted, self._retry_at, self._delay = True, 0.0, self._backoff[0]
             # Until the board answers, nothing is known of its firmware (it may be another port).
             port = job.arg or self._state.port
-            self._state = replace(self._state, port=port, kind=None, version=None)
+            self._state = replace(self._state, port=port, kind=None, version=None, locations=None)
             return
         if job.op == "disconnect":
             self._wanted = False
@@ -274,14 +276,17 @@ class Device:
                           ready_timeout=ready_timeout, on_line=self._emit)  # fmt: skip
         try:
             link.open()
+            locations = link.read_locations() if link.kind == "map" else None
         except SerialLinkError as exc:
+            link.close()
             self._lost(exc.reason)
             return
         self._link, self._delay = link, self._backoff[0]
         detail = f"{link.kind} {link.version}"
         if link.kind != self.name:
             detail += f" (expected {self.name} firmware)"
-        self._set(status="connected", kind=link.kind, version=link.version, detail=detail)
+        self._set(status="connected", kind=link.kind, version=link.version, detail=detail,
+                  locations=locations)  # fmt: skip
         self._greet()
         held, self._held = self._held, []
         for job in held:  # what waited for the board goes out now, in order

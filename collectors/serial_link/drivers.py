@@ -107,7 +107,8 @@ class Map:
 
     def set(self, location: str, status: str) -> Future[Reply]:
         """Show ``status`` (up/slow/down/off) at ``location``; raise ``CommandError`` if invalid."""
-        return self._send(map_command(location, status), location, status)
+        known = self.device.state.locations
+        return self._send(map_command(location, status, known), location, status)
 
     def all(self, status: str) -> Future[Reply]:
         """Show ``status`` (up/slow/down/off) everywhere; raise ``CommandError`` if invalid."""
@@ -115,7 +116,7 @@ class Map:
 
     def test(self, line: str) -> Future[Reply]:
         """Send any map command from the keyboard; the desired state is left as it is."""
-        return self.device.submit(check_command(line, "map"))
+        return self.device.submit(check_command(line, "map", self.device.state.locations))
 
     def restore_lines(self) -> list[str]:
         """Return the commands that show the desired state on a board that may show anything."""

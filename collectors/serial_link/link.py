@@ -17,6 +17,8 @@ from collectors.serial_link.protocol import (
     check_command,
     clean_reply,
     is_reply,
+    parse_count,
+    parse_location,
     parse_pong,
 )
 
@@ -216,6 +218,22 @@ class SerialLink:
             if not retry or (end is not None and end - time.monotonic() < 0.05):
                 raise
             return self.command("ping", budget())
+
+    def read_locations(self) -> frozenset[str] | None:
+        """Ask the map for its location table; None when its firmware cannot tell it.
+
+        Raises:
+            DeviceGone: the port was lost meanwhile.
+        """
+        try:
+            count = parse_count(self.command("locations").line)
+            if count is None:
+                return None  # an older map firmware: "err unknown command"
+            names = [parse_location(i, self.command(f"location {i}").line) for i in range(count)]
+        except DeviceTimeout:
+            return None
+        known = [n for n in names if n is not None]
+        return frozenset(known) if len(known) == count else None
 
     def close(self) -> None:
         """Close the port (safe to call twice)."""

@@ -103,9 +103,14 @@ def check_command(
         return _exact(words, 1, "gong takes no arguments")
     if kind == "gong":
         raise CommandError(f"the gong knows only 'gong' and 'ping', not {head!r}")
+    # The map's own commands: set LEDs, and tell its location table.
     if head == "all":
         _exact(words, 2, "use 'all <status>'")
         return all_command(words[1])
+    if head == "locations":
+        return _exact(words, 1, "locations takes no arguments")
+    if head == "location" and count == 2 and words[1].isdigit():
+        return " ".join(words)
     if count == 1:
         raise CommandError(f"unknown command {head!r}")
     if count > 2:
@@ -146,6 +151,18 @@ def parse_pong(line: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+def parse_count(line: str) -> int | None:
+    """Return the number in the answer to ``locations`` (``ok 16``); else None."""
+    m = re.fullmatch(r"ok ([0-9]{1,3})", line)
+    return int(m.group(1)) if m else None
+
+
+def parse_location(index: int, line: str) -> str | None:
+    """Return the name in the answer to ``location <index>`` (``ok 3 chicago``); else None."""
+    m = re.fullmatch(rf"ok {index} ([a-z0-9_-]+)", line)
+    return m.group(1) if m else None
+
+
 def answers(command: str, line: str) -> bool:
     """Whether ``line`` is a well-formed reply to ``command``, the one command sent.
 
@@ -165,4 +182,8 @@ def answers(command: str, line: str) -> bool:
         return False
     if words == ["gong"] or (len(words) == 2 and words[1] in MAP_STATUSES):
         return line == "ok " + " ".join(words)
+    if words == ["locations"]:
+        return parse_count(line) is not None
+    if len(words) == 2 and words[0] == "location" and words[1].isdigit():
+        return parse_location(int(words[1]), line) is not None
     return True

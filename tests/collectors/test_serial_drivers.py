@@ -7,10 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from collectors.serial_link import CommandAbandoned, Device, DeviceGone, Gong, LineEvent, Map
+from collectors.serial_link import (
+    CommandAbandoned,
+    CommandError,
+    Device,
+    DeviceGone,
+    Gong,
+    LineEvent,
+    Map,
+)
 from tests.clock import ManualClock
 from tests.collectors.test_serial_link import Recorder, status_is
-from tests.emulator import EmulatedDevice
+from tests.emulator import LOCATIONS, EmulatedDevice
 from tests.firmware.simdevice import (
     SimulatedDevice,
     frame_colours,
@@ -98,9 +106,9 @@ def test_a_keyboard_strike_fails_at_once_when_the_gong_is_not_connected() -> Non
         device.stop()
 
 
-def test_a_reconnect_restores_the_desired_state_not_the_last_commands(
-    map_emu: EmulatedDevice,
-) -> None:
+def test_a_reconnect_restores_the_desired_state_not_the_last_commands() -> None:
+    map_emu = EmulatedDevice("map", replies={"tokyo down": "err unknown location"})
+    map_emu.plug()
     device = Device("map", map_emu.port, ready_timeout=2.0)
     rec = Recorder()
     device.add_listener(rec)
@@ -108,7 +116,9 @@ def test_a_reconnect_restores_the_desired_state_not_the_last_commands(
     device.start()
     try:
         assert leds.set("sydney", "slow").result(5).ok
-        assert not leds.set("atlantis", "up").result(5).ok  # the board has no such LED
+        assert not leds.set("tokyo", "down").result(5).ok  # the board refused it
+        with pytest.raises(CommandError, match="unknown location 'atlantis'"):
+            leds.set("atlantis", "up")  # not in the table the board told
         assert device.call("all up").ok  # a test from the keyboard, straight to the board
         assert leds.desired() == (None, {"sydney": "slow"})
         for opens in (2, 3):  # every reconnect, not only the first
@@ -118,9 +128,26 @@ def test_a_reconnect_restores_the_desired_state_not_the_last_commands(
             assert device.call("ping").ok  # the restore went out before it
     finally:
         device.stop()
+        map_emu.close()
     restores = ["all off", "sydney slow"]
     assert map_emu.events == ["sydney slow", "all up", *restores, *restores]
-    assert map_emu.received.count("atlantis up") == 1
+    assert map_emu.received.count("tokyo down") == 1
+    assert "atlantis up" not in map_emu.received
+
+
+def test_the_map_tells_its_locations_and_names_it_lacks_are_never_sent(
+    map_emu: EmulatedDevice,
+) -> None:
+    device = Device("map", map_emu.port, ready_timeout=2.0)
+    device.start()
+    try:
+        assert device.call("ping").ok
+        assert device.state.locations == frozenset(LOCATIONS)
+        with pytest.raises(CommandError, match="unknown location 'atlantis'"):
+            device.call("atlantis up")
+    finally:
+        device.stop()
+    assert "atlantis up" not in map_emu.received
 
 
 def test_a_state_that_did_not_get_through_goes_out_on_connect(map_emu: EmulatedDevice) -> None:

@@ -46,6 +46,8 @@ def test_the_validator_accepts_the_protocol() -> None:
     assert check_command("london  slow", "map") == "london slow"
     assert check_command("all off") == "all off"
     assert check_command("new_york-2 down", "map") == "new_york-2 down"
+    assert check_command("locations", "map") == "locations"
+    assert check_command("location 3", "map") == "location 3"
 
 
 def test_the_validator_knows_the_boards_locations_once_told() -> None:
@@ -74,6 +76,10 @@ def test_the_validator_knows_the_boards_locations_once_told() -> None:
         ("london slow", "ok london down", False),
         ("london slow", "err unknown location", True),
         ("all up", "ok all up", True),
+        ("locations", "ok 16", True),
+        ("locations", "ok sixteen", False),
+        ("location 3", "ok 3 chicago", True),
+        ("location 3", "ok 4 toronto", False),
     ],
 )
 def test_a_reply_answers_only_the_command_it_belongs_to(command: str, line: str, ok: bool) -> None:

@@ -155,9 +155,10 @@ async def test_a_bad_location_is_rejected_and_never_sent(
     with started(config, ready_timeout=2.0) as devices:
         async with app_with(config, devices).run_test(message_hook=messages) as pilot:
             await show(pilot, "devices")
+            assert (await asyncio.to_thread(devices.map.device.call, "ping")).ok  # table told
             await pilot.press("colon")
             box = pilot.app.query_one(CommandLine)
-            for line in ("new york up", "London up", "all off"):
+            for line in ("new york up", "London up", "atlantis up", "all off"):
                 box.value = line  # typing each key through the pilot is slow
                 await pilot.press("enter")
             await messages.logged("ok all off")
@@ -165,13 +166,18 @@ async def test_a_bad_location_is_rejected_and_never_sent(
             text = "\n".join(pane.lines)
             assert "not sent: a location name has no spaces: 'new york'" in text
             assert "not sent: bad location name 'London'" in text
+            assert "not sent: unknown location 'atlantis': the map knows amsterdam," in text
             await pilot.press("up")
             assert box.value == "all off"
-            await pilot.press("up", "up")
+            await pilot.press("up", "up", "up")
             assert box.value == "new york up"
-            await pilot.press("down", "down", "down")
+            await pilot.press("down", "down", "down", "down")
             assert box.value == ""
-    assert leds.received == ["ping", "all off"]
+    assert [line for line in leds.received if not line.startswith("location")] == [
+        "ping",
+        "ping",
+        "all off",
+    ]
 
 
 async def test_connect_and_disconnect_from_the_port_list(

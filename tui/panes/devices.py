@@ -322,7 +322,7 @@ class DevicesPane(Pane):
         if device is None or self.devices is None:
             return
         try:
-            command = check_command(line, device.name)
+            command = check_command(line, device.name, device.state.locations)
         except CommandError as exc:
             self.note(f"not sent: {exc}", "red")
             return
