@@ -191,6 +191,8 @@ class SerialLink:
             reply = self._ping(retry=not ready, end=end)
         except DeviceTimeout:
             self.close()
+            if self._odd is None and timeout is not None:
+                raise DeviceTimeout(f"no reply to 'ping' within {timeout:g} s", self.port) from None
             if self._odd is None:
                 raise
             # Something talks on this port, but not our protocol.
