@@ -91,6 +91,11 @@ class EmulatedDevice:
 
     def plug(self) -> None:
         """Make a new pty, point ``port`` at it, and start answering."""
+        # An unplug still finishing (it unlinks ``port`` last) must not remove the new link.
+        with self._plug_lock:
+            self._plug()
+
+    def _plug(self) -> None:
         self._master, self._slave = os.openpty()
         self._wake_r, self._wake_w = os.pipe()
         tty.setraw(self._slave)
