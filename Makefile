@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/detectors.py
 	$(BIN)/python benchmarks/nab.py
 	$(BIN)/python benchmarks/nab_loco.py
+	$(BIN)/python benchmarks/devices.py
 
 clean:
 	rm -rf $(VENV) firmware/build .pytest_cache

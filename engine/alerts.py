@@ -115,6 +115,7 @@ class AlertManager:
         self._remote: dict[str, tuple[str, str]] = {}
         """``service/location`` to (LED, status)."""
         self._leds: dict[str, str] = {}
+        self._strike_asked: Future[Reply] | None = None
         self._listeners: list[Callable[[AlertRecord], None]] = []
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-command")
 
@@ -204,7 +205,11 @@ class AlertManager:
         if future is None:
             self._record("gong", st.key, st.verdict.severity, why, "cooling down")
             return
-        rec = self._record("gong", st.key, st.verdict.severity, why)
+        # Alerts asking while a strike is on its way get that one: the gong rings once.
+        joins = future is self._strike_asked
+        self._strike_asked = future
+        detail = why + (" (joins the strike on its way)" if joins else "")
+        rec = self._record("gong", st.key, st.verdict.severity, detail)
         future.add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
 
     def _environment(self, rule: AlertRule, st: MetricState) -> dict[str, str]:

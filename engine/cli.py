@@ -63,11 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ports.add_argument("extra", nargs="*", metavar="PORT", help="more ports to probe (ptys)")
     ports.add_argument("--baud", type=int, default=None, help="line speed (default 9600)")
+    ports.add_argument(
+        "--timeout", type=float, default=None,
+        help="seconds for the whole scan; every port is probed at once (default 2)",
+    )  # fmt: skip
     send = sub.add_parser("send", parents=[common], help="send one command to a device")
     send.add_argument("port", metavar="PORT", help="serial port of the device")
     send.add_argument("line", metavar="LINE", help="the command, e.g. gong, 'london up'")
     send.add_argument("--baud", type=int, default=None, help="line speed (default: configured)")
-    send.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the reply")
+    send.add_argument(
+        "--timeout", type=float, default=2.0,
+        help="seconds for it all: opening the port, the board's reset and the reply (default 2)",
+    )  # fmt: skip
     send.add_argument("-v", "--verbose", action="store_true", help="show every line on the wire")
     return parser
 
@@ -96,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from engine import devices_cli
 
         if args.command == "ports":
-            return devices_cli.cmd_ports(config, args.extra, args.baud)
+            return devices_cli.cmd_ports(config, args.extra, args.baud, timeout=args.timeout)
         return devices_cli.cmd_send(
             config, args.port, args.line, baud=args.baud, timeout=args.timeout,
             verbose=args.verbose,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import TextIO
 
 from collectors.serial_link import (
     BAUD,
+    MAP_STATUSES,
+    PROBE_TIMEOUT,
     CommandError,
     LineEvent,
+    Reply,
     SerialLink,
     SerialLinkError,
-    check_line,
+    check_command,
     discover,
 )
 from engine.config import Config
@@ -33,7 +37,11 @@ def baud_for(config: Config, port: str) -> int:
 
 
 def cmd_ports(
-    config: Config, extra: Sequence[str] = (), baud: int | None = None, out: TextIO | None = None
+    config: Config,
+    extra: Sequence[str] = (),
+    baud: int | None = None,
+    out: TextIO | None = None,
+    timeout: float | None = None,
 ) -> int:
     """List the serial ports, and which firmware answers ``ping`` on each.
 
@@ -42,9 +50,13 @@ def cmd_ports(
         extra: more paths to probe.
         baud: line speed; None for the configured or default one.
         out: where to print (stdout).
+        timeout: seconds for the whole scan (None: ``PROBE_TIMEOUT``); every port is probed
+            at the same time.
     """
     out = out or sys.stdout
-    found = discover([*configured_ports(config), *extra], baud or BAUD)
+    found = discover(
+        [*configured_ports(config), *extra], baud or BAUD, timeout=timeout or PROBE_TIMEOUT
+    )
     if not found:
         out.write("no serial ports found\n")
         return 0
@@ -69,15 +81,19 @@ def cmd_send(
 ) -> int:
     """Send one command to the device on ``port`` and print its reply.
 
+    Args:
+        timeout: seconds for all of it: opening the port, the board's reset, the reply.
+
     Returns:
         0 when the device answered ``ok``/``pong``; 1 on ``err``, a timeout or a lost port
-        (the reason goes to ``err``); 2 when the line is not a valid command (nothing sent).
+        (the reason goes to ``err``); 2 when the line is not a valid command for the board
+        that answers on ``port`` (the command is not sent). Every error names the port.
     """
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        text = check_line(line)
+        text = check_command(line)
     except CommandError as exc:
-        err.write(f"gongwatch: not sent: {exc}\n")
+        err.write(f"gongwatch: {port}: not sent: {exc}\n")
         return 2
 
     def trace(event: LineEvent) -> None:
@@ -89,8 +105,10 @@ def cmd_send(
         on_line=trace if verbose else None,
     )  # fmt: skip
     try:
-        link.open()
-        reply = link.command(text)
+        reply = _exchange(link, text, timeout)
+    except CommandError as exc:
+        err.write(f"gongwatch: {port}: not sent: {exc}\n")
+        return 2
     except SerialLinkError as exc:
         err.write(f"gongwatch: {exc}\n")
         return 1
@@ -101,3 +119,20 @@ def cmd_send(
         err.write(f"gongwatch: {port}: {reply.line.removeprefix('err').strip() or 'error'}\n")
         return 1
     return 0
+
+
+def _exchange(link: SerialLink, text: str, timeout: float) -> Reply:
+    """Open the link, check ``text`` against the board that answers, and send it, all within
+    ``timeout`` seconds.
+
+    Raises:
+        CommandError: the board would not take it (another firmware, a location it lacks).
+        SerialLinkError: the board did not answer in time, or the port failed.
+    """
+    end = time.monotonic() + timeout
+    link.open(timeout)
+    words = text.split()
+    sets_a_location = len(words) == 2 and words[0] != "all" and words[1] in MAP_STATUSES
+    known = link.read_locations() if link.kind == "map" and sets_a_location else None
+    command = check_command(text, link.kind, known)
+    return link.command(command, max(0.05, end - time.monotonic()))

@@ -1,10 +1,11 @@
 """Provides a Python emulator of the gong and map firmwares on a pty pair, for the tests.
 
 It speaks the protocol of ``docs/devices.md``: one reply line per command, ``pong <kind> 1.0``
-to ``ping``, and ``ready`` when the host opens the port (the way an Arduino resets on open; it
-notices the open through the pty's packet mode, where the host's input flush shows up). Switches
-make it misbehave: ``silent`` never answers, ``garbage`` surrounds replies with line noise,
-``unplug_on`` vanishes in the middle of a command, ``slow`` delays every reply.
+to ``ping``, the map's ``locations`` and ``location <n>``, and ``ready`` when the host opens the
+port (the way an Arduino resets on open; it notices the open through the pty's packet mode,
+where the host's input flush shows up). Switches make it misbehave: ``silent`` never answers,
+``garbage`` surrounds replies with line noise, ``unplug_on`` vanishes in the middle of a
+command, ``slow`` delays every reply, ``replies`` answers some commands with the wrong line.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class EmulatedDevice:
         reset_on_open: bool = True,
         cooldown: float = 0.0,
         deaf: int = 0,
+        replies: dict[str, str] | None = None,
     ) -> None:
         """Args:
         kind: ``gong`` or ``map``.
@@ -58,11 +60,13 @@ class EmulatedDevice:
         reset_on_open: print ``ready`` whenever the host opens the port; else never.
         cooldown: seconds after a strike in which ``gong`` is answered ``err cooldown``.
         deaf: how many commands are lost first (a bootloader still running eats them).
+        replies: commands answered with the given line instead (a confused board), doing nothing.
         """
         assert kind in ("gong", "map")
         self.kind, self.silent, self.garbage = kind, silent, garbage
         self.unplug_on, self.slow, self.reset_on_open = unplug_on, slow, reset_on_open
         self.cooldown, self.deaf = cooldown, deaf
+        self.replies = dict(replies or {})
         self.events: list[str] = []
         self.received: list[str] = []
         self.opens = 0
@@ -87,6 +91,11 @@ class EmulatedDevice:
 
     def plug(self) -> None:
         """Make a new pty, point ``port`` at it, and start answering."""
+        # An unplug still finishing (it unlinks ``port`` last) must not remove the new link.
+        with self._plug_lock:
+            self._plug()
+
+    def _plug(self) -> None:
         self._master, self._slave = os.openpty()
         self._wake_r, self._wake_w = os.pipe()
         tty.setraw(self._slave)
@@ -174,6 +183,8 @@ class EmulatedDevice:
             threading.Thread(target=self.unplug, daemon=True).start()
             return False
         reply, event = self._answer(line.lower().split())
+        if line in self.replies:
+            reply, event = self.replies[line], None
         if event:
             with self._changed:
                 self.events.append(event)
@@ -199,6 +210,12 @@ class EmulatedDevice:
                 return "err cooldown", None
             self._last_strike = now
             return "ok gong", "strike"
+        if words == ["locations"]:
+            return f"ok {len(LOCATIONS)}", None
+        if words[0] == "location" and len(words) == 2:
+            i = int(words[1]) if words[1].isdigit() and words[1] == str(int(words[1])) else -1
+            ok = 0 <= i < len(LOCATIONS)
+            return (f"ok {i} {LOCATIONS[i]}" if ok else "err unknown location"), None
         if words[0] != "all" and words[0] not in LOCATIONS:
             return ("err unknown command" if len(words) == 1 else "err unknown location"), None
         if len(words) != 2:

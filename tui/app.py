@@ -21,7 +21,7 @@ from engine.devices import Devices
 from tui.commands import GongwatchCommands
 from tui.panes import PANES, Pane
 from tui.screens import DetailScreen, HelpScreen
-from tui.widgets import RowTable, StatusHeader
+from tui.widgets import PaneTabs, RowTable, StatusHeader
 
 Clock = Callable[[], datetime]
 
@@ -90,7 +90,7 @@ class GongwatchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.hostname, id="header")
-        with TabbedContent(id="tabs"):
+        with PaneTabs(id="tabs"):
             for number, cls in enumerate(self.pane_classes, 1):
                 with TabPane(f"{number} {cls.TITLE}", id=f"tab-{cls.PANE_ID}"):
                     yield cls(self.engine)

@@ -4,19 +4,16 @@ reconnects with backoff, and the ``Gong`` and ``Map`` drivers."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from serial.tools import list_ports
 
-from collectors.serial_link.devices import Device, DeviceState, Gong, Listener, Map
+from collectors.serial_link.devices import CommandAbandoned, Device, DeviceState, Listener
+from collectors.serial_link.drivers import STRIKE_WAIT, Gong, Map
 from collectors.serial_link.link import (
-    ALL_STATUSES,
     BAUD,
-    MAP_STATUSES,
-    MAX_LINE,
-    CommandError,
     DeviceGone,
     DeviceTimeout,
     LineEvent,
@@ -24,7 +21,15 @@ from collectors.serial_link.link import (
     Reply,
     SerialLink,
     SerialLinkError,
+)
+from collectors.serial_link.protocol import (
+    ALL_STATUSES,
+    MAP_STATUSES,
+    MAX_LINE,
+    CommandError,
     all_command,
+    answers,
+    check_command,
     check_line,
     map_command,
 )
@@ -34,6 +39,9 @@ __all__ = [
     "BAUD",
     "MAP_STATUSES",
     "MAX_LINE",
+    "PROBE_TIMEOUT",
+    "STRIKE_WAIT",
+    "CommandAbandoned",
     "CommandError",
     "Device",
     "DeviceGone",
@@ -48,6 +56,8 @@ __all__ = [
     "SerialLink",
     "SerialLinkError",
     "all_command",
+    "answers",
+    "check_command",
     "check_line",
     "discover",
     "identify",
@@ -67,33 +77,60 @@ def list_port_paths(extra: Iterable[str] = ()) -> list[tuple[str, str]]:
     return found
 
 
-def identify(port: str, baud: int = BAUD, ready_timeout: float | None = None) -> PortInfo:
-    """Open ``port``, ask ``ping``, close it, and say which firmware answered."""
+PROBE_TIMEOUT = 2.0
+"""Seconds ``discover`` gives all the ports together: long enough for a board that resets on
+open to boot and answer, short enough that a silent port never holds up the list."""
+
+
+def identify(
+    port: str, baud: int = BAUD, ready_timeout: float | None = None, timeout: float | None = None
+) -> PortInfo:
+    """Open ``port``, ask ``ping``, close it, and say which firmware answered.
+
+    Args:
+        port: the port's path.
+        baud: line speed.
+        ready_timeout: seconds to wait for the board's ``ready`` (None: by port kind).
+        timeout: seconds for the whole probe (None: the ready wait, then each ping's own).
+    """
     link = SerialLink(port, baud, reply_timeout=1.0, ready_timeout=ready_timeout)
     try:
-        link.open()
+        link.open(timeout)
     except SerialLinkError as exc:
-        return PortInfo(port, error=str(exc))
+        return PortInfo(port, error=exc.reason)
     link.close()
     return PortInfo(port, kind=link.kind, version=link.version)
 
 
 def discover(
-    extra: Iterable[str] = (), baud: int = BAUD, skip: Iterable[str] = ()
+    extra: Iterable[str] = (),
+    baud: int = BAUD,
+    skip: Iterable[str] = (),
+    timeout: float = PROBE_TIMEOUT,
+    on_port: Callable[[PortInfo], None] | None = None,
 ) -> list[PortInfo]:
-    """Identify the firmware on every port at once (each probe may wait for a board's reset).
+    """Identify the firmware on every port at once; all within ``timeout`` seconds.
 
     Args:
         extra: paths to probe besides those found (ptys are never listed by the system).
         baud: line speed.
         skip: ports not to open (already in use by us); listed with the error ``in use``.
+        timeout: seconds for the whole scan: every port is probed at the same time.
+        on_port: told of each port's answer as soon as it comes (from the probing thread).
     """
     ports = list_port_paths(extra)
     busy = {os.path.realpath(p) for p in skip}
     todo = [p for p, _ in ports if os.path.realpath(p) not in busy]
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(todo)))) as pool:
-        probed = dict(zip(todo, pool.map(lambda p: identify(p, baud), todo), strict=True))
+    descriptions = dict(ports)
+
+    def probe(port: str) -> PortInfo:
+        info = replace(identify(port, baud, timeout=timeout), description=descriptions[port])
+        if on_port is not None:
+            on_port(info)
+        return info
+
+    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+        probed = dict(zip(todo, pool.map(probe, todo), strict=True))
     return [
-        replace(probed.get(path) or PortInfo(path, error="in use"), description=desc)
-        for path, desc in ports
+        probed.get(path) or PortInfo(path, description=desc, error="in use") for path, desc in ports
     ]

@@ -1,5 +1,5 @@
-"""Provides the device threads that reconnect with backoff, and the ``Gong`` and ``Map``
-drivers on top of them."""
+"""Provides the device threads: commands run one at a time off the caller's thread, a lost link
+is reopened with growing backoff, and a command may wait a bounded time for the board."""
 
 from __future__ import annotations
 
@@ -12,16 +12,13 @@ from dataclasses import dataclass, replace
 
 from collectors.serial_link.link import (
     BAUD,
-    CommandError,
     DeviceGone,
     LineEvent,
     Reply,
     SerialLink,
     SerialLinkError,
-    all_command,
-    check_line,
-    map_command,
 )
+from collectors.serial_link.protocol import CommandError, check_command
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +34,8 @@ class DeviceState:
     version: str | None = None
     detail: str = ""
     """The last problem, or what is connected."""
+    locations: frozenset[str] | None = None
+    """The map's location names, as the board told them; None when it did not."""
 
 
 Listener = Callable[[LineEvent | DeviceState], None]
@@ -51,6 +50,13 @@ class _Job:
     arg: str | None = None
     """The port to connect to, or the command line."""
     future: Future[Reply] | None = None
+    until: float | None = None
+    """Monotonic time until which a command waits for the board to be connected; None fails
+    it at once when the board is not."""
+
+
+class CommandAbandoned(DeviceGone):
+    """A command waited for its board to connect and gave up; it was never sent."""
 
 
 class Device:
@@ -88,6 +94,9 @@ class Device:
         self._retry_at = 0.0
         self._link: SerialLink | None = None
         self._thread: threading.Thread | None = None
+        self._held: list[_Job] = []
+        """Commands waiting for the board to connect, oldest first."""
+        self._greeters: list[Callable[[], list[str]]] = []
 
     @property
     def state(self) -> DeviceState:
@@ -97,6 +106,11 @@ class Device:
     def add_listener(self, listener: Listener) -> None:
         """Tell ``listener`` of every line and state change (called in the device's thread)."""
         self._listeners.append(listener)
+
+    def on_connect(self, greeter: Callable[[], list[str]]) -> None:
+        """Send the commands ``greeter`` returns each time the board (re)connects, before any
+        other command (called in the device's thread)."""
+        self._greeters.append(greeter)
 
     def remove_listener(self, listener: Listener) -> None:
         """Stop telling ``listener``."""
@@ -135,13 +149,24 @@ class Device:
         """Close the port and stop reconnecting."""
         self._jobs.put(_Job("disconnect"))
 
-    def submit(self, line: str) -> Future[Reply]:
-        """Queue a command; the future holds its reply or the error. Never blocks."""
+    def submit(self, line: str, *, wait: float = 0.0) -> Future[Reply]:
+        """Queue a command; the future holds its reply or the error. Never blocks.
+
+        Args:
+            line: the command, checked against the protocol of this device's firmware.
+            wait: seconds the command may wait for the board to be connected (it is being
+                opened, or reopened after a loss) before it is abandoned with
+                ``CommandAbandoned``; 0 fails it at once when the board is not connected.
+                A command waits only while the device is trying to connect.
+        """
         future: Future[Reply] = Future()
         try:
-            self._jobs.put(_Job("command", check_line(line), future))
+            text = check_command(line, self.name, self._state.locations)
         except CommandError as exc:
             future.set_exception(exc)
+            return future
+        until = self._monotonic() + wait if wait > 0 else None
+        self._jobs.put(_Job("command", text, future, until))
         return future
 
     def call(self, line: str, timeout: float = 10.0) -> Reply:
@@ -150,23 +175,46 @@ class Device:
 
     def _run(self) -> None:
         while True:
-            wait = None
+            self._expire()
+            waits = [max(0.0, j.until - self._monotonic()) for j in self._held if j.until]
             if self._wanted and self._link is None:
-                wait = max(0.0, self._retry_at - self._monotonic())
-                if wait == 0.0:
+                waits.append(max(0.0, self._retry_at - self._monotonic()))
+                if waits[-1] == 0.0:
                     self._open()
                     continue
             try:
-                job = self._jobs.get(timeout=wait)
+                job = self._jobs.get(timeout=min(waits) if waits else None)
             except queue.Empty:
                 continue
             if job is None:
                 break
             self._handle(job)
         self._close("disconnected", "stopped")
+        self._drop_held("stopped")
         while not self._jobs.empty():
             if (job := self._jobs.get_nowait()) is not None and job.future is not None:
                 job.future.set_exception(DeviceGone(f"{self.name} stopped"))
+
+    def _expire(self) -> None:
+        """Abandon the held commands whose wait is over, and say so in the log."""
+        now = self._monotonic()
+        late = [j for j in self._held if j.until is not None and j.until <= now]
+        if late:
+            self._held = [j for j in self._held if j not in late]
+            why = self._state.detail or self._state.status
+            for job in late:
+                self._abandon(job, f"{self.name} not connected in time ({why})")
+
+    def _drop_held(self, why: str) -> None:
+        held, self._held = self._held, []
+        for job in held:
+            self._abandon(job, why)
+
+    def _abandon(self, job: _Job, why: str) -> None:
+        text = f"{job.arg!r} abandoned, never sent: {why}"
+        self._emit(LineEvent(time.time(), self._state.port or "", "error", text))
+        if job.future is not None:
+            job.future.set_exception(CommandAbandoned(text))
 
     def _handle(self, job: _Job) -> None:
         if job.op == "connect":
@@ -174,31 +222,47 @@ class Device:
                 self._link.close()
                 self._link = None
             self._wanted, self._retry_at, self._delay = True, 0.0, self._backoff[0]
-            self._state = replace(self._state, port=job.arg or self._state.port)
+            # Until the board answers, nothing is known of its firmware (it may be another port).
+            port = job.arg or self._state.port
+            self._state = replace(self._state, port=port, kind=None, version=None, locations=None)
             return
         if job.op == "disconnect":
             self._wanted = False
             self._close("disconnected", "disconnected by request")
+            self._drop_held("disconnected by request")
             return
-        future, line = job.future, job.arg
-        if future is None or line is None or not future.set_running_or_notify_cancel():
+        future = job.future
+        if future is None or job.arg is None or not future.set_running_or_notify_cancel():
             return
+        self._command(job, future, job.arg)
+
+    def _command(self, job: _Job, future: Future[Reply], line: str) -> None:
         if self._link is None and self._wanted and self._monotonic() >= self._retry_at:
             self._open()
         if self._link is None:
+            if self._may_wait(job):
+                self._held.append(job)
+                return
             why = f" ({self._state.detail})" if self._state.detail else ""
             future.set_exception(DeviceGone(f"{self.name} is not connected{why}"))
             return
         try:
             future.set_result(self._link.command(line))
         except DeviceGone as exc:
-            self._lost(str(exc))
-            future.set_exception(exc)
+            self._lost(exc.reason)
+            if not exc.sent and self._may_wait(job):
+                self._held.append(job)  # it never left: it goes out after the reconnect
+            else:
+                future.set_exception(exc)
         except SerialLinkError as exc:
             future.set_exception(exc)
         except Exception as exc:  # a bug fails this command, not the device's thread
             self._lost(f"internal error: {type(exc).__name__}: {exc}")
             future.set_exception(exc)
+
+    def _may_wait(self, job: _Job) -> bool:
+        """Whether a command may wait for the board: it asked to, and a connection is coming."""
+        return self._wanted and job.until is not None and self._monotonic() < job.until
 
     def _open(self) -> None:
         port = self._state.port
@@ -212,14 +276,33 @@ class Device:
                           ready_timeout=ready_timeout, on_line=self._emit)  # fmt: skip
         try:
             link.open()
+            locations = link.read_locations() if link.kind == "map" else None
         except SerialLinkError as exc:
-            self._lost(str(exc))
+            link.close()
+            self._lost(exc.reason)
             return
         self._link, self._delay = link, self._backoff[0]
         detail = f"{link.kind} {link.version}"
         if link.kind != self.name:
             detail += f" (expected {self.name} firmware)"
-        self._set(status="connected", kind=link.kind, version=link.version, detail=detail)
+        self._set(status="connected", kind=link.kind, version=link.version, detail=detail,
+                  locations=locations)  # fmt: skip
+        self._greet()
+        held, self._held = self._held, []
+        for job in held:  # what waited for the board goes out now, in order
+            if job.future is not None and job.arg is not None:
+                self._command(job, job.future, job.arg)
+
+    def _greet(self) -> None:
+        for line in [line for greeter in self._greeters for line in greeter()]:
+            if self._link is None:
+                return
+            try:
+                self._link.command(line)
+            except DeviceGone as exc:
+                self._lost(exc.reason)
+            except SerialLinkError:
+                continue  # a timeout, logged by the link; the next line may still get through
 
     def _lost(self, why: str) -> None:
         if self._link is not None:
@@ -234,80 +317,3 @@ class Device:
             self._link.close()
             self._link = None
         self._set(status=status, detail=detail)
-
-
-class Gong:
-    """Strikes the gong, at most once per cooldown, so a storm of alerts rings once."""
-
-    def __init__(
-        self, device: Device, cooldown: float = 5.0, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.device, self.cooldown, self._monotonic = device, cooldown, monotonic
-        self._last: float | None = None
-        self._lock = threading.Lock()
-
-    def strike(self, *, force: bool = False) -> Future[Reply] | None:
-        """Queue a strike; return None (nothing sent) while cooling down, unless ``force``."""
-        with self._lock:
-            now = self._monotonic()
-            if not force and self._last is not None and now - self._last < self.cooldown:
-                return None
-            self._last = now
-        return self.device.submit("gong")
-
-
-class Map:
-    """Sets the LEDs of the world map, and restores them when the board comes back."""
-
-    def __init__(self, device: Device) -> None:
-        self.device = device
-        self._all: str | None = None
-        self._locations: dict[str, str] = {}
-        self._shown = False
-        """Whether the board shows something it was told on the current link."""
-        self._dirty = False
-        """Whether the board may be showing something else than it was told."""
-        self._lock = threading.Lock()
-        device.add_listener(self._on_event)
-
-    def set(self, location: str, status: str) -> Future[Reply]:
-        """Show ``status`` (up/slow/down/off) at ``location``; raise ``CommandError`` if invalid."""
-        line = map_command(location, status)
-        with self._lock:
-            self._locations[location] = status
-        return self._submit(line)
-
-    def all(self, status: str) -> Future[Reply]:
-        """Show ``status`` (up/slow/down/off) everywhere; raise ``CommandError`` if invalid."""
-        line = all_command(status)
-        with self._lock:
-            self._all, self._locations = status, {}
-        return self._submit(line)
-
-    def _submit(self, line: str) -> Future[Reply]:
-        future = self.device.submit(line)
-        future.add_done_callback(self._done)
-        return future
-
-    def _done(self, future: Future[Reply]) -> None:
-        with self._lock:
-            if future.cancelled() or future.exception() is not None:
-                self._dirty = True
-            else:
-                self._shown = True
-
-    def _on_event(self, event: LineEvent | DeviceState) -> None:
-        # Opening the port resets the board and blanks its LEDs: show again what was lost.
-        if not isinstance(event, DeviceState):
-            return
-        with self._lock:
-            if event.status != "connected":
-                self._dirty, self._shown = self._dirty or self._shown, False
-                return
-            if not self._dirty:
-                return
-            self._dirty = False
-            lines = [all_command(self._all)] if self._all else []
-            lines += [map_command(loc, st) for loc, st in self._locations.items()]
-        for line in lines:
-            self._submit(line)

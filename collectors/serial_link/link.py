@@ -5,13 +5,22 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import serial
+
+from collectors.serial_link.protocol import (
+    answers,
+    check_command,
+    clean_reply,
+    is_reply,
+    parse_count,
+    parse_location,
+    parse_pong,
+)
 
 try:
     import termios
@@ -22,31 +31,31 @@ except ImportError:  # not POSIX
 
 BAUD = 9600
 """Default baud rate of both firmwares."""
-MAX_LINE = 40
-"""Longest command the firmware accepts, in characters, without the newline."""
-MAP_STATUSES = ("up", "slow", "down", "off")
-"""What a map location can show: green, orange, red, or nothing."""
-ALL_STATUSES = MAP_STATUSES
-"""What ``all`` can set every location to."""
-_LOCATION = re.compile(r"[a-z0-9_-]+")
-_REPLY = re.compile(r"(ok|err|pong|ready)(?: [ -~]*)?")
 _MAX_BUFFER = 256  # bytes without a newline before they are dropped as line noise
 
 
 class SerialLinkError(Exception):
     """A conversation with a device failed; the message says why, for a person."""
 
+    def __init__(self, reason: str, port: str | None = None) -> None:
+        super().__init__(f"{port}: {reason}" if port else reason)
+        self.reason = reason
+        """Why, without the port."""
+        self.port = port
+        """The port it happened on, when known (the message starts with it)."""
+
 
 class DeviceGone(SerialLinkError):
     """The port cannot be opened, was unplugged, or is not connected."""
 
+    def __init__(self, reason: str, port: str | None = None, *, sent: bool = False) -> None:
+        super().__init__(reason, port)
+        self.sent = sent
+        """Whether the command may have reached the board before the port was lost."""
+
 
 class DeviceTimeout(SerialLinkError):
     """The device did not answer in time."""
-
-
-class CommandError(ValueError):
-    """A command that must not be sent (bad location, status or characters); nothing was sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,47 +98,6 @@ class PortInfo:
     version: str | None = None
     error: str | None = None
     """Why no firmware was identified."""
-
-
-def check_line(line: str) -> str:
-    """Return a raw command ready to send, or raise ``CommandError`` saying what is wrong."""
-    if "\n" in line or "\r" in line:
-        raise CommandError("a command is one line: it must not contain a line break")
-    text = line.strip()
-    if not text:
-        raise CommandError("empty command")
-    if not all(" " <= c <= "~" for c in text):
-        raise CommandError("only printable ASCII characters can be sent")
-    if len(text) > MAX_LINE:
-        raise CommandError(f"command longer than {MAX_LINE} characters")
-    return text
-
-
-def map_command(location: str, status: str) -> str:
-    """Return the command that sets one map location; raise ``CommandError`` if invalid."""
-    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
-        raise CommandError(f"bad location name {location!r}: use a-z, 0-9, '_' and '-' only")
-    if location == "all":
-        raise CommandError("'all' is not a location name; use Map.all()")
-    if status not in MAP_STATUSES:
-        raise CommandError(f"bad status {status!r}: {', '.join(MAP_STATUSES)}")
-    return check_line(f"{location} {status}")
-
-
-def all_command(status: str) -> str:
-    """Return the command that sets every map location; raise ``CommandError`` if invalid."""
-    if status not in ALL_STATUSES:
-        raise CommandError(f"bad status {status!r}: {', '.join(ALL_STATUSES)}")
-    return f"all {status}"
-
-
-def _clean(raw: bytes) -> str:
-    """Decode one line leniently, and drop line noise in front of it (a reset's junk bytes)."""
-    text = raw.decode("ascii", errors="replace").rstrip("\r")
-    m = re.search(r"(ok|err|pong|ready)(?: [ -~]*)?$", text)
-    if m and all(not ("a" <= c <= "z") for c in text[: m.start()][-1:]):
-        return m.group(0)
-    return text
 
 
 def _show(raw: bytes) -> str:
@@ -179,6 +147,9 @@ class SerialLink:
         self._lock = threading.Lock()
         self._serial: serial.Serial | None = None
         self._buf = bytearray()
+        self._written = False
+        self._odd: str | None = None
+        """The last line received that was not a reply to the command sent (noise included)."""
 
     def _note(self, kind: str, text: str, latency: float | None = None) -> None:
         if self._on_line is not None:
@@ -189,14 +160,19 @@ class SerialLink:
         """Whether the port is open."""
         return self._serial is not None
 
-    def open(self) -> None:
+    def open(self, timeout: float | None = None) -> None:
         """Open the port, wait for ``ready`` (a fresh board resets), then identify with ``ping``.
+
+        Args:
+            timeout: seconds for all of it; None waits ``ready_timeout`` for ``ready`` and
+                ``reply_timeout`` for each ``ping``.
 
         Raises:
             DeviceGone: the port cannot be opened or vanished.
             DeviceTimeout: nothing answered ``ping``.
             SerialLinkError: something answered, but not our firmware.
         """
+        end = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             try:
                 self._serial = serial.serial_for_url(
@@ -204,31 +180,62 @@ class SerialLink:
                     exclusive=True,
                 )  # fmt: skip
             except (serial.SerialException, OSError, ValueError) as exc:
-                raise DeviceGone(f"cannot open {self.port}: {_why(exc)}") from None
+                raise DeviceGone(f"cannot open: {_why(exc)}", self.port) from None
             self._note("info", f"opened at {self.baud} baud")
-            deadline = time.monotonic() + self.ready_timeout
+            wait = self.ready_timeout if timeout is None else min(self.ready_timeout, timeout / 2)
+            deadline = time.monotonic() + wait
             ready = False
             while not ready and (line := self._read_line(deadline)) is not None:
                 ready = line == "ready"
         try:
-            reply = self._ping(retry=not ready)
+            reply = self._ping(retry=not ready, end=end)
+        except DeviceTimeout:
+            self.close()
+            if self._odd is None and timeout is not None:
+                raise DeviceTimeout(f"no reply to 'ping' within {timeout:g} s", self.port) from None
+            if self._odd is None:
+                raise
+            # Something talks on this port, but not our protocol.
+            why = f"not gongwatch firmware: ping answered {self._odd!r}"
+            raise SerialLinkError(why, self.port) from None
         except SerialLinkError:
             self.close()
             raise
-        words = reply.line.split()
-        if len(words) != 3 or words[0] != "pong" or words[1] not in ("gong", "map"):
+        pong = parse_pong(reply.line)
+        if pong is None:
             self.close()
-            raise SerialLinkError(f"not gongwatch firmware: ping answered {reply.line!r}")
-        self.kind, self.version = words[1], words[2]
+            why = f"not gongwatch firmware: ping answered {reply.line!r}"
+            raise SerialLinkError(why, self.port)
+        self.kind, self.version = pong
 
-    def _ping(self, retry: bool) -> Reply:
+    def _ping(self, retry: bool, end: float | None) -> Reply:
         # Without a ready, the board may still have been booting: its bootloader eats bytes.
+        def budget() -> float | None:
+            left = None if end is None else end - time.monotonic()
+            return None if left is None else max(0.01, min(self.reply_timeout, left))
+
         try:
-            return self.command("ping")
+            return self.command("ping", budget())
         except DeviceTimeout:
-            if not retry:
+            if not retry or (end is not None and end - time.monotonic() < 0.05):
                 raise
-            return self.command("ping")
+            return self.command("ping", budget())
+
+    def read_locations(self) -> frozenset[str] | None:
+        """Ask the map for its location table; None when its firmware cannot tell it.
+
+        Raises:
+            DeviceGone: the port was lost meanwhile.
+        """
+        try:
+            count = parse_count(self.command("locations").line)
+            if count is None:
+                return None  # an older map firmware: "err unknown command"
+            names = [parse_location(i, self.command(f"location {i}").line) for i in range(count)]
+        except DeviceTimeout:
+            return None
+        known = [n for n in names if n is not None]
+        return frozenset(known) if len(known) == count else None
 
     def close(self) -> None:
         """Close the port (safe to call twice)."""
@@ -243,22 +250,24 @@ class SerialLink:
         """Send one command and return its reply; never two at once.
 
         Raises:
-            CommandError: the line is not a valid command; nothing was sent.
+            CommandError: the line is not a command of the protocol for this firmware; nothing
+                was sent.
             DeviceGone: the port is closed or was unplugged (it is closed then).
             DeviceTimeout: no reply in time (line noise is skipped, not taken for a reply).
         """
-        text = check_line(line)
+        text = check_command(line, self.kind)
         with self._lock:
             if self._serial is None:
-                raise DeviceGone(f"{self.port} is not open")
+                raise DeviceGone("not open", self.port)
+            self._written = False
             try:
                 return self._exchange(self._serial, text, timeout or self.reply_timeout)
             except serial.SerialTimeoutException:
-                raise DeviceTimeout(f"writing {text!r} timed out") from None
+                raise DeviceTimeout(f"writing {text!r} timed out", self.port) from None
             except _IO_ERRORS as exc:
                 self._note("error", f"lost: {exc}")
                 self.close()
-                raise DeviceGone(f"{self.port} was disconnected: {exc}") from None
+                raise DeviceGone(f"disconnected: {exc}", self.port, sent=self._written) from None
 
     def _exchange(self, port: serial.Serial, text: str, timeout: float) -> Reply:
         # A late reply to an earlier, timed-out command must not pass for this one's. (Read it
@@ -269,34 +278,38 @@ class SerialLink:
             if stale != "ready":
                 self._note("received", f"{stale} (late, ignored)")
         start = time.monotonic()
+        self._written = True  # from here on, the board may have got it
         port.write(text.encode("ascii") + b"\n")
         port.flush()
         self._note("sent", text)
         deadline = start + timeout
         while (line := self._read_line(deadline)) is not None:
-            if line == "ready":
-                continue  # the board reset on its own; the command may still be answered
-            if line.split(" ", 1)[0] in ("ok", "err", "pong"):
+            if answers(text, line):
                 latency = time.monotonic() - start
                 self._note("received", line, latency)
                 return Reply(line, latency)
+            if line != "ready":  # a reset on its own; the command may still be answered
+                self._odd = line
+                self._note("received", f"{line} (not an answer to {text!r}, ignored)")
         self._note("error", f"no reply to {text!r} within {timeout:g} s")
-        raise DeviceTimeout(f"no reply to {text!r} within {timeout:g} s")
+        raise DeviceTimeout(f"no reply to {text!r} within {timeout:g} s", self.port)
 
     def _read_line(self, deadline: float) -> str | None:
-        """Return the next line (noise reported and skipped), or None at the deadline."""
+        """Return the next well-formed line (noise reported and skipped), or None at the
+        deadline."""
         assert self._serial is not None
         while True:
             nl = self._buf.find(b"\n")
             if nl >= 0:
                 raw, self._buf = bytes(self._buf[:nl]), self._buf[nl + 1 :]
-                line = _clean(raw)
-                if _REPLY.fullmatch(line):
+                line = clean_reply(raw.decode("ascii", errors="replace").rstrip("\r"))
+                if is_reply(line):
                     if line == "ready":
                         self._note("received", line)
                     return line
                 if line.strip():
-                    self._note("garbage", _show(raw))
+                    self._odd = _show(raw)
+                    self._note("garbage", self._odd)
                 continue
             if len(self._buf) > _MAX_BUFFER:
                 self._note("garbage", _show(bytes(self._buf)))

@@ -28,6 +28,19 @@ void Reply::add(const char* text) {
   append(text);
 }
 
+void Reply::add_number(uint8_t number) {
+  char digits[4];
+  uint8_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + number % 10);
+    number = static_cast<uint8_t>(number / 10);
+  } while (number > 0);
+  char text[4];
+  for (uint8_t i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
+  text[n] = '\0';
+  add(text);
+}
+
 void Reply::append(const char* text) {
   while (*text != '\0' && length_ < kMaxReply) text_[length_++] = *text++;
   text_[length_] = '\0';
@@ -58,6 +71,18 @@ bool same(const char* a, const char* b) {
     ++b;
   }
   return *a == *b;
+}
+
+bool parse_index(const char* text, uint8_t limit, uint8_t& value) {
+  if (*text == '\0' || (text[0] == '0' && text[1] != '\0')) return false;
+  uint16_t number = 0;
+  for (; *text != '\0'; ++text) {
+    if (*text < '0' || *text > '9') return false;
+    number = static_cast<uint16_t>(number * 10 + (*text - '0'));
+    if (number >= limit) return false;
+  }
+  value = static_cast<uint8_t>(number);
+  return true;
 }
 
 Parser::Parser(const char* device, const Command* commands, uint8_t count,

@@ -46,6 +46,8 @@ class Reply {
   void start(const char* word);
   // Appends " <text>"; a reply that would not fit is cut at kMaxReply.
   void add(const char* text);
+  // Appends " <number>" in decimal.
+  void add_number(uint8_t number);
   // Whether a handler has set the reply.
   bool is_set() const { return length_ > 0; }
   const char* text() const { return text_; }
@@ -73,6 +75,10 @@ uint8_t split_words(char* line, Words& words);
 
 // Returns whether two NUL-terminated strings are equal.
 bool same(const char* a, const char* b);
+
+// Reads text as a decimal number below limit (digits only, no sign, no leading zeros
+// but "0" itself) into value. Returns whether it was one.
+bool parse_index(const char* text, uint8_t limit, uint8_t& value);
 
 class Parser {
  public:

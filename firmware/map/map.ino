@@ -4,6 +4,9 @@
 //   <location> <up|slow|down|off> -> that LED green, orange, red or dark
 //   all <up|slow|down|off>        -> every LED
 //   ping                          -> "pong map 1.0"
+//   locations                     -> "ok <count>": how many locations there are
+//   location <n>                  -> "ok <n> <name>": the n-th (from 0), so the host
+//                                    learns the table and refuses names it lacks
 // Replies echo the command ("ok sydney down"), or give "err unknown location",
 // "err bad status", "err bad arguments", "err unknown command".
 #include <Arduino.h>
@@ -117,6 +120,33 @@ static void set_location(const protocol::Words& words, protocol::Reply& reply, v
   reply.add(status->name);
 }
 
+static void count_locations(const protocol::Words& words, protocol::Reply& reply, void*) {
+  if (words.count != 1) {
+    reply.err("bad arguments");
+    return;
+  }
+  reply.ok();
+  reply.add_number(kLedCount);
+}
+
+// One name a reply: the whole table would not fit in one reply line.
+static void name_location(const protocol::Words& words, protocol::Reply& reply, void*) {
+  uint8_t index = 0;
+  if (words.count != 2) {
+    reply.err("bad arguments");
+    return;
+  }
+  if (!protocol::parse_index(words.word[1], kLedCount, index)) {
+    reply.err("unknown location");
+    return;
+  }
+  char name[sizeof(kLocations[0].name)];
+  strcpy_P(name, kLocations[index].name);
+  reply.ok();
+  reply.add_number(index);
+  reply.add(name);
+}
+
 static void write_line(const char* line, void*) {
   Serial.print(line);
   Serial.print('\n');
@@ -124,6 +154,8 @@ static void write_line(const char* line, void*) {
 
 static const protocol::Command kCommands[] = {
     {"all", set_all},
+    {"locations", count_locations},
+    {"location", name_location},
 };
 
 static protocol::Parser parser("map", kCommands, sizeof(kCommands) / sizeof(kCommands[0]),

@@ -236,6 +236,28 @@ void test_same() {
   CHECK(protocol::same("", ""));
 }
 
+void test_add_number() {
+  protocol::Reply reply;
+  reply.ok();
+  reply.add_number(0);
+  reply.add_number(16);
+  reply.add_number(255);
+  CHECK_EQ(reply.text(), "ok 0 16 255");
+}
+
+void test_parse_index() {
+  uint8_t value = 99;
+  CHECK(protocol::parse_index("0", 16, value) && value == 0);
+  CHECK(protocol::parse_index("15", 16, value) && value == 15);
+  CHECK(!protocol::parse_index("16", 16, value));
+  CHECK(!protocol::parse_index("", 16, value));
+  CHECK(!protocol::parse_index("07", 16, value));
+  CHECK(!protocol::parse_index("-1", 16, value));
+  CHECK(!protocol::parse_index("1x", 16, value));
+  CHECK(!protocol::parse_index("99999", 255, value));
+  CHECK(value == 15);  // untouched by a failed parse
+}
+
 }  // namespace
 
 int main() {
@@ -253,6 +275,8 @@ int main() {
   test_split_words();
   test_reply_is_bounded();
   test_same();
+  test_add_number();
+  test_parse_index();
   if (failures > 0) {
     fprintf(stderr, "protocol tests: %d of %d checks failed\n", failures, checks);
     return 1;

@@ -314,6 +314,8 @@ def test_gong_cooldown_rings_once_per_storm(gong_emu: EmulatedDevice) -> None:
     try:
         first = gong.strike()
         assert first is not None
+        assert all(gong.strike() is first for _ in range(20))  # they join the one on its way
+        assert first.result(5).line == "ok gong"
         assert [gong.strike() for _ in range(20)] == [None] * 20
         clock.now += 4.9
         assert gong.strike() is None
@@ -357,8 +359,11 @@ def test_discover_identifies_given_ports(
     gong_emu: EmulatedDevice, map_emu: EmulatedDevice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(serial_link.list_ports, "comports", lambda: [])
-    monkeypatch.setattr(serial_link, "identify", _fast_identify(serial_link.identify))
-    found = serial_link.discover([gong_emu.port, map_emu.port, "/nonexistent/tty"])
+    seen: list[serial_link.PortInfo] = []
+    found = serial_link.discover(
+        [gong_emu.port, map_emu.port, "/nonexistent/tty"], timeout=5.0, on_port=seen.append
+    )
+    assert sorted(seen, key=found.index) == found  # each told as it came
     by_port = {p.port: p for p in found}
     assert by_port[gong_emu.port].kind == "gong"
     assert by_port[map_emu.port].kind == "map"
@@ -368,10 +373,33 @@ def test_discover_identifies_given_ports(
     assert skipped[0].error == "in use"
 
 
-def _fast_identify(
-    identify: Callable[..., serial_link.PortInfo],
-) -> Callable[..., serial_link.PortInfo]:
-    return lambda port, baud=9600: identify(port, baud, ready_timeout=2.0)
+def test_discover_probes_every_port_at_once_within_its_timeout(
+    gong_emu: EmulatedDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serial_link.list_ports, "comports", lambda: [])
+    silent = [EmulatedDevice("map", silent=True) for _ in range(4)]
+    for emu in silent:
+        emu.plug()
+    try:
+        start = time.monotonic()
+        found = serial_link.discover([e.port for e in silent] + [gong_emu.port], timeout=1.0)
+        took = time.monotonic() - start
+    finally:
+        for emu in silent:
+            emu.close()
+    assert [p.kind for p in found] == [None] * 4 + ["gong"]
+    assert all("no reply to 'ping'" in (p.error or "") for p in found[:4])
+    # One after the other, four silent ports would take four times the timeout.
+    assert took < 2.5, f"the scan took {took:.1f} s"
+
+
+def test_open_honours_its_total_timeout() -> None:
+    with EmulatedDevice("gong", silent=True) as emu:
+        link = SerialLink(emu.port, reply_timeout=5.0, ready_timeout=5.0)
+        start = time.monotonic()
+        with pytest.raises(DeviceTimeout, match=f"^{emu.port}: no reply to 'ping'"):
+            link.open(timeout=0.6)
+        assert time.monotonic() - start < 1.5
 
 
 # -- the real firmware, in the simulator --------------------------------------------------------
@@ -410,7 +438,8 @@ def test_the_map_firmware_through_the_driver(firmware: Path) -> None:
             assert frame[leds["paris"]] == colours["up"]
             with pytest.raises(CommandError):
                 board.set("new york", "up")
-            assert board.set("atlantis", "up").result(10).line == "err unknown location"
+            with pytest.raises(CommandError, match="unknown location 'atlantis'"):
+                board.set("atlantis", "up")  # the board told its table: never sent
         finally:
             device.stop()
 

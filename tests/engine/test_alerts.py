@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from collectors.base import Batch, Reading, Status
-from collectors.serial_link import Device, Gong, Map, Reply
+from collectors.serial_link import Device, DeviceState, Gong, Map, Reply
 from engine import Engine
 from engine.alerts import AlertManager, AlertRecord
 from engine.config import AlertRule, Config, DeviceConfig
@@ -29,14 +29,18 @@ class FakeDevice:
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.state = DeviceState("fake", None)
 
-    def submit(self, line: str) -> Future[Reply]:
+    def submit(self, line: str, *, wait: float = 0.0) -> Future[Reply]:
         self.sent.append(line)
         future: Future[Reply] = Future()
         future.set_result(Reply(f"ok {line}", 0.01))
         return future
 
     def add_listener(self, listener: Any) -> None:
+        pass
+
+    def on_connect(self, greeter: Any) -> None:
         pass
 
 
@@ -237,6 +241,33 @@ def test_alert_rule_end_to_end_from_an_anomaly_to_a_strike(tmp_path: Path) -> No
     (rec,) = manager.records()
     assert (rec.action, rec.key, rec.result) == ("gong", "system/load/1m", "ok gong")
     assert "z=" in rec.detail
+
+
+def test_two_rules_firing_while_the_gong_resets_strike_it_once(tmp_path: Path) -> None:
+    config = rules(
+        AlertRule("remote/**", "critical", 0.0, ("gong",)),
+        AlertRule("system/**", "warning", 0.0, ("gong",)),
+    )
+    # The board eats the first pings while it boots: the first open fails, the next works.
+    with EmulatedDevice("gong", reset_on_open=False, deaf=2) as emu:
+        device = Device("gong", emu.port, reply_timeout=0.2, ready_timeout=0.05,
+                        backoff=(0.05, 0.1))  # fmt: skip
+        engine = Engine(config)
+        manager = AlertManager(config, gong=Gong(device), log_path=tmp_path / "a.log")
+        manager.attach(engine)
+        done = Waiter()
+        manager.add_listener(done)
+        device.start()
+        try:
+            feed(engine, ("system/load/1m", Status.CRITICAL),
+                 ("remote/shop/sydney/status", Status.CRITICAL))  # fmt: skip
+            records = done.wait(2)
+        finally:
+            device.stop()
+    assert emu.events == ["strike"]
+    assert sorted(r.key for r in records) == ["remote/shop/sydney/status", "system/load/1m"]
+    assert [r.result for r in records] == ["ok gong", "ok gong"]
+    assert sum("joins the strike on its way" in r.detail for r in records) == 1
 
 
 def test_devices_from_config() -> None:

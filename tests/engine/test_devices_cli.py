@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,17 +32,61 @@ def test_send_strikes_the_gong_and_prints_the_reply() -> None:
 
 
 def test_send_exits_1_with_the_reason_on_err() -> None:
-    with EmulatedDevice("map") as emu:
-        code, out, err = send(emu.port, "atlantis up")
-    assert (code, out) == (1, "err unknown location\n")
-    assert err.endswith(": unknown location\n")
+    with EmulatedDevice("gong", cooldown=60.0) as emu:
+        assert send(emu.port, "gong")[0] == 0
+        code, out, err = send(emu.port, "gong")
+    assert (code, out) == (1, "err cooldown\n")
+    assert err == f"gongwatch: {emu.port}: cooldown\n"
 
 
 def test_send_exits_1_on_a_timeout() -> None:
     with EmulatedDevice("gong", silent=True) as emu:
         code, out, err = send(emu.port, "gong", timeout=0.2)
     assert (code, out) == (1, "")
-    assert "no reply to 'ping' within 0.2 s" in err
+    assert err == f"gongwatch: {emu.port}: no reply to 'ping' within 0.2 s\n"
+
+
+def test_send_honours_its_timeout_as_the_bound_of_it_all() -> None:
+    with EmulatedDevice("gong", silent=True) as emu:
+        start = time.monotonic()
+        code, _, err = send(emu.port, "gong", timeout=1.0)
+        took = time.monotonic() - start
+    assert code == 1 and err == f"gongwatch: {emu.port}: no reply to 'ping' within 1 s\n"
+    assert took < 1.5, f"send --timeout 1 took {took:.1f} s"
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("london upp", "bad status 'upp'"),
+        ("London up", "bad location name 'London'"),
+        ("LONDON up", "bad location name 'LONDON'"),
+        ("sydney down all off", "one command a line"),
+    ],
+)
+def test_send_refuses_what_the_protocol_does_not_have(line: str, why: str) -> None:
+    with EmulatedDevice("map") as emu:
+        code, out, err = send(emu.port, line)
+        assert (code, out) == (2, "")
+        assert err.startswith(f"gongwatch: {emu.port}: not sent: ") and why in err
+        assert err.count("\n") == 1
+        assert emu.opens == 0 and emu.received == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "line", "why"),
+    [
+        ("map", "atlantis up", "unknown location 'atlantis': the map knows amsterdam, "),
+        ("map", "gong", "the map has no 'gong' command"),
+        ("gong", "london up", "the gong knows only 'gong' and 'ping'"),
+    ],
+)
+def test_send_refuses_what_the_board_does_not_have(kind: str, line: str, why: str) -> None:
+    with EmulatedDevice(kind) as emu:
+        code, out, err = send(emu.port, line)
+        assert (code, out) == (2, "")
+        assert err.startswith(f"gongwatch: {emu.port}: not sent: ") and why in err
+        assert line not in emu.received and emu.events == []
 
 
 def test_send_refuses_a_bad_line_without_opening_the_port() -> None:
@@ -54,7 +99,8 @@ def test_send_refuses_a_bad_line_without_opening_the_port() -> None:
 
 def test_send_reports_a_missing_port() -> None:
     code, _, err = send("/nonexistent/tty", "gong")
-    assert code == 1 and "cannot open /nonexistent/tty" in err
+    assert code == 1
+    assert err == "gongwatch: /nonexistent/tty: cannot open: No such file or directory\n"
 
 
 def test_send_verbose_traces_the_wire() -> None:

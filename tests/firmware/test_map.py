@@ -116,3 +116,15 @@ def test_ws2812_timing_is_within_the_datasheet(map_board: Board) -> None:
     frame_after(map_board, "all slow", "ok all slow")
     frame_after(map_board, "dallas down", "ok dallas down")
     assert not [e for e in map_board.device.events if e.startswith("timing-error")]
+
+
+def test_the_board_tells_its_location_table(map_board: Board) -> None:
+    console = map_board.console
+    assert console.command("locations") == f"ok {len(LEDS)}"
+    names = [console.command(f"location {i}").split() for i in range(len(LEDS))]
+    assert [words[:2] for words in names] == [["ok", str(i)] for i in range(len(LEDS))]
+    assert {words[2]: i for i, words in enumerate(names)} == LEDS
+    assert console.command(f"location {len(LEDS)}") == "err unknown location"
+    assert console.command("location 01") == "err unknown location"
+    assert console.command("location") == "err bad arguments"
+    assert console.command("locations 2") == "err bad arguments"

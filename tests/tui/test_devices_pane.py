@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,10 +23,11 @@ from engine.config import AlertRule, Config, DeviceConfig
 from engine.devices import Devices
 from tests.emulator import EmulatedDevice
 from tui.app import GongwatchApp
-from tui.panes import AlertsPane, DevicesPane
+from tui.panes import AlertsPane, DevicesPane, OverviewPane
 from tui.panes import devices as devices_pane
-from tui.panes.devices import CommandHistory, CommandLine
+from tui.panes.base import Pane
 from tui.screens import DetailScreen
+from tui.widgets import CommandHistory, CommandLine
 
 from .helpers import FIXED_NOW, recorded_engine
 
@@ -70,7 +73,7 @@ def boards() -> Iterator[tuple[EmulatedDevice, EmulatedDevice]]:
 def no_port_probing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pane's scan sees only the ports it is given (none of this machine's)."""
 
-    def discover(extra: list[str], skip: list[str] = ()) -> list[PortInfo]:  # type: ignore[assignment]
+    def discover(extra: list[str], skip: list[str] = (), **_: object) -> list[PortInfo]:  # type: ignore[assignment]
         return [PortInfo(p, error="in use" if p in skip else "no answer") for p in extra]
 
     monkeypatch.setattr(devices_pane, "discover", discover)
@@ -95,13 +98,18 @@ def config_for(gong: str | None, leds: str | None, **kwargs: Any) -> Config:
     )
 
 
-def app_with(config: Config, devices: Devices, engine: Engine | None = None) -> GongwatchApp:
+def app_with(
+    config: Config,
+    devices: Devices,
+    engine: Engine | None = None,
+    panes: list[type[Pane]] | None = None,
+) -> GongwatchApp:
     engine = engine or recorded_engine(config, polls=3)
     alerts = AlertManager(config, gong=devices.gong, map=devices.map, log_path=Path("/dev/null"))
     alerts.attach(engine)
     return GongwatchApp(
         engine, clock=lambda: FIXED_NOW, hostname="testhost", autostart=False,
-        panes=[DevicesPane, AlertsPane], devices=devices, alerts=alerts,
+        panes=panes or [DevicesPane, AlertsPane], devices=devices, alerts=alerts,
     )  # fmt: skip
 
 
@@ -147,9 +155,10 @@ async def test_a_bad_location_is_rejected_and_never_sent(
     with started(config, ready_timeout=2.0) as devices:
         async with app_with(config, devices).run_test(message_hook=messages) as pilot:
             await show(pilot, "devices")
+            assert (await asyncio.to_thread(devices.map.device.call, "ping")).ok  # table told
             await pilot.press("colon")
             box = pilot.app.query_one(CommandLine)
-            for line in ("new york up", "London up", "all off"):
+            for line in ("new york up", "London up", "atlantis up", "all off"):
                 box.value = line  # typing each key through the pilot is slow
                 await pilot.press("enter")
             await messages.logged("ok all off")
@@ -157,13 +166,18 @@ async def test_a_bad_location_is_rejected_and_never_sent(
             text = "\n".join(pane.lines)
             assert "not sent: a location name has no spaces: 'new york'" in text
             assert "not sent: bad location name 'London'" in text
+            assert "not sent: unknown location 'atlantis': the map knows amsterdam," in text
             await pilot.press("up")
             assert box.value == "all off"
-            await pilot.press("up", "up")
+            await pilot.press("up", "up", "up")
             assert box.value == "new york up"
-            await pilot.press("down", "down", "down")
+            await pilot.press("down", "down", "down", "down")
             assert box.value == ""
-    assert leds.received == ["ping", "all off"]
+    assert [line for line in leds.received if not line.startswith("location")] == [
+        "ping",
+        "ping",
+        "all off",
+    ]
 
 
 async def test_connect_and_disconnect_from_the_port_list(
@@ -171,7 +185,7 @@ async def test_connect_and_disconnect_from_the_port_list(
 ) -> None:
     gong, _ = boards
     found = [PortInfo(gong.port, "usb serial", kind="gong", version="1.0")]
-    monkeypatch.setattr(devices_pane, "discover", lambda extra, skip=(): found)
+    monkeypatch.setattr(devices_pane, "discover", lambda extra, skip=(), **_: found)
     config = config_for(None, None)
     messages = Messages()
 
@@ -250,7 +264,6 @@ def test_command_history() -> None:
 def test_snapshot(snap_compare: Any, pane: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both panes at 120x40: no boards, a fixed scan, fixed records, UTC."""
     monkeypatch.setenv("TZ", "UTC")
-    import time
 
     time.tzset()
     monkeypatch.setattr(devices_pane.time, "time", lambda: FIXED_TIME)
@@ -281,3 +294,149 @@ def _anomalous(key: str) -> Any:
 
     verdict = Verdict(0.9, True, severity="critical", reason="above crit 90 °C")
     return MetricState(Reading(key, 95.0, "°C", FIXED_TIME), verdict, "auto", 0.0)
+
+
+def cells(pilot: Pilot[Any]) -> dict[str, tuple[str, ...]]:
+    """The port table's rows: port -> (port, firmware, device using it, note)."""
+    table = pilot.app.query_one("#devices-ports")
+    return {row.key: tuple(row.cells) for row in table.rows}  # type: ignore[attr-defined]
+
+
+async def test_l_cycles_and_escape_and_colon_leave_no_stale_text() -> None:
+    config = config_for(None, None)
+    with started(config) as devices:
+        async with app_with(config, devices).run_test() as pilot:
+            await show(pilot, "devices")
+            box = pilot.app.query_one(CommandLine)
+            seen = []
+            for _ in range(3):
+                await pilot.press("l")
+                seen.append(box.value)
+            assert seen == ["london up", "newyork up", "london up"]
+            await pilot.press("backspace", "backspace", "l")  # edited: l is typed now
+            assert box.value == "london l"
+            await pilot.press("escape")
+            assert box.value == "" and pilot.app.focused is pilot.app.query_one("#devices-ports")
+            await pilot.press("l", "escape", "colon")
+            assert box.has_focus and box.value == ""
+            await pilot.press("l")  # typed into an empty line, not a location
+            assert box.value == "l"
+
+
+async def test_c_connects_only_a_device_whose_firmware_answered(
+    boards: tuple[EmulatedDevice, EmulatedDevice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, leds = boards
+    found = [PortInfo("/dev/ttyS9", error="no reply to 'ping' within 1 s"), PortInfo(leds.port)]
+    monkeypatch.setattr(devices_pane, "discover", lambda extra, skip=(), **_: found)
+    config = config_for(None, leds.port)
+    messages = Messages()
+    with started(config, ready_timeout=2.0) as devices:
+        async with app_with(config, devices).run_test(message_hook=messages) as pilot:
+            await show(pilot, "devices")
+            await messages.wait(lambda m: isinstance(m, DevicesPane.PortsScanned))
+            pilot.app.query_one("#devices-ports").focus()
+            await pilot.press("home", "c", "enter")
+            pane = pilot.app.query_one(DevicesPane)
+            said = [line for line in pane.lines if "no gong or map firmware answered" in line]
+            assert len(said) == 2 and all(line.endswith("on /dev/ttyS9") for line in said)
+            assert devices.map.device.state.port == leds.port
+            assert devices.map.device.call("ping").ok
+            rows = cells(pilot)
+            assert rows["/dev/ttyS9"][1:3] == ("-", "")
+            assert rows[leds.port][1:3] == ("map 1.0", "map: connected")
+    assert leds.opens == 1
+
+
+async def test_a_device_moved_to_a_silent_port_shows_no_firmware(
+    boards: tuple[EmulatedDevice, EmulatedDevice],
+) -> None:
+    _, leds = boards
+    config = config_for(None, leds.port)
+    with started(config, ready_timeout=2.0) as devices:
+        assert devices.map.device.call("ping").ok
+        devices.map.device.connect("/nonexistent/tty")  # as from another client
+        async with app_with(config, devices).run_test() as pilot:
+            await show(pilot, "devices")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert cells(pilot)["/nonexistent/tty"][1] == "-"
+
+
+async def test_leaving_the_devices_pane_at_once_stays_left(
+    boards: tuple[EmulatedDevice, EmulatedDevice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gong, _ = boards
+
+    def slow(extra: list[str], skip: list[str] = (), **_: object) -> list[PortInfo]:  # type: ignore[assignment]
+        time.sleep(0.5)  # a scan still running when the user has gone
+        return [PortInfo(p, error="no answer") for p in extra]
+
+    monkeypatch.setattr(devices_pane, "discover", slow)
+    config = config_for(gong.port, None)
+    with started(config, ready_timeout=2.0) as devices:
+        assert devices.gong.device.call("ping").ok
+        app = app_with(config, devices, panes=[OverviewPane, DevicesPane])
+        async with app.run_test() as pilot:
+            tabs = pilot.app.query_one(TabbedContent)
+            for delay in (0.0, 0.02, 0.05, 0.1, 0.2):
+                # What the keys 2 and 1 do, without the pilot's wait for the screen to settle
+                # in between: a user faster than the refresh.
+                pilot.app.action_show_pane(2)  # type: ignore[attr-defined]
+                await asyncio.sleep(delay)
+                pilot.app.action_show_pane(1)  # type: ignore[attr-defined]
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause(0.2)
+                assert tabs.active == "tab-overview", f"back on Devices after {delay} s"
+                await pilot.press("g")  # the Overview has no g
+            assert devices.gong.device.call("ping").ok
+    assert gong.events == []
+
+
+async def test_a_map_test_from_the_keyboard_does_not_outlive_a_reconnect(
+    boards: tuple[EmulatedDevice, EmulatedDevice],
+) -> None:
+    _, leds = boards
+    config = config_for(None, leds.port)
+    messages = Messages()
+    with started(config, ready_timeout=2.0) as devices:
+        assert devices.map.set("sydney", "slow").result(5).ok  # what the alerts want
+        async with app_with(config, devices).run_test(message_hook=messages) as pilot:
+            await show(pilot, "devices")
+            await pilot.press("m")
+            await messages.logged("ok all up")
+            await pilot.press("colon", *"tokyo down", "enter")
+            await messages.logged("ok tokyo down")
+            devices.map.device.connect()  # the board resets
+            await messages.wait(
+                lambda m: isinstance(m, DevicesPane.DeviceChanged) and m.state.status == "connected"
+            )
+            assert devices.map.device.call("ping").ok
+    assert leds.events == ["sydney slow", "all up", "tokyo down", "all off", "sydney slow"]
+
+
+async def test_ports_show_at_once_and_fill_in_as_the_boards_answer(
+    boards: tuple[EmulatedDevice, EmulatedDevice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gong, _ = boards
+    release = threading.Event()
+
+    def discover(
+        extra: list[str], skip: list[str] = (), on_port: Any = None, **_: object
+    ) -> list[PortInfo]:  # type: ignore[assignment]
+        first = PortInfo(gong.port, kind="gong", version="1.0")
+        on_port(first)
+        release.wait(10)  # a silent port keeps the scan going
+        return [first, PortInfo("/dev/ttyS9", error="no answer")]
+
+    monkeypatch.setattr(devices_pane, "discover", discover)
+    config = config_for(None, None)
+    messages = Messages()
+    with started(config) as devices:
+        async with app_with(config, devices).run_test(message_hook=messages) as pilot:
+            await show(pilot, "devices")
+            await messages.wait(lambda m: isinstance(m, DevicesPane.PortProbed))
+            await pilot.pause()
+            assert cells(pilot)[gong.port][1] == "gong 1.0"
+            release.set()
+            await messages.wait(lambda m: isinstance(m, DevicesPane.PortsScanned))

@@ -18,17 +18,17 @@ from textual.message import Message
 from textual.widgets import Input, RichLog, Static
 
 from collectors.serial_link import (
-    MAP_STATUSES,
     CommandError,
     Device,
     DeviceState,
     LineEvent,
     PortInfo,
     Reply,
+    check_command,
     discover,
 )
 from tui.panes.base import Pane
-from tui.widgets import Column, Row, RowTable
+from tui.widgets import Column, CommandLine, Row, RowTable
 
 if TYPE_CHECKING:
     from engine import EngineView, Snapshot
@@ -40,47 +40,6 @@ LOG_LINES = 1000
 """Lines the log keeps."""
 ARROWS = {"sent": "→", "received": "←", "garbage": "?", "info": "·", "error": "!"}
 STYLES = {"sent": "bold", "received": "green", "garbage": "yellow", "info": "dim", "error": "red"}
-
-
-class CommandHistory:
-    """Commands sent from the command line, browsed like a shell's history."""
-
-    def __init__(self, size: int = 100) -> None:
-        self.entries: deque[str] = deque(maxlen=size)
-        self._pos = 0
-
-    def add(self, line: str) -> None:
-        """Remember a line (not twice in a row) and go back to the end."""
-        if line and (not self.entries or self.entries[-1] != line):
-            self.entries.append(line)
-        self._pos = len(self.entries)
-
-    def step(self, direction: int) -> str:
-        """Return the older (-1) or newer (1) entry; past the newest, an empty line."""
-        self._pos = max(0, min(len(self.entries), self._pos + direction))
-        return self.entries[self._pos] if self._pos < len(self.entries) else ""
-
-
-class CommandLine(Input):
-    """The raw command line: up and down browse the history, escape leaves it."""
-
-    BINDINGS: ClassVar = [
-        Binding("up", "history(-1)", "Older command", show=False),
-        Binding("down", "history(1)", "Newer command", show=False),
-    ]
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(
-            placeholder="command, e.g. ping, gong, london slow, all off",
-            id=id,
-            select_on_focus=False,  # the location key fills it in for editing, not replacing
-        )
-        self.history = CommandHistory()
-
-    def action_history(self, direction: int) -> None:
-        """Show an older or newer command."""
-        self.value = self.history.step(direction)
-        self.cursor_position = len(self.value)
 
 
 class PortTable(RowTable):
@@ -127,6 +86,12 @@ class DevicesPane(Pane):
         """A device's connection changed."""
 
         state: DeviceState
+
+    @dataclass
+    class PortProbed(Message, bubble=False):
+        """One port answered a probe (or did not, in time)."""
+
+        port: PortInfo
 
     @dataclass
     class PortsScanned(Message, bubble=False):
@@ -190,6 +155,12 @@ class DevicesPane(Pane):
         self._show_title()
         self._show_ports()
 
+    @on(PortProbed)
+    def _probed(self, message: PortProbed) -> None:
+        info = message.port
+        self.ports = [p for p in self.ports if p.port != info.port] + [info]
+        self._show_ports()
+
     @on(PortsScanned)
     def _scanned_ports(self, message: PortsScanned) -> None:
         self.ports = message.ports
@@ -244,6 +215,9 @@ class DevicesPane(Pane):
         self._scanned = True
         self.note("scanning serial ports ...")
         extra = [d.state.port for d in self._all() if d.state.port]
+        # Rows show at once and fill in as the boards answer.
+        self.ports = [PortInfo(p.port, p.description, error="probing ...") for p in self.ports]
+        self._show_ports()
         # Never open a port under a device that holds it or is about to (a probe resets it).
         busy = [
             d.state.port for d in self._all() if d.state.port and d.state.status != "disconnected"
@@ -252,7 +226,11 @@ class DevicesPane(Pane):
 
     @work(thread=True, exclusive=True, group="devices-scan", exit_on_error=False)
     def _scan(self, extra: list[str], busy: list[str]) -> None:
-        self.post_message(self.PortsScanned(discover(extra, skip=[p for p in busy if p])))
+        def probed(info: PortInfo) -> None:
+            self.post_message(self.PortProbed(info))
+
+        found = discover(extra, skip=[p for p in busy if p], on_port=probed)
+        self.post_message(self.PortsScanned(found))
 
     def action_strike(self) -> None:
         """Strike the gong now (a test ignores the alert cooldown)."""
@@ -264,7 +242,8 @@ class DevicesPane(Pane):
         if self.devices is not None:
             self._map_step = (self._map_step + 1) % len(MAP_CYCLE)
             status = MAP_CYCLE[self._map_step]
-            self._track("map", f"all {status}", self.devices.map.all(status))
+            # A test from the keyboard: what alerts want comes back on the next connect.
+            self._track("map", f"all {status}", self.devices.map.test(f"all {status}"))
 
     def action_set_location(self) -> None:
         """Put ``<location> up`` on the command line, for the map (next known location)."""
@@ -273,18 +252,29 @@ class DevicesPane(Pane):
         box = self.query_one(CommandLine)
         if names:
             self._location_step = (self._location_step + 1) % len(names)
-            box.value = f"{names[self._location_step]} up"
+            box.fill(f"{names[self._location_step]} up", prefilled=True)
         box.focus()
-        box.cursor_position = len(box.value)
         self._show_title()
+
+    @on(CommandLine.CycleAsked)
+    def _cycle_location(self, event: CommandLine.CycleAsked) -> None:
+        event.stop()
+        self.action_set_location()
+
+    @on(CommandLine.Left)
+    def _left_command_line(self, event: CommandLine.Left) -> None:
+        event.stop()
+        self.query_one("#devices-ports", RowTable).focus()
 
     def _locations(self) -> list[str]:
         config = getattr(self.engine, "config", None)
         return list(config.map.locations.values()) if config is not None else []
 
     def action_command(self) -> None:
-        """Put the cursor on the command line."""
-        self.query_one(CommandLine).focus()
+        """Put the cursor on an empty command line."""
+        box = self.query_one(CommandLine)
+        box.fill("")
+        box.focus()
 
     def action_target(self) -> None:
         """Send the command line to the other device."""
@@ -292,13 +282,19 @@ class DevicesPane(Pane):
         self._show_title()
 
     def action_connect(self) -> None:
-        """Connect the device whose firmware answered on the selected port (else the target)."""
+        """Connect the device whose firmware answered on the selected port; nothing else."""
         port = self.query_one("#devices-ports", RowTable).selected_key
+        if not port:
+            return
         info = next((p for p in self.ports if p.port == port), None)
-        device = self._device(info.kind if info and info.kind else self.target)
-        if device is not None and port:
-            self.note(f"connecting {device.name} to {port}")
-            device.connect(port)
+        device = self._device(info.kind) if info is not None and info.kind else None
+        if device is None:
+            # Moving a device to a port where its firmware did not answer would only take it
+            # off the port it works on.
+            self.note(f"not connected: no gong or map firmware answered on {port}", "red")
+            return
+        self.note(f"connecting {device.name} to {port}")
+        device.connect(port)
 
     def action_disconnect(self) -> None:
         """Disconnect the device on the selected port (else the target)."""
@@ -326,29 +322,13 @@ class DevicesPane(Pane):
         if device is None or self.devices is None:
             return
         try:
-            future = self._map_command(line) if device.name == "map" else None
+            command = check_command(line, device.name, device.state.locations)
         except CommandError as exc:
             self.note(f"not sent: {exc}", "red")
             return
-        self._track(device.name, line, future or device.submit(line))
-
-    def _map_command(self, line: str) -> Future[Reply] | None:
-        """Send ``<location> <status>`` and ``all <status>`` through the map's driver, which
-        checks them and remembers them; return None for any other line (sent raw)."""
-        assert self.devices is not None
-        words = line.split()
-        if len(words) > 2 and words[-1] in MAP_STATUSES:
-            raise CommandError(f"a location name has no spaces: {' '.join(words[:-1])!r}")
-        if len(words) != 2 or words[1] not in MAP_STATUSES:
-            return None
-        if words[0] == "all":
-            return self.devices.map.all(words[1])
-        return self.devices.map.set(words[0], words[1])
-
-    def on_key(self, event: object) -> None:
-        box = self.query_one(CommandLine)
-        if getattr(event, "key", "") == "escape" and box.has_focus:
-            self.query_one("#devices-ports", RowTable).focus()
+        # A command typed is a test: the map's desired state is the alerts' to set.
+        test = self.devices.map.test if device.name == "map" else device.submit
+        self._track(device.name, command, test(command))
 
     def _track(self, name: str, line: str, future: Future[Reply] | None) -> None:
         """Log why a command was not sent or failed (replies are logged by the link)."""

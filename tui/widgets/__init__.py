@@ -1,7 +1,18 @@
 """Provides the app's widgets, one per module."""
 
+from tui.widgets.command_line import CommandHistory, CommandLine
+from tui.widgets.pane_tabs import PaneTabs
 from tui.widgets.row_table import Column, Row, RowTable
 from tui.widgets.sparkline import sparkline
 from tui.widgets.status_header import StatusHeader
 
-__all__ = ["Column", "Row", "RowTable", "StatusHeader", "sparkline"]
+__all__ = [
+    "Column",
+    "CommandHistory",
+    "CommandLine",
+    "PaneTabs",
+    "Row",
+    "RowTable",
+    "StatusHeader",
+    "sparkline",
+]
