@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -27,6 +28,14 @@ SAMPLE_EVERY = 1.0
 """Seconds between two samples of the process."""
 WARMUP = 5.0
 """Seconds left out at the start: imports and the first layout are not the steady state."""
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+LIVE = re.compile(r"[1-9]\d* metrics? ·")
+SPARK = set("▁▂▃▄▅▆▇█")
+
+
+def is_live(screen: str) -> bool:
+    """True once the screen shows a count of metrics and a sparkline: the first useful frame."""
+    return bool(LIVE.search(screen)) and any(ch in SPARK for ch in screen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +72,14 @@ def start(cmd: list[str], cols: int, rows: int) -> tuple[subprocess.Popen[bytes]
     return proc, master
 
 
-def run(cmd: list[str], seconds: float, cols: int, rows: int) -> tuple[list[Sample], int]:
-    """Run the monitor, drain its screen output and sample it every second."""
+def run(
+    cmd: list[str], seconds: float, cols: int, rows: int
+) -> tuple[list[Sample], int, float | None]:
+    """Run the monitor, drain its screen output and sample it every second; also return the
+    seconds from process start to the first frame with live values and sparklines."""
+    started = time.monotonic()
+    first_frame: float | None = None
+    seen = b""
     proc, master = start(cmd, cols, rows)
     sel = selectors.DefaultSelector()
     sel.register(master, selectors.EVENT_READ)
@@ -76,9 +91,14 @@ def run(cmd: list[str], seconds: float, cols: int, rows: int) -> tuple[list[Samp
         while time.monotonic() < end and proc.poll() is None:
             for _key, _ in sel.select(timeout=0.2):
                 try:
-                    out_bytes += len(os.read(master, 65536))
+                    chunk = os.read(master, 65536)
                 except OSError:
                     break
+                out_bytes += len(chunk)
+                if first_frame is None:
+                    seen = (seen + chunk)[-200_000:]
+                    if is_live(ANSI.sub(b"", seen).decode("utf-8", "replace")):
+                        first_frame = time.monotonic() - started
             if time.monotonic() >= next_sample:
                 samples.append(sample(proc.pid))
                 next_sample += SAMPLE_EVERY
@@ -92,10 +112,10 @@ def run(cmd: list[str], seconds: float, cols: int, rows: int) -> tuple[list[Samp
         os.close(master)
     if proc.returncode not in (None, 0, -signal.SIGTERM) and len(samples) < 2:
         raise SystemExit(f"the monitor exited early with status {proc.returncode}")
-    return samples, out_bytes
+    return samples, out_bytes, first_frame
 
 
-def report(samples: list[Sample], out_bytes: int, seconds: float) -> None:
+def report(samples: list[Sample], out_bytes: int, first_frame: float | None) -> None:
     """Print the figures."""
     if len(samples) < 3:
         raise SystemExit("too few samples: did the monitor start?")
@@ -108,6 +128,8 @@ def report(samples: list[Sample], out_bytes: int, seconds: float) -> None:
     growth_per_min = (late - early) / max(1e-9, (elapsed * 2 / 3)) * 60
     mib = 1024 * 1024
     print(f"measured             {elapsed:.0f} s after {WARMUP:.0f} s warm-up")
+    shown = "never" if first_frame is None else f"{first_frame:.2f} s"
+    print(f"first live frame     {shown} from process start (target < 1 s)")
     print(f"cpu                  {cpu_pct:.2f} % of one core   (target < 2 %)")
     print(f"peak rss             {max(s.rss for s in samples) / mib:.1f} MiB   (target < 80 MiB)")
     print(f"rss growth           {growth_per_min / mib:+.2f} MiB/min (target: flat)")
@@ -126,8 +148,8 @@ def main() -> None:
     exe = shutil.which("gongwatch", path=os.path.dirname(sys.executable)) or "gongwatch"
     cmd = [exe] + (["--config", args.config] if args.config else [])
     print(f"running {' '.join(cmd)} at {cols}x{rows} for {args.seconds:.0f} s ...", flush=True)
-    samples, out_bytes = run(cmd, args.seconds, cols, rows)
-    report(samples, out_bytes, args.seconds)
+    samples, out_bytes, first_frame = run(cmd, args.seconds, cols, rows)
+    report(samples, out_bytes, first_frame)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collectors.base import Collector
-from collectors.http_check import HttpCheckCollector
-from collectors.remote import config_warnings as remote_config_warnings
 from collectors.sensors import SensorsCollector
-from collectors.serverdensity import ServerDensityCollector
 from collectors.smart import SmartCollector
 from collectors.system import SystemCollector
 from engine.config import Config
+
+# The remote collectors bring httpx (and, through it, a few MiB of modules a monitor with no
+# remote source never needs): they are imported only when the configuration asks for one.
 
 
 def build_collectors(config: Config) -> list[Collector]:
@@ -31,6 +31,11 @@ def build_collectors(config: Config) -> list[Collector]:
 def remote_collectors(config: Config) -> list[Collector]:
     """Return one collector per ``[[remote.serverdensity]]`` and one per ``[[remote.http]]``."""
     out: list[Collector] = []
+    if not (config.serverdensity or config.http):
+        return out
+    from collectors.http_check import HttpCheckCollector
+    from collectors.serverdensity import ServerDensityCollector
+
     for sd in config.serverdensity:
         hint = f"set ${sd.token_env}" if sd.token_env else "set token or token_env"
         out.append(
@@ -62,5 +67,9 @@ def remote_collectors(config: Config) -> list[Collector]:
 def config_warnings(config: Config) -> list[str]:
     """Return warnings about the configuration file itself (print them to stderr)."""
     holds_token = any(sd.token for sd in config.serverdensity)
+    if not holds_token:
+        return []
+    from collectors.remote import config_warnings as remote_config_warnings
+
     source = None if config.source.startswith("<") else config.source
     return remote_config_warnings(source, holds_token)

@@ -70,3 +70,33 @@ def test_import_linter_contracts_are_kept() -> None:
     out = subprocess.run([str(exe)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout[-2000:]
     assert "2 kept, 0 broken" in out.stdout
+
+
+LAZY = """
+import sys
+from engine.config_reader import parse
+from engine.sources import build_collectors, config_warnings
+import tui.app
+config = parse(CONFIG)
+build_collectors(config)
+config_warnings(config)
+print(",".join(sorted(m for m in ("httpx", "plotext", "pySMART", "click") if m in sys.modules)))
+"""
+
+
+def lazy_imports(config: str) -> str:
+    code = f"CONFIG = {config!r}\n{LAZY}"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr.strip().splitlines()[-1]
+    return out.stdout.strip()
+
+
+def test_the_monitor_imports_only_what_its_configuration_uses() -> None:
+    """httpx only with a remote source, plotext only when a chart opens, pySMART only when
+    smartctl runs: each costs megabytes that a monitor without them should not carry."""
+    no_smartctl = '[collectors.smart]\nsmartctl = "/nonexistent/smartctl"\n'
+    assert lazy_imports(no_smartctl) == ""
+    assert lazy_imports("") in ("", "pySMART")  # pySMART comes with a smartctl to run
+    remote = '[[remote.http]]\nname = "blog"\nurl = "http://127.0.0.1:9/"\n'
+    # httpx brings click along where it is installed (for its own command line).
+    assert set(lazy_imports(no_smartctl + remote).split(",")) - {"click"} == {"httpx"}

@@ -24,6 +24,10 @@ from tui.screens import DetailScreen, HelpScreen
 from tui.widgets import PaneTabs, RowTable, StatusHeader
 
 Clock = Callable[[], datetime]
+EARLY_EVERY = 0.05
+"""Seconds between the ticks that wait for the first readings."""
+EARLY_TICKS = 60
+"""How many of them at most (three seconds): a machine with no source stops waiting."""
 
 
 def local_now() -> datetime:
@@ -109,8 +113,9 @@ class GongwatchApp(App[None]):
             self.engine.start()
             if self.devices is not None:
                 self.devices.start()
-        # An early first frame, so values show well within two seconds of start.
-        self.set_timer(0.3, self.tick)
+        # The first frame comes as soon as the first readings do, not a refresh period later.
+        self._early_ticks = 0
+        self._early = self.set_interval(EARLY_EVERY, self._first_frame)
         self.set_interval(self.engine.config.refresh, self.tick)
         self.call_after_refresh(self._focus_pane)
         for line in self.startup_warnings:
@@ -132,6 +137,14 @@ class GongwatchApp(App[None]):
             if f"tab-{pane.PANE_ID}" == active:
                 return pane
         return None
+
+    def _first_frame(self) -> None:
+        """Tick often until the engine has something to show (for three seconds at most), then
+        leave it to the refresh."""
+        self._early_ticks += 1
+        if self.engine.snapshot().metrics or self._early_ticks >= EARLY_TICKS:
+            self._early.stop()
+        self.tick()
 
     def tick(self) -> None:
         """Refresh the header and, unless paused, the visible pane when the snapshot changed."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import plotext as plt
 
 import detectors
 from engine import History
@@ -81,7 +81,15 @@ LIVE = ("o", "yellow")
 ANOMALY = ("x", "red")
 
 
+def _plotext() -> Any:
+    """plotext, imported when the first chart is drawn: most sessions never open one."""
+    import plotext
+
+    return plotext
+
+
 def _line(x: list[float], y: FloatArray, style: tuple[str, str], label: str | None = None) -> None:
+    plt = _plotext()
     ok = np.isfinite(y)
     if ok.any():
         xs = [x[i] for i in np.flatnonzero(ok)]
@@ -91,6 +99,7 @@ def _line(x: list[float], y: FloatArray, style: tuple[str, str], label: str | No
 def _marks(
     x: list[float], y: FloatArray, mask: npt.NDArray[np.bool_], style: tuple[str, str], label: str
 ) -> None:
+    plt = _plotext()
     if mask.any():
         idx = np.flatnonzero(mask)
         plt.scatter(
@@ -116,6 +125,7 @@ def render_chart(
     ``now`` is kept for callers that pin the clock (tests); the axis reads the points' own times.
     """
     del now
+    plt = _plotext()
     plt.clf()
     plt.plotsize(max(20, width), max(6, height))
     plt.theme("pro")
