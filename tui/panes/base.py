@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -13,6 +13,11 @@ from tui.widgets import sparkline
 
 if TYPE_CHECKING:
     from engine import EngineView, MetricState, Snapshot
+
+
+SPARK_MARGIN = 10
+"""Rows either side of the screen whose sparklines are kept current, so a short scroll shows
+current lines at once."""
 
 
 class Pane(Widget):
@@ -50,18 +55,28 @@ class Pane(Widget):
         if self._snapshot is not None:
             self.show_snapshot(self._snapshot)
 
+    def on_row_table_scrolled(self) -> None:
+        self.redraw()
+
     def on_resize(self, event: events.Resize) -> None:
         # Sparklines are as wide as the screen lets them be: draw again once the layout settled.
         self.call_after_refresh(self.redraw)
 
-    def spark(self, state: MetricState | None, width: int) -> str:
-        """Return the sparkline of a metric, drawn again only when it has a new point."""
+    def spark(
+        self, state: MetricState | None, width: int, row: int | None = None, table: Any = None
+    ) -> str:
+        """Return the sparkline of a metric, drawn again only when it has a new point and, when
+        ``row`` and ``table`` say where it goes, only when that row is near the screen (rows
+        far off it keep their last sparkline until they scroll into view, when the table's
+        ``Scrolled`` message makes the pane draw them)."""
         if state is None or state.reading.value is None:
             return ""
         r = state.reading
         cached = self._sparks.get(r.key)
         if cached and cached[0] == r.time and cached[1] == width:
             return cached[2]
+        if row is not None and table is not None and row not in table.window(SPARK_MARGIN):
+            return cached[2] if cached and cached[1] == width else ""
         # Percentages keep their whole scale, so 1 % of noise never looks like a spike.
         lo, hi = (0.0, 100.0) if r.unit == "%" else (None, None)
         text = sparkline(self.engine.history(r.key, width).x, width, lo, hi)

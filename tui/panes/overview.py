@@ -77,7 +77,8 @@ class OverviewPane(Pane):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
-        width = self.table.flex_width()
+        table = self.table
+        width = table.flex_width()
         rows: list[Row] = []
         group = None
         anomalies = shown = 0
@@ -98,14 +99,14 @@ class OverviewPane(Pane):
                     (
                         r.label or label,
                         format_value(r.value, r.unit, r.text),
-                        self.spark(state, width),
+                        self.spark(state, width, len(rows), table),
                         state.verdict.reason if state.verdict.anomalous else "",
                     ),
                     style,
                     marker,
                 )
             )
-        self.table.set_rows(rows)
+        table.set_rows(rows)
         self._show_title(shown, anomalies, len(snapshot.metrics))
 
     def _show_title(self, shown: int, anomalies: int, total: int) -> None:

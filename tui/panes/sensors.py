@@ -98,7 +98,8 @@ class SensorsPane(TextPane):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
-        width = self.table.flex_width()
+        self._table = self.table
+        width = self._table.flex_width()
         chips: dict[str, list[tuple[str, MetricState]]] = {}
         for key, state in snapshot.metrics.items():
             parts = key.split("/", 2)
@@ -111,7 +112,7 @@ class SensorsPane(TextPane):
             note = f"  ({bad} in alarm)" if bad else ""
             rows.append(Row(f"#{chip}", (f"{chip}{note}",), heading=True))
             for label, state in chips[chip]:
-                rows.append(self._row(label, state, width))
+                rows.append(self._row(label, state, width, len(rows)))
             alarms += bad
             total += len(chips[chip])
         if not rows:
@@ -124,7 +125,7 @@ class SensorsPane(TextPane):
         self.set_part("title", title + (f" · filter: {self._filter}" if self._filter else ""))
         self.set_part("problems", "\n".join(f"✖ {p}" for p in self._problems(snapshot)))
 
-    def _row(self, label: str, state: MetricState, width: int) -> Row:
+    def _row(self, label: str, state: MetricState, width: int, index: int) -> Row:
         r = state.reading
         marker, style = row_style(state)
         why = r.text if r.value is not None and r.text else ""
@@ -134,7 +135,7 @@ class SensorsPane(TextPane):
             label,
             sensor_value(r, label),
             limits_text(r),
-            self.spark(state, width),
+            self.spark(state, width, index, self._table),
             why or "",
         )
         return Row(r.key, cells, style, marker)

@@ -106,6 +106,19 @@ class RowTable(ScrollView, can_focus=True):
         def control(self) -> RowTable:
             return self.table
 
+    @dataclass
+    class Scrolled(Message):
+        """The visible rows changed: panes draw the costly cells of the rows now in view."""
+
+        table: RowTable
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, RowTable.Scrolled) and message.table is self.table
+
     def __init__(self, columns: list[Column], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.columns = columns
@@ -121,8 +134,19 @@ class RowTable(ScrollView, can_focus=True):
         widths = column_widths(self.columns, self.size.width)
         return next((w for c, w in zip(self.columns, widths, strict=True) if c.width == 0), 0)
 
+    def window(self, margin: int = 0) -> range:
+        """Indexes of the rows on screen, and ``margin`` rows either side."""
+        top = int(self.scroll_y)
+        return range(max(0, top - margin), top + max(self.size.height, 1) + margin)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value):
+            self.post_message(self.Scrolled(self))
+
     def set_rows(self, rows: list[Row]) -> None:
-        """Show ``rows``; only lines whose row changed are redrawn."""
+        """Show ``rows``; only lines on screen whose row changed are redrawn (a line off
+        screen is drawn from its new row when it scrolls into view)."""
         old, self.rows = self.rows, rows
         current = old[self.cursor].key if 0 <= self.cursor < len(old) else None
         if len(old) != len(rows):
@@ -130,8 +154,9 @@ class RowTable(ScrollView, can_focus=True):
             self._cache.clear()
             self.refresh()
         else:
-            for i, (a, b) in enumerate(zip(old, rows, strict=True)):
-                if a != b:
+            shown = self.window()
+            for i in shown:
+                if i < len(rows) and old[i] != rows[i]:
                     self.refresh_line(i)
         if len(self._cache) > 4 * max(len(rows), 50):
             self._cache.clear()

@@ -1,0 +1,49 @@
+"""Tests that a pane of hundreds of metrics draws only what is on screen, and that scrolling
+brings current sparklines into view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors.base import Batch, Reading
+from engine import Engine
+from engine.config import Config
+from tui.panes import OverviewPane
+from tui.widgets import RowTable
+
+from .test_hardware_panes import app_for, show
+
+
+def busy_engine(points: int = 5) -> Engine:
+    engine = Engine(Config(default_detector="robust_z"))
+    for t in range(points):
+        batch = tuple(
+            Reading(f"sensors/chip{i // 20}/s{i % 20}", 40.0 + (t * i) % 7, "°C", 1000.0 + t)
+            for i in range(400)
+        )
+        engine.ingest(Batch("sensors", batch))
+    return engine
+
+
+async def test_only_rows_near_the_screen_draw_their_sparklines() -> None:
+    engine = busy_engine()
+    calls: list[str] = []
+    history = engine.history
+
+    def counted(key: str, count: int | None = None) -> Any:
+        calls.append(key)
+        return history(key, count)
+
+    engine.history = counted  # type: ignore[method-assign]
+    app = app_for(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, pilot, OverviewPane)
+        table = app.query_one("#overview-table", RowTable)
+        assert 0 < len(calls) <= table.size.height + 2 * 10 + 1
+        last = table.rows[-1]
+        assert last.cells[2] == ""  # far below the screen: not drawn yet
+        await pilot.press("end")
+        await pilot.pause()
+        app.tick()
+        await pilot.pause()
+        assert any(ch in table.rows[-1].cells[2] for ch in "▁▂▃▄▅▆▇█")
