@@ -1,4 +1,5 @@
-"""Provides the Reading record and the Collector protocol that every source implements."""
+"""Provides the Reading record, the Collector protocol that every source implements, and
+``printable``, which makes text from outside safe to draw on a terminal."""
 
 from __future__ import annotations
 
@@ -91,3 +92,37 @@ class Collector(Protocol):
 def unavailable(source: str, reason: str) -> Batch:
     """Return a batch that says the source cannot run here, and why."""
     return Batch(source=source, unavailable=reason)
+
+
+def _control_pictures() -> dict[int, str]:
+    # C0 controls and DEL have Unicode pictures of their own (ESC is drawn as U+241B);
+    # C1 controls (0x9b is a one-byte CSI to some terminals), the line and paragraph separators
+    # and the bidirectional overrides, which reorder what follows them, have none: they are
+    # written as escapes.
+    table = {c: chr(0x2400 + c) for c in range(0x20)}
+    table[0x7F] = "\u2421"
+    for c in (*range(0x80, 0xA0), *range(0x2028, 0x202F), *range(0x2066, 0x206A)):
+        table[c] = f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    return table
+
+
+_PICTURES = _control_pictures()
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with every control character made visible, safe to draw on a terminal.
+
+    Names, labels, replies and error lines come from outside (an API, a sensor chip, a disk,
+    a serial line); drawn raw, an ``ESC`` in them would drive the terminal (set its title,
+    move the cursor) and a newline would break the line it is drawn in. Control characters
+    become their Unicode pictures (``ESC`` is drawn as ␛, a newline as ␊); C1 controls, line
+    and paragraph separators and bidirectional overrides become escapes such as ``\\x9b``.
+    Other text is unchanged.
+
+    Args:
+        text: any text, as received.
+
+    Returns:
+        The text, one line, with nothing a terminal would act on.
+    """
+    return text.translate(_PICTURES)

@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
-from collectors.base import Collector
+from collectors.base import Collector, printable
 from engine import Engine, EngineView, build_collectors
 from engine.alerts import AlertManager
 from engine.config import Config
@@ -119,7 +119,13 @@ class GongwatchApp(App[None]):
         self.set_interval(self.engine.config.refresh, self.tick)
         self.call_after_refresh(self._focus_pane)
         for line in self.startup_warnings:
-            self.notify(line, title="configuration", severity="warning", timeout=15)
+            self.notify(
+                printable(line),
+                title="configuration",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
 
     def on_unmount(self) -> None:
         if self.autostart:
@@ -163,7 +169,12 @@ class GongwatchApp(App[None]):
     def _notify_events(self) -> None:
         for event in self.engine.events_since(self._last_event):
             severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
-            self.notify(event.text, title=event.source, severity=severity)  # type: ignore[arg-type]
+            self.notify(
+                printable(event.text),
+                title=printable(event.source),
+                severity=severity,  # type: ignore[arg-type]
+                markup=False,
+            )
             self._last_event = event.seq
 
     def _focus_pane(self) -> None:

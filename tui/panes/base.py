@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -9,6 +10,7 @@ from textual import events
 from textual.widget import Widget
 from textual.widgets import Static
 
+from collectors.base import printable
 from tui.widgets import sparkline
 
 if TYPE_CHECKING:
@@ -83,9 +85,18 @@ class Pane(Widget):
         self._sparks[r.key] = (r.time, width, text)
         return text
 
-    def set_text(self, selector: str, text: str) -> None:
-        """Update a Static of the pane, only when its text changed; plain text, never markup
-        (sensor labels and error lines hold brackets that markup would eat)."""
-        if self._texts.get(selector) != text:
-            self._texts[selector] = text
-            self.query_one(selector, Static).update(Text(text))
+    def set_text(self, selector: str, text: str | Sequence[str]) -> None:
+        """Update a Static of the pane, only when its text changed.
+
+        Args:
+            selector: the Static to update.
+            text: one line, or a list of lines. Each line is drawn as plain text, never markup
+                (sensor labels and error lines hold brackets that markup would eat), with its
+                control characters made visible: a newline or an escape sequence inside a
+                name from outside must not break the line or drive the terminal.
+        """
+        lines = [text] if isinstance(text, str) else list(text)
+        shown = "\n".join(printable(line) for line in lines)
+        if self._texts.get(selector) != shown:
+            self._texts[selector] = shown
+            self.query_one(selector, Static).update(Text(shown))

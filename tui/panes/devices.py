@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, RichLog, Static
 
+from collectors.base import printable
 from collectors.serial_link import (
     CommandError,
     Device,
@@ -52,7 +53,7 @@ def format_event(name: str, event: LineEvent) -> Text:
     """Return one log line: time, device, direction, text and round-trip latency."""
     when = datetime.fromtimestamp(event.time).astimezone().strftime("%H:%M:%S.%f")[:-3]
     text = Text(f"{when} {name:<4} {ARROWS.get(event.kind, ' ')} ", style="dim")
-    text.append(event.text, style=STYLES.get(event.kind, ""))
+    text.append(printable(event.text), style=STYLES.get(event.kind, ""))
     if event.latency is not None:
         text.append(f"  {event.latency * 1000:.0f} ms", style="cyan")
     return text
@@ -178,7 +179,7 @@ class DevicesPane(Pane):
     def note(self, text: str, style: str = "dim") -> None:
         """Log a line of the pane's own."""
         when = datetime.fromtimestamp(time.time()).astimezone().strftime("%H:%M:%S.%f")[:-3]
-        self.log_line(Text(f"{when}      {text}", style=style))
+        self.log_line(Text(f"{when}      {printable(text)}", style=style))
 
     def _show_title(self) -> None:
         text = Text()
@@ -187,9 +188,8 @@ class DevicesPane(Pane):
             style = {"connected": "green", "retrying": "red"}.get(st.status, "")
             text.append(f"{st.name:<5}", style="bold")
             text.append(st.status, style=style)
-            text.append(
-                (f" on {st.port}" if st.port else "") + (f": {st.detail}\n" if st.detail else "\n")
-            )
+            where = (f" on {st.port}" if st.port else "") + (f": {st.detail}" if st.detail else "")
+            text.append(printable(where) + "\n")
         text.rstrip()
         self.query_one("#devices-title", Static).update(text or "no devices in this app")
         self.query_one(CommandLine).border_title = f"command → {self.target}"

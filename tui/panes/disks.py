@@ -102,7 +102,7 @@ class DisksPane(TextPane):
         )
         self.set_part("title", title)
         problems = source_problems(snapshot, "smart")
-        self.set_part("problems", "\n".join(f"✖ {p}" for p in problems[-4:]))
+        self.set_part("problems", [f"✖ {p}" for p in problems[-4:]])
 
     def _block(
         self, did: str, parts: dict[str, MetricState], snapshot: Snapshot, width: int

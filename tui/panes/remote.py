@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -136,7 +135,7 @@ class RemotePane(Pane):
         self.world.set_markers(self._markers(shown))
         self.set_text("#remote-title", self._title(shown))
         problems = source_problems(snapshot)
-        self.set_text("#remote-problems", "\n".join(f"✖ {p}" for p in problems[-5:]))
+        self.set_text("#remote-problems", [f"✖ {p}" for p in problems[-5:]])
 
     def _rows(self, shown: list[Location]) -> list[Row]:
         width = self.table.flex_width()
@@ -186,12 +185,6 @@ class RemotePane(Pane):
         states = summary([x.state for x in shown])
         text = f" {plural(services, 'service')} · {plural(places, 'location')} · {states}"
         return text + (f" · filter: {self._filter}" if self._filter else "")
-
-    def _set_text(self, selector: str, text: str) -> None:
-        if self._texts.get(selector) != text:
-            self._texts[selector] = text
-            # Plain text: error lines hold brackets that markup would eat.
-            self.query_one(selector, Static).update(Text(text))
 
 
 def summary(states: list[str]) -> str:

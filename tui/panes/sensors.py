@@ -3,6 +3,7 @@ their limits, a sparkline each, and alarms highlighted."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -77,7 +78,7 @@ class TextPane(Pane):
     def table(self) -> RowTable:
         return self.query_one(f"#{self.PREFIX}-table", RowTable)
 
-    def set_part(self, part: str, text: str) -> None:
+    def set_part(self, part: str, text: str | Sequence[str]) -> None:
         """Update the title or problems line of the pane."""
         self.set_text(f"#{self.PREFIX}-{part}", text)
 
@@ -123,7 +124,7 @@ class SensorsPane(TextPane):
             summary = "no sensor matches the filter"
         title = f" {plural(total, 'sensor')} on {plural(len(chips), 'chip')} · {summary}"
         self.set_part("title", title + (f" · filter: {self._filter}" if self._filter else ""))
-        self.set_part("problems", "\n".join(f"✖ {p}" for p in self._problems(snapshot)))
+        self.set_part("problems", [f"✖ {p}" for p in self._problems(snapshot)])
 
     def _row(self, label: str, state: MetricState, width: int, index: int) -> Row:
         r = state.reading

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 import detectors
+from collectors.base import printable
 from engine.format import value as format_value
 from tui.chart import analyse, render_chart, season_text
 
@@ -90,8 +91,9 @@ class DetailScreen(Screen[None]):
                 info += f" · now ANOMALOUS ({v.severity}) {v.reason}"
         if analysis is not None:
             info += f" · band and forecast: {season_text(analysis.season)}"
-        self.query_one("#detail-title", Static).update(info)
-        text = render_chart(history, analysis, width, height, self._clock(), title)
+        self.query_one("#detail-title", Static).update(Text(printable(info)))
+        # The chart comes back as ANSI text: a raw escape in its title would be obeyed.
+        text = render_chart(history, analysis, width, height, self._clock(), printable(title))
         chart.update(Text.from_ansi(text))
 
     def action_close(self) -> None:

@@ -14,6 +14,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from collectors.base import printable
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -55,7 +57,7 @@ class Row:
     key: str
     """Identity of the row (a metric key); the cursor follows it when rows move."""
     cells: tuple[str, ...]
-    """Text of each column."""
+    """Text of each column, as received: control characters are made visible when drawn."""
     style: str = ""
     """Rich style of the whole row, e.g. ``bold red``."""
     marker: str = ""
@@ -247,13 +249,14 @@ class RowTable(ScrollView, can_focus=True):
     def _render_row(self, row: Row, width: int, selected: bool) -> Strip:
         style = Style.parse(row.style) if row.style else Style()
         if row.heading:
-            text = " " + " ".join(c for c in row.cells if c)
+            text = " " + " ".join(printable(c) for c in row.cells if c)
             segs = [Segment(text[:width].ljust(width), style + Style(bold=True))]
             return Strip(segs, width)
-        parts = [(row.marker or "").ljust(2)[:2]]
+        parts = [printable(row.marker or "").ljust(2)[:2]]
         widths = column_widths(self.columns, width)
         for col, w, cell in zip(self.columns, widths, row.cells, strict=False):
-            cell = fit(cell, w, col.cut)
+            # Names and errors come from outside: never draw their control characters raw.
+            cell = fit(printable(cell), w, col.cut)
             parts.append(cell.rjust(w) if col.align == "right" else cell.ljust(w))
         line = " ".join(parts)[:width].ljust(width)
         if selected:

@@ -15,6 +15,8 @@ import numpy.typing as npt
 from rich.text import Text
 from textual.widget import Widget
 
+from collectors.base import printable
+
 # Land (1) and sea (0) in 2.5-degree cells: 72 rows from 90 N to 90 S, each 144 cells from
 # 180 W to 180 E as 36 hex digits. Block-averaged from the public-domain NOAA GLOBE 30"
 # land/ocean mask: a cell is land when more than 35 % of it is.
@@ -203,7 +205,8 @@ def legend_text(markers: list[Marker], width: int) -> Text:
     out = Text(no_wrap=True, overflow="crop")
     used = 0
     for m in sorted(markers, key=lambda m: m.name):
-        item = f"{SYMBOLS.get(m.state, '?')} {m.name}" + ("" if m.lat is not None else " (?)")
+        unplaced = "" if m.lat is not None else " (?)"
+        item = f"{SYMBOLS.get(m.state, '?')} {printable(m.name)}{unplaced}"
         if used and used + 2 + len(item) > width:
             out.append("\n")
             used = 0
