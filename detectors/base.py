@@ -31,6 +31,15 @@ class Verdict:
     reason: str = ""
     """A few words on why, for the UI (``above crit 90 °C``, ``z=7.2``)."""
 
+    def __post_init__(self) -> None:
+        # Every detector's verdict is built here, so this is the one place a score is kept in
+        # [0, 1]: arithmetic near the ends of the float range (inf - inf, inf / inf) can give
+        # NaN, and no reader of a score (the CLI's output, a threshold) should ever see one.
+        s = self.score
+        if not 0.0 <= s <= 1.0:  # also true for NaN
+            clipped = (1.0 if self.anomalous else 0.0) if s != s else min(max(s, 0.0), 1.0)
+            object.__setattr__(self, "score", clipped)
+
 
 QUIET = Verdict(score=0.0, anomalous=False)
 """The verdict for a point a detector has no opinion on (warming up, no value)."""

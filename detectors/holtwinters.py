@@ -27,6 +27,8 @@ from detectors.base import QUIET, FloatArray, Verdict, register
 from detectors.scoring import band_verdict, finite
 
 DAY = 86400.0
+MAX_SEASON_POINTS = 1_000_000
+"""Most points a season may hold (16 MB of state): a day at one point every 0.1 s."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +64,10 @@ class HoltWinters:
         beta: trend smoothing.
         gamma: seasonal and deviation smoothing.
         """
-        if season < 0 or delta <= 0 or (step is not None and step <= 0):
+        if not (season >= 0 and delta > 0 and (step is None or step > 0)):
             raise ValueError("season must be 0 or positive, step and delta positive")
+        if step is not None:
+            season_points(season, step)
         self.season, self.delta = season, delta
         self.alpha, self.beta, self.gamma = alpha, beta, gamma
         self.step = step
@@ -73,9 +77,8 @@ class HoltWinters:
         self._t = 0.0
 
     def _start(self, step: float) -> None:
+        self._length = season_points(self.season, step)
         self.step = step
-        # No season: one slot, which keeps the deviation smoothed point by point.
-        self._length = max(1, int(self.season // step)) if self.season else 1
         self._seasonal = np.zeros(self._length)
         self._deviation = np.zeros(self._length)
         self._intercept: float | None = None
@@ -122,9 +125,12 @@ class HoltWinters:
         """Set up the season on the second point and feed gaps as missing points; False while
         the step is still unknown."""
         if self.step is None:
-            if self._first is None:
+            # The step is the first interval that moves time on: rows that repeat the first
+            # timestamp only replace its value, so a season is never counted in zero-length
+            # steps.
+            if self._first is None or t <= self._first[0]:
                 return False
-            self._start(max(t - self._first[0], 1e-9))
+            self._start(t - self._first[0])
             self._t = self._first[0]
             self._step(self._first[1])
         elif self._length == 0:
@@ -170,3 +176,20 @@ class HoltWinters:
         yhat = np.asarray(self._intercept + h * self._slope + seas, dtype=np.float64)
         times = np.asarray(self._t + h * self.step, dtype=np.float64)
         return Forecast(times, yhat, yhat - self.delta * dev, yhat + self.delta * dev)
+
+
+def season_points(season: float, step: float) -> int:
+    """Return how many points of ``step`` seconds a season of ``season`` seconds holds.
+
+    Raises:
+        ValueError: the season would hold more than ``MAX_SEASON_POINTS`` points.
+    """
+    if season == 0:
+        return 1  # no season: one slot, which keeps the deviation smoothed point by point
+    points = season / step
+    if not points <= MAX_SEASON_POINTS:
+        raise ValueError(
+            f"a season of {season:g} s at one point every {step:g} s holds {points:.3g} points;"
+            f" at most {MAX_SEASON_POINTS:,} (give a longer step or a shorter season)"
+        )
+    return max(1, int(season // step))

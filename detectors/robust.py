@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
-from detectors.base import QUIET, Verdict, register
+from detectors.base import QUIET, FloatArray, Verdict, register
 
 MAD_TO_SIGMA = 1.4826
 """Scales a median absolute deviation to a standard deviation for normal data."""
+HUGE = 1e150
+"""Past this magnitude differences of values may overflow: the window is scaled down first."""
 
 
 @register("robust_z", "streaming", "rolling median/MAD z-score over a window of recent points")
@@ -50,21 +53,29 @@ class RobustZ:
         n = min(self._n, self.window)
         verdict = QUIET
         if n >= self.warmup:
-            ref = self._buf[:n]
-            med = float(np.median(ref))
-            mad = float(np.median(np.abs(ref - med)))
-            scale = max(MAD_TO_SIGMA * mad, self.rel_floor * abs(med), self.abs_floor)
-            z = abs(x - med) / scale
-            band = self.threshold * scale
-            verdict = Verdict(
-                score=z / (z + self.threshold),
-                anomalous=bool(z > self.threshold),
-                expected=med,
-                low=med - band,
-                high=med + band,
-                severity="warning" if z > self.threshold else "none",
-                reason=f"z={z:.1f}",
-            )
+            verdict = self._judge(self._buf[:n], x)
         self._buf[self._n % self.window] = x
         self._n += 1
         return verdict
+
+    def _judge(self, ref: FloatArray, x: float) -> Verdict:
+        # z is free of scale, so values near the ends of the float range (±1e308, whose
+        # differences overflow to inf and whose ratios become NaN) are judged scaled down.
+        big = max(float(np.max(np.abs(ref))), abs(x))
+        k = 1.0 / big if big > HUGE else 1.0
+        med = float(np.median(ref * k))
+        mad = float(np.median(np.abs(ref * k - med)))
+        floor = max(self.abs_floor * k, sys.float_info.min)  # never 0: z divides by it
+        scale = max(MAD_TO_SIGMA * mad, self.rel_floor * abs(med), floor)
+        z = abs(x * k - med) / scale
+        band = self.threshold * scale / k
+        expected = med / k
+        return Verdict(
+            score=z / (z + self.threshold),
+            anomalous=bool(z > self.threshold),
+            expected=expected,
+            low=expected - band,
+            high=expected + band,
+            severity="warning" if z > self.threshold else "none",
+            reason=f"z={z:.1f}",
+        )

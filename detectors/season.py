@@ -12,6 +12,8 @@ from detectors.scoring import band_verdict, finite
 
 DAY = 86400.0
 WEEK = 7 * DAY
+MAX_BUCKETS = 2_000_000
+"""Most buckets of remembered history (48 MB): a 2-week shift at 1 s, a year at 16 s."""
 
 
 class _History:
@@ -68,12 +70,21 @@ class SeasonOverSeason:
         resolution: seconds per bucket of remembered history (memory is span / resolution).
         tolerance: how far from the exact moment a past sample may be, in seconds.
         """
-        if not shifts or min(shifts) <= 0 or threshold <= 0 or resolution <= 0:
+        numbers = (*shifts, threshold, resolution, tolerance)
+        if not shifts or not all(math.isfinite(v) for v in numbers):
+            raise ValueError("shifts, threshold, resolution and tolerance must be finite numbers")
+        if min(shifts) <= 0 or threshold <= 0 or resolution <= 0 or tolerance < 0:
             raise ValueError("shifts, threshold and resolution must be positive")
+        span = max(shifts) + tolerance + resolution
+        if span / resolution > MAX_BUCKETS:
+            raise ValueError(
+                f"remembering {span:g} s in buckets of {resolution:g} s takes"
+                f" {span / resolution:.3g} buckets; at most {MAX_BUCKETS:,} (raise resolution)"
+            )
         self.shifts = tuple(float(s) for s in shifts)
         self.threshold = threshold
         self.reach = math.ceil(tolerance / resolution)
-        self._hist = _History(max(self.shifts) + tolerance + resolution, resolution)
+        self._hist = _History(span, resolution)
 
     def update(self, t: float, x: float) -> Verdict:
         """Compare ``x`` with the same moment in earlier seasons, then remember it."""
