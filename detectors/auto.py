@@ -282,7 +282,8 @@ class Auto:
             expected, sd = mean, max(raw_sd, floor)
         z = abs(x - expected) / sd
         if z <= 2.0 * p.threshold:  # errors of anomalies would flip the choice of model
-            self._learn_errors(pe, (x - mean) ** 2)
+            err = x - mean  # err * err overflows to inf; a float's ** 2 would raise instead
+            self._learn_errors(pe, err * err)
         s = self._normalise(z)
         fresh = not self._recent or s > max(self._recent)
         self._recent.append(s)
