@@ -116,3 +116,10 @@ def test_streaming_scores_stay_finite_whatever_the_input(
         assert "\n" not in str(exc)
         return
     assert np.all(np.isfinite(scores)) and np.all((scores >= 0) & (scores <= 1))
+
+
+@pytest.mark.parametrize("name", detectors.names("streaming"))
+def test_values_at_the_float_limits_never_raise(name: str) -> None:
+    x = np.where(np.arange(300) % 2 == 0, 1e308, -1e308)  # a mean of 0, a variance of inf
+    scores = score_series(name, 1.4e9 + 60.0 * np.arange(300), x)
+    assert np.all(np.isfinite(scores)) and np.all((scores >= 0) & (scores <= 1))
