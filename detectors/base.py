@@ -59,8 +59,11 @@ class StreamingDetector(Protocol):
 class BatchDetector(Protocol):
     """A detector over a whole window of history."""
 
-    def detect(self, t: FloatArray, x: FloatArray) -> npt.NDArray[np.bool_]:
-        """Return a mask of the anomalous points of ``x`` (times ``t``, seconds)."""
+    def detect(
+        self, t: FloatArray, x: FloatArray, progress: Callable[[float], object] | None = None
+    ) -> npt.NDArray[np.bool_]:
+        """Return a mask of the anomalous points of ``x`` (times ``t``, seconds); a long search
+        tells ``progress`` the share of it done, in [0, 1], now and then."""
         ...
 
 

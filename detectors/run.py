@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,13 @@ from detectors.options import OPTIONS, Option, check_options
 __all__ = ["OPTIONS", "Option", "check_options", "score_series"]
 
 
-def score_series(name: str, t: FloatArray, x: FloatArray, **options: Any) -> FloatArray:
+def score_series(
+    name: str,
+    t: FloatArray,
+    x: FloatArray,
+    progress: Callable[[float], object] | None = None,
+    **options: Any,
+) -> FloatArray:
     """Anomaly scores in [0, 1] for every row of a series.
 
     Streaming detectors run causally, one row at a time, so the score of row i depends on rows
@@ -23,6 +30,7 @@ def score_series(name: str, t: FloatArray, x: FloatArray, **options: Any) -> Flo
         name: a registered detector name (``detectors.names()``).
         t: times of the rows, epoch seconds, ascending.
         x: values of the rows (NaN for missing).
+        progress: told the share of the work done, in [0, 1], now and then.
         **options: the detector's options (see ``OPTIONS[name]``).
 
     Returns:
@@ -41,9 +49,11 @@ def score_series(name: str, t: FloatArray, x: FloatArray, **options: Any) -> Flo
     # out is kept finite (a Verdict's score is always in [0, 1]), so the warnings are noise.
     with np.errstate(all="ignore"):
         if info(name).kind == "batch":
-            return det.detect(t, x).astype(np.float64)  # type: ignore[no-any-return]
+            return det.detect(t, x, progress=progress).astype(np.float64)  # type: ignore[no-any-return]
         out = np.zeros(len(x))
         update = det.update
         for i, (ti, xi) in enumerate(zip(t.tolist(), x.tolist(), strict=True)):
             out[i] = update(ti, xi).score
+            if progress is not None and i % 4096 == 4095:
+                progress(i / len(x))
     return out

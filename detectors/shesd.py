@@ -13,6 +13,7 @@ come from one vectorised Student's t quantile.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,9 +186,11 @@ class SHESD:
     alpha: float = 0.05
     """Significance level."""
 
-    def detect(self, t: FloatArray, x: FloatArray) -> npt.NDArray[np.bool_]:
+    def detect(
+        self, t: FloatArray, x: FloatArray, progress: Callable[[float], object] | None = None
+    ) -> npt.NDArray[np.bool_]:
         """Return the mask of the anomalies of ``x`` (``t`` is not used: the points are taken
-        as evenly spaced)."""
+        as evenly spaced; ``progress`` neither: the test takes well under a second)."""
         mask = np.zeros(len(x), dtype=bool)
         idx = shesd_indices(x, self.period, self.max_anoms, self.direction, self.alpha)
         mask[idx - 1] = True

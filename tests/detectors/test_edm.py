@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detectors.edm import EDM, breakout, edmx, scale01, segment_medians
+from detectors.edm import EDM, breakout, edmx, ending_at, running_medians, scale01, segment_medians
 from detectors.edm_tail import edm_tail
 
 
@@ -60,3 +60,20 @@ def test_bad_options_are_refused() -> None:
         breakout(np.arange(50.0), min_size=1)
     with pytest.raises(ValueError):
         breakout(np.arange(50.0), method="pelt")
+
+
+def test_columns_and_rows_of_medians_match_the_table() -> None:
+    z = np.random.default_rng(4).random(40)
+    table = segment_medians(z)
+    for s in range(1, 41):
+        np.testing.assert_array_equal(ending_at(z, s), table[:s, s])
+    np.testing.assert_array_equal(running_medians(z[7:]), table[7, 8:])
+
+
+def test_a_long_search_tells_its_progress() -> None:
+    x = np.concatenate([np.zeros(700), np.full(700, 5.0)])
+    x += np.random.default_rng(5).normal(0, 0.1, 1400)
+    for method in ("multi", "amoc"):
+        shares: list[float] = []
+        assert breakout(x, 30, method, progress=shares.append) == [700]
+        assert shares == sorted(shares) and len(shares) >= 4 and 0.0 < shares[-1] <= 1.0
