@@ -4,7 +4,7 @@ message over several lines, or a config accepted with a value no one would mean)
 
     .venv/bin/python benchmarks/fuzz_config.py [--runs 2000] [--seed 1] [--cli 10]
 
-Every run goes through ``engine.config.parse`` in this process, for speed; ``--cli`` of them
+Every run goes through ``engine.config_reader.parse`` in this process, for speed; ``--cli`` of them
 (the escaped first, then refused ones, then two accepted) also go through the real console
 script, ``gongwatch once --config FILE``, with a timeout.
 """
@@ -30,7 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import Config, ConfigError, parse  # noqa: E402
+from engine.config import Config, ConfigError  # noqa: E402
+from engine.config_reader import parse  # noqa: E402
 
 EXAMPLE: dict[str, Any] = {
     "general": {"refresh": 1.0, "history": 600, "alert_log": "~/gongwatch-alerts.log"},
