@@ -6,6 +6,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from collectors.base import printable
+
 COLLECTOR_DEFAULTS: dict[str, float] = {"system": 1.0, "sensors": 5.0, "smart": 300.0}
 """Default poll interval in seconds of each local collector."""
 
@@ -16,7 +18,10 @@ class ConfigError(Exception):
     def __init__(self, path: str, key: str, message: str, line: int | None = None) -> None:
         self.path, self.key, self.message, self.line = path, key, message, line
         where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        text = f"{where}: {key}: {message}" if key else f"{where}: {message}"
+        # Keys and values are quoted from the file: a newline or an escape in them must not
+        # split the error over lines or reach the terminal.
+        super().__init__(printable(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,20 @@ from engine.config import (
 
 T = TypeVar("T")
 
+RANGES: dict[str, tuple[float, float, str]] = {
+    "refresh": (0.1, 60.0, "seconds"),
+    "history": (10, 100_000, "points"),
+    "interval": (0.1, 86_400.0, "seconds"),
+    "timeout": (0.1, 300.0, "seconds"),
+    "slow": (0.001, 300.0, "seconds"),
+    "cooldown": (0.0, 3_600.0, "seconds"),
+    "for": (0.0, 604_800.0, "seconds"),
+    "baud": (1_200, 115_200, ""),
+}
+"""The range of every number of the configuration, by key name: what a person could mean. An
+interval of 1e-9 s is a busy loop, of 1e300 s an overflow; a history of 10^12 points cannot be
+allocated; NaN compares false with everything and so passes any check written as a refusal."""
+
 
 class Reader:
     """Turns the TOML tables into typed config, remembering where each key is for errors."""
@@ -54,18 +68,16 @@ class Reader:
         return None
 
     def get(self, table: dict[str, Any], path: str, name: str, kind: type[T], default: T) -> T:
+        """Return ``table[name]`` checked: of ``kind``; a number within ``RANGES[name]`` (so
+        never NaN or infinite); a string without NUL, which no path or command can hold."""
         value = table.get(name, default)
         key = f"{path}.{name}" if path else name
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             raise self.fail(key, f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    def positive(self, table: dict[str, Any], path: str, name: str, default: float) -> float:
-        value = self.get(table, path, name, float, default)
-        if value <= 0:
-            raise self.fail(f"{path}.{name}", f"must be greater than 0, got {value}")
+        if (problem := _problem(name, value)) is not None:
+            raise self.fail(key, problem)
         return value
 
     def table(self, data: dict[str, Any], path: str) -> dict[str, Any]:
@@ -86,6 +98,8 @@ class Reader:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(f"{path}.{name}", "expected a string or a list of strings")
+        if any("\x00" in v for v in value):
+            raise self.fail(f"{path}.{name}", "must not hold a NUL character")
         return tuple(value)
 
     def unknown(self, table: dict[str, Any], path: str, known: set[str]) -> None:
@@ -99,11 +113,7 @@ class Reader:
         general = self.table(data, "general")
         self.unknown(general, "general", {"refresh", "history", "alert_log"})
         history = self.get(general, "general", "history", int, 600)
-        if history < 10:
-            raise self.fail("general.history", "must be at least 10")
-        alert_log = general.get("alert_log")
-        if alert_log is not None and not isinstance(alert_log, str):
-            raise self.fail("general.alert_log", "expected a path string")
+        alert_log = self.get(general, "general", "alert_log", str, "") or None
         remote = self.table(data, "remote")
         self.unknown(remote, "remote", {"serverdensity", "http", "locations"})
         devices = self.table(data, "devices")
@@ -111,7 +121,7 @@ class Reader:
         default_det, rules = self.detectors(self.table(data, "detectors"))
         return Config(
             source=self.source,
-            refresh=self.positive(general, "general", "refresh", 1.0),
+            refresh=self.get(general, "general", "refresh", float, 1.0),
             history=history,
             alert_log=alert_log,
             collectors=self.collectors(self.table(data, "collectors")),
@@ -134,7 +144,7 @@ class Reader:
             known = {"interval", "enabled"} | ({"smartctl"} if name == "smart" else set())
             self.unknown(sub, path, known)
             out[name] = CollectorConfig(
-                interval=self.positive(sub, path, "interval", default),
+                interval=self.get(sub, path, "interval", float, default),
                 enabled=self.get(sub, path, "enabled", bool, True),
                 smartctl=self.get(sub, path, "smartctl", str, "smartctl"),
             )
@@ -170,8 +180,8 @@ class Reader:
                     url=it["url"].rstrip("/"),
                     token=self.get(it, p, "token", str, "") or None,
                     token_env=self.get(it, p, "token_env", str, "") or None,
-                    interval=self.positive(it, p, "interval", 60.0),
-                    timeout=self.positive(it, p, "timeout", 10.0),
+                    interval=self.get(it, p, "interval", float, 60.0),
+                    timeout=self.get(it, p, "timeout", float, 10.0),
                     services=self.strings(it, p, "services"),
                 )
             )
@@ -201,9 +211,9 @@ class Reader:
                     url=it["url"],
                     method=method,
                     expect=tuple(expect),
-                    timeout=self.positive(it, p, "timeout", 5.0),
-                    slow=self.positive(it, p, "slow", 0.4),
-                    interval=self.positive(it, p, "interval", 30.0),
+                    timeout=self.get(it, p, "timeout", float, 5.0),
+                    slow=self.get(it, p, "slow", float, 0.4),
+                    interval=self.get(it, p, "interval", float, 30.0),
                 )
             )
         return out
@@ -331,8 +341,28 @@ def parse(text: str, source: str = "<string>") -> Config:
     """Parse TOML text into a Config (see ``load``)."""
     try:
         data = tomllib.loads(text)
+        return Reader(text, source).config(data)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+)", str(exc))
         line = int(m.group(1)) if m else None
         raise ConfigError(source, "", f"not valid TOML: {exc}", line) from None
-    return Reader(text, source).config(data)
+    except RecursionError:  # arrays or tables thousands deep: the parser recurses per level
+        raise ConfigError(source, "", "not valid here: values nested too deeply") from None
+
+
+def _problem(name: str, value: object) -> str | None:
+    """What is wrong with a value of the right type, or None (see ``RANGES``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        low, high, unit = RANGES[name]
+        if not low <= value <= high:  # False for NaN too
+            got = _number(value) if isinstance(value, int) else f"{value:g}"
+            unit = f" {unit}" if unit else ""
+            return f"must be between {_number(low)} and {_number(high)}{unit}, got {got}"
+    if isinstance(value, str) and "\x00" in value:
+        return "must not hold a NUL character"
+    return None
+
+
+def _number(value: float) -> str:
+    """A bound as people write it: ``86,400`` rather than ``86400.0``."""
+    return f"{int(value):,}" if value == int(value) else f"{value:g}"

@@ -86,7 +86,7 @@ def test_the_users_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         ),
         (
             "[collectors.system]\n\ninterval = 0",
-            "f.toml:3: collectors.system.interval: must be greater",
+            "f.toml:3: collectors.system.interval: must be between 0.1 and 86,400 seconds, got 0",
         ),
         ("[collectors.cpu]\ninterval = 1", "collectors.cpu: unknown key"),
         ("[collectors.system]\nenabled = 'no'", "collectors.system.enabled: expected bool"),
@@ -97,7 +97,7 @@ def test_the_users_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         ("[[alerts]]\nmetrics = 'x'\nactions = ['siren']", "alerts[0].actions: unknown action"),
         ("[[alerts]]\nmetrics='x'\nactions=['command']", "alerts[0].command: the command action"),
         ("[detectors]\ndefault = 'magic'", "f.toml:2: detectors.default: unknown detector 'magic'"),
-        ("[general]\nhistory = 3", "general.history: must be at least 10"),
+        ("[general]\nhistory = 3", "general.history: must be between 10 and 100,000 points, got 3"),
         ("[general\nrefresh = 1", "f.toml:1: not valid TOML"),
     ],
 )
