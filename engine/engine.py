@@ -17,6 +17,8 @@ from engine.config import Config
 from engine.series import History, SeriesStore
 
 SEVERITY_RANK = {"none": 0, "warning": 1, "critical": 2}
+MAX_RESTART_DELAY = 600.0
+"""Most seconds a source whose thread keeps failing waits before the next try."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,11 @@ class SourceState:
     """Seconds the last poll took."""
     unavailable: str | None = None
     errors: tuple[str, ...] = ()
+    stopped: str | None = None
+    """Why the source's thread stopped (``RuntimeError: ...``) while it waits to restart; None
+    while it runs."""
+    restarts: int = 0
+    """How many times its thread was restarted after an unexpected error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +153,41 @@ class Engine:
                 close()
 
     def _run(self, collector: Collector) -> None:
+        failures = 0
         while not self._stop.is_set():
-            self.ingest(self.poll_one(collector))
+            try:
+                self.ingest(self.poll_one(collector))
+            except BaseException as exc:
+                # Whatever escapes a poll or its judging (even SystemExit from a library), a
+                # thread that ends silently would leave its values frozen, like a quiet machine:
+                # say so, then try again later, backing off while it keeps failing.
+                failures += 1
+                base = min(max(collector.interval, 0.5), 60.0)
+                delay = min(base * 2 ** (failures - 1), MAX_RESTART_DELAY)
+                self._stopped(collector, exc)
+                self._stop.wait(delay)
+                continue
+            if failures:
+                failures = 0
+                self._restarted(collector)
             self._stop.wait(collector.interval)
+
+    def _stopped(self, collector: Collector, exc: BaseException) -> None:
+        """Record that a source's thread stopped, and why (one event per new reason)."""
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        with self._lock:
+            old = self._sources.get(collector.name) or SourceState(collector.name, 0.0)
+            if old.stopped != reason:
+                self._event(collector.name, "error", f"stopped: {reason} (restarting)")
+            self._sources[collector.name] = replace(old, stopped=reason, restarts=old.restarts + 1)
+            self._version += 1
+
+    def _restarted(self, collector: Collector) -> None:
+        with self._lock:
+            old = self._sources.get(collector.name) or SourceState(collector.name, 0.0)
+            self._sources[collector.name] = replace(old, stopped=None)
+            self._event(collector.name, "info", "running again")
+            self._version += 1
 
     def poll_one(self, collector: Collector) -> Batch:
         """Poll a collector once; a bug in it becomes an error line, never a dead thread."""

@@ -20,6 +20,7 @@ from engine.config import Config
 from engine.devices import Devices
 from tui.commands import GongwatchCommands
 from tui.panes import PANES, Pane
+from tui.panes.overview import stopped_note
 from tui.screens import DetailScreen, HelpScreen
 from tui.widgets import PaneTabs, RowTable, StatusHeader
 
@@ -157,7 +158,7 @@ class GongwatchApp(App[None]):
         snap = self.engine.snapshot()
         uptime = snap.metrics.get("system/uptime")
         up = uptime.reading.value if uptime else None
-        self._header.show(self.clock(), up, self.paused)
+        self._header.show(self.clock(), up, self.paused, stopped_note(snap))
         if self.paused:
             return
         pane = self.active_pane

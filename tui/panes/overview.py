@@ -58,6 +58,17 @@ def matches(key: str, text: str) -> bool:
     return text.lower() in key.lower()
 
 
+def stopped_note(snapshot: Snapshot) -> str:
+    """Say which sources' threads stopped, and why, so that frozen values never pass for a
+    quiet machine: ``stopped: system (RuntimeError: boom)``; empty when all run."""
+    stopped = [(name, s.stopped) for name, s in snapshot.sources.items() if s.stopped]
+    if not stopped:
+        return ""
+    if len(stopped) == 1:
+        return f"stopped: {stopped[0][0]} ({stopped[0][1]})"
+    return f"stopped: {', '.join(name for name, _ in stopped)}"
+
+
 class OverviewPane(Pane):
     """Lists each metric with its current value, unit and a live sparkline of its history."""
 
@@ -107,12 +118,14 @@ class OverviewPane(Pane):
                 )
             )
         table.set_rows(rows)
-        self._show_title(shown, anomalies, len(snapshot.metrics))
+        self._show_title(shown, anomalies, len(snapshot.metrics), stopped_note(snapshot))
 
-    def _show_title(self, shown: int, anomalies: int, total: int) -> None:
+    def _show_title(self, shown: int, anomalies: int, total: int, stopped: str = "") -> None:
         parts = [
             plural(total, "metric") if shown == total else f"{shown} of {plural(total, 'metric')}"
         ]
+        if stopped:
+            parts.insert(0, stopped)
         if self._filter:
             parts.append(f"filter: {self._filter}")
         parts.append(f"{anomalies} anomalous" if anomalies else "nothing unusual")

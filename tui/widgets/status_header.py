@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.text import Text
 from textual.widgets import Static
 
+from collectors.base import printable
 from engine.format import duration
 
 
 class StatusHeader(Static):
-    """Shows ``gongwatch │ host │ up 3d 04:05 │ 2026-11-22 16:40:12 │ PAUSED``."""
+    """Shows ``gongwatch │ host │ up 3d 04:05 │ 2026-11-22 16:40:12 │ PAUSED``, then a note
+    (a source whose thread stopped)."""
 
     DEFAULT_CSS = """
     StatusHeader { height: 1; background: $panel; color: $text; text-style: bold; }
@@ -34,4 +37,5 @@ class StatusHeader(Static):
         text = " " + " │ ".join(parts)
         if text != self._last:
             self._last = text
-            self.update(text)
+            # Plain text: a note quotes errors, whose brackets markup would eat.
+            self.update(Text(printable(text)))
