@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +33,8 @@ class Series:
     """The values as written."""
     t: np.ndarray
     x: np.ndarray
+    backsteps: tuple[tuple[int, float], ...] = ()
+    """(line, seconds) of every row whose time is before the row above it."""
 
 
 def flag(name: str) -> str:
@@ -63,19 +68,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def convert(opt: Option, text: str) -> Any:
-    """Turn a flag's text into the option's type, or raise DetectError."""
+    """Turn a flag's text into the option's type and check it against the option's range
+    (NaN, infinities and absurd sizes are refused here), or raise DetectError."""
+    value: Any
     try:
         if opt.type is bool:
             if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
                 raise ValueError(text)
-            return text.lower() in ("true", "1", "yes")
-        if opt.type is tuple:
-            return tuple(float(v) for v in text.split(",") if v.strip())
-        value = opt.type(text)
+            value = text.lower() in ("true", "1", "yes")
+        elif opt.type is tuple:
+            value = tuple(float(v) for v in text.split(",") if v.strip())
+        else:
+            value = opt.type(text)
     except ValueError:
         raise DetectError(f"{flag(opt.name)}: expected {opt.type.__name__}, got {text!r}") from None
-    if opt.choices and value not in opt.choices:
-        raise DetectError(f"{flag(opt.name)}: choose from {', '.join(opt.choices)}")
+    if (problem := opt.check(value)) is not None:
+        raise DetectError(f"{flag(opt.name)}: {problem}")
     return value
 
 
@@ -99,46 +107,101 @@ def chosen_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_time(text: str) -> float:
-    """Epoch seconds from an ISO date-time (naive means UTC) or from a number."""
+    """Epoch seconds from an ISO date-time (naive means UTC) or from a number.
+
+    Raises:
+        ValueError: not a time, or not a finite one.
+    """
     try:
-        return float(text)
+        t = float(text)
     except ValueError:
-        pass
-    stamp = datetime.fromisoformat(text.strip())
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.timestamp()
+        stamp = datetime.fromisoformat(text.strip())
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        t = stamp.timestamp()
+    if not math.isfinite(t):
+        raise ValueError(text)
+    return t
 
 
 def read_series(path: Path) -> Series:
-    """Read a ``timestamp,value`` CSV; a bad row is an error naming its line."""
+    """Read a ``timestamp,value`` CSV; whatever is wrong with it is one DetectError naming the
+    line (a row that is not a time and a number, bytes that are not UTF-8, a huge field).
+
+    Rows are kept in file order. Where time steps back (local times repeat an hour when the
+    clocks go back) the steps are listed in ``Series.backsteps`` for the caller to report.
+    """
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise DetectError(f"{path}: {exc.strerror or exc}") from None
-    stamps: list[str] = []
-    values: list[str] = []
-    ts: list[float] = []
-    xs: list[float] = []
-    with handle:
-        for number, row in enumerate(csv.reader(handle), 1):
-            if not row:
-                continue
-            try:
-                t, x = parse_time(row[0]), float(row[1]) if row[1].strip() else math.nan
-            except (ValueError, IndexError):
-                if number == 1:
-                    continue  # the header, whatever its column names
-                raise DetectError(f"{path}:{number}: not a timestamp,value row: {row!r}") from None
-            if ts and t < ts[-1]:
-                raise DetectError(f"{path}:{number}: timestamps go backwards")
-            stamps.append(row[0])
-            values.append(row[1])
-            ts.append(t)
-            xs.append(x)
-    if not ts:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DetectError(f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = _Rows(path)
+    try:
+        for row in reader:
+            rows.add(reader.line_num, row)
+    except csv.Error as exc:  # a NUL, a field over csv's limit: where it is, and what
+        raise DetectError(f"{path}:{reader.line_num}: {exc}") from None
+    if not rows.t:
         raise DetectError(f"{path}: no rows")
-    return Series(stamps, values, np.array(ts), np.array(xs))
+    return Series(
+        rows.stamps, rows.values, np.array(rows.t), np.array(rows.x), tuple(rows.backsteps)
+    )
+
+
+class _Rows:
+    """The rows read so far."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.stamps: list[str] = []
+        self.values: list[str] = []
+        self.t: list[float] = []
+        self.x: list[float] = []
+        self.backsteps: list[tuple[int, float]] = []
+        self.header_seen = False
+
+    def add(self, number: int, row: list[str]) -> None:
+        if not row:
+            return
+        try:
+            t, x = parse_time(row[0]), float(row[1]) if row[1].strip() else math.nan
+        except (ValueError, IndexError, OverflowError):
+            if not self.t and not self.header_seen:
+                self.header_seen = True  # the header, whatever its column names
+                return
+            raise DetectError(f"{self.path}:{number}: not a timestamp,value row: {row!r}") from None
+        if self.t and t < self.t[-1]:
+            self.backsteps.append((number, self.t[-1] - t))
+        self.stamps.append(row[0])
+        self.values.append(row[1])
+        self.t.append(t)
+        self.x.append(x)
+
+
+def backsteps_note(series: Series) -> str | None:
+    """One line on where time stepped back in the file, or None when it never did."""
+    steps = series.backsteps
+    if not steps:
+        return None
+    largest = _span(max(d for _, d in steps))
+    if len(steps) == 1:
+        said = f"once, by {largest}, at line {steps[0][0]:,}"
+    else:
+        said = f"{len(steps):,} times, by up to {largest}, first at line {steps[0][0]:,}"
+    return f"timestamps step back {said}; rows kept in file order"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
 
 
 def write_scores(out: TextIO, series: Series, scores: np.ndarray) -> None:
@@ -149,15 +212,64 @@ def write_scores(out: TextIO, series: Series, scores: np.ndarray) -> None:
         writer.writerow([stamp, x, f"{s:.6f}"])
 
 
+class ProgressLine:
+    """Says on stderr how far a long run is, so minutes of work never look like a hang.
+
+    Nothing is said during the first ``after`` seconds (most runs end before), then at most
+    one line every ``every`` seconds: rewritten in place on a terminal, else one line each.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        rows: int,
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        after: float = 2.0,
+        every: float = 1.0,
+    ) -> None:
+        self.what, self.rows, self.stream, self.clock = what, rows, stream, clock
+        self.after, self.every = after, every
+        self.start = clock()
+        self.last: float | None = None
+        self.tty = stream.isatty()
+
+    def __call__(self, share: float) -> None:
+        """Tell the share of the work done, in [0, 1]."""
+        now = self.clock()
+        if now - self.start < self.after or (
+            self.last is not None and now - self.last < self.every
+        ):
+            return
+        self.last = now
+        line = (
+            f"gongwatch detect: {self.what}{share:.0%} of {self.rows:,} rows"
+            f" ({now - self.start:.0f} s)"
+        )
+        self.stream.write(f"\r{line}\x1b[K" if self.tty else line + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        """End the line rewritten in place, if one was written."""
+        if self.tty and self.last is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
     """Run the command; return the exit status (2 on a user error, said in one line)."""
     try:
         options = chosen_options(args)
         series = read_series(Path(args.file))
+        progress = ProgressLine(f"{args.detector}: ", len(series.t), sys.stderr)
         try:
-            scores = score_series(args.detector, series.t, series.x, **options)
+            scores = score_series(args.detector, series.t, series.x, progress, **options)
         except (ValueError, TypeError) as exc:
             raise DetectError(f"detector {args.detector}: {exc}") from None
+        finally:
+            progress.done()
+        if (note := backsteps_note(series)) is not None:  # said once the run can go through
+            print(f"gongwatch detect: note: {note}", file=sys.stderr)
         if args.out:
             try:
                 with open(args.out, "w", encoding="utf-8") as out:
