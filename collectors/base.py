@@ -107,6 +107,8 @@ def _control_pictures() -> dict[int, str]:
 
 
 _PICTURES = _control_pictures()
+TERMINAL_CONTROLS = frozenset(_PICTURES)
+"""Code points a terminal acts on (or that reorder or break a line): what ``printable`` shows."""
 
 
 def printable(text: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from importlib.metadata import PackageNotFoundError, version
 
-from collectors.base import Batch, Collector
+from collectors.base import TERMINAL_CONTROLS, Batch, Collector, printable
 from engine.config import Config, ConfigError
 from engine.config_reader import load
 
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     warnings = config_warnings(config)
     for line in warnings:
-        print(f"gongwatch: warning: {line}", file=sys.stderr)
+        print(printable(f"gongwatch: warning: {line}"), file=sys.stderr)
     if args.command == "once":
         return cmd_once(config, json_lines=args.json)
     if args.command == "detect":
@@ -139,6 +139,17 @@ def poll_all(collectors: Sequence[Collector], timeout: float = ONCE_TIMEOUT) -> 
     return batches
 
 
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in TERMINAL_CONTROLS if c >= 0x7F}
+
+
+def json_line(data: dict[str, object]) -> str:
+    """Return ``data`` as one JSON line that is safe on a terminal: JSON escapes the C0
+    controls itself; DEL, the C1 controls (0x9b starts an escape sequence on some terminals),
+    the line separators and the bidirectional overrides are escaped here, so what is printed
+    holds nothing a terminal acts on and still reads back as the same text."""
+    return json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
+
+
 def cmd_once(config: Config, json_lines: bool) -> int:
     """Print every reading of one poll of every source, then what could not be read."""
     from engine import build_collectors
@@ -151,18 +162,19 @@ def cmd_once(config: Config, json_lines: bool) -> int:
     for batch in batches:
         for r in batch.readings:
             if json_lines:
-                out.write(json.dumps(r.to_json(), ensure_ascii=False) + "\n")
+                out.write(json_line(r.to_json()) + "\n")
             else:
                 flag = "" if r.status == "ok" else f"  [{r.status}]"
-                out.write(f"{r.key:<48} {format_value(r.value, r.unit, r.text):>14}{flag}\n")
+                shown = format_value(r.value, r.unit, r.text)
+                out.write(f"{printable(r.key):<48} {printable(shown):>14}{flag}\n")
     for batch in batches:
         problems = [("unavailable", batch.unavailable)] if batch.unavailable else []
         problems += [("error", e) for e in batch.errors]
         for kind, text in problems:
             if json_lines:
-                out.write(json.dumps({"source": batch.source, kind: text}) + "\n")
+                out.write(json_line({"source": batch.source, kind: text}) + "\n")
             else:
-                out.write(f"{batch.source}: {kind}: {text}\n")
+                out.write(printable(f"{batch.source}: {kind}: {text}") + "\n")
     for c in collectors:
         close = getattr(c, "close", None)
         if callable(close):

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import numpy as np
 
 import detectors
+from collectors.base import printable
 from detectors.run import OPTIONS, Option, score_series
 
 
@@ -205,11 +206,12 @@ def _span(seconds: float) -> str:
 
 
 def write_scores(out: TextIO, series: Series, scores: np.ndarray) -> None:
-    """Write NAB's result format: ``timestamp,value,anomaly_score``."""
+    """Write NAB's result format: ``timestamp,value,anomaly_score``, the timestamps and values
+    as they were read (a control character that the parsers forgave is shown, never sent)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["timestamp", "value", "anomaly_score"])
     for stamp, x, s in zip(series.stamps, series.values, scores.tolist(), strict=True):
-        writer.writerow([stamp, x, f"{s:.6f}"])
+        writer.writerow([printable(stamp), printable(x), f"{s:.6f}"])
 
 
 class ProgressLine:
@@ -279,6 +281,6 @@ def cmd_detect(args: argparse.Namespace) -> int:
         else:
             write_scores(sys.stdout, series, scores)
     except DetectError as exc:
-        print(f"gongwatch detect: {exc}", file=sys.stderr)
+        print(printable(f"gongwatch detect: {exc}"), file=sys.stderr)
         return 2
     return 0

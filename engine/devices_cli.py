@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
+from collectors.base import printable
 from collectors.serial_link import (
     BAUD,
     MAP_STATUSES,
@@ -64,7 +65,8 @@ def cmd_ports(
     for info in found:
         device = f"{info.kind} {info.version}" if info.kind else "-"
         note = info.description if info.kind else info.error or ""
-        out.write(f"{info.port:<{width}}  {device:<10}  {note}\n".rstrip() + "\n")
+        line = f"{info.port:<{width}}  {device:<10}  {note}".rstrip()
+        out.write(printable(line) + "\n")  # descriptions come from the USB device itself
     return 0
 
 
@@ -93,12 +95,12 @@ def cmd_send(
     try:
         text = check_command(line)
     except CommandError as exc:
-        err.write(f"gongwatch: {port}: not sent: {exc}\n")
+        err.write(printable(f"gongwatch: {port}: not sent: {exc}") + "\n")
         return 2
 
     def trace(event: LineEvent) -> None:
         latency = f" ({event.latency * 1000:.0f} ms)" if event.latency is not None else ""
-        err.write(f"{event.kind:>8}: {event.text}{latency}\n")
+        err.write(printable(f"{event.kind:>8}: {event.text}{latency}") + "\n")
 
     link = SerialLink(
         port, baud or baud_for(config, port), reply_timeout=timeout,
@@ -107,16 +109,17 @@ def cmd_send(
     try:
         reply = _exchange(link, text, timeout)
     except CommandError as exc:
-        err.write(f"gongwatch: {port}: not sent: {exc}\n")
+        err.write(printable(f"gongwatch: {port}: not sent: {exc}") + "\n")
         return 2
     except SerialLinkError as exc:
-        err.write(f"gongwatch: {exc}\n")
+        err.write(printable(f"gongwatch: {exc}") + "\n")
         return 1
     finally:
         link.close()
-    out.write(reply.line + "\n")
+    out.write(printable(reply.line) + "\n")
     if not reply.ok:
-        err.write(f"gongwatch: {port}: {reply.line.removeprefix('err').strip() or 'error'}\n")
+        reason = reply.line.removeprefix("err").strip() or "error"
+        err.write(printable(f"gongwatch: {port}: {reason}") + "\n")
         return 1
     return 0
 
