@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time as _time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -128,3 +129,16 @@ def printable(text: str) -> str:
         The text, one line, with nothing a terminal would act on.
     """
     return text.translate(_PICTURES)
+
+
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in TERMINAL_CONTROLS if c >= 0x7F}
+
+
+def json_line(data: dict[str, object]) -> str:
+    """Return ``data`` as one JSON line that is safe on a terminal.
+
+    JSON escapes the C0 controls itself; DEL, the C1 controls (0x9b starts an escape sequence
+    on some terminals), the line separators and the bidirectional overrides are escaped here,
+    so what is printed or logged holds nothing a terminal acts on, and reads back the same.
+    """
+    return json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)

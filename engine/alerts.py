@@ -3,8 +3,8 @@ run a command, and remote statuses light the map; every action is listed and log
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.base import Batch
+from collectors.base import Batch, json_line
 from collectors.serial_link import CommandError, Gong, Map, Reply
+from engine.child_env import child_environment
 from engine.config import AlertRule, Config, glob_match
 from engine.engine import SEVERITY_RANK, Engine, MetricState
 
@@ -179,7 +180,8 @@ class AlertManager:
                 self._ring(st, why, rang)
                 rang = True
             elif action == "command":
-                rec = self._record("command", st.key, v.severity, " ".join(rule.command))
+                shown = " ".join(redact_argv(rule.command))
+                rec = self._record("command", st.key, v.severity, shown)
                 try:
                     self._pool.submit(self._run, rec, rule.command, self._environment(rule, st))
                 except RuntimeError:  # the app is closing: the pool takes no more work
@@ -215,18 +217,23 @@ class AlertManager:
     def _environment(self, rule: AlertRule, st: MetricState) -> dict[str, str]:
         r, v = st.reading, st.verdict
         since = st.anomalous_since
-        return os.environ | {
-            "GONGWATCH_ALERT_METRIC": st.key,
-            "GONGWATCH_ALERT_SEVERITY": v.severity,
-            "GONGWATCH_ALERT_VALUE": "" if r.value is None else repr(r.value),
-            "GONGWATCH_ALERT_TEXT": r.text or "",
-            "GONGWATCH_ALERT_UNIT": r.unit,
-            "GONGWATCH_ALERT_SCORE": f"{v.score:.3f}",
-            "GONGWATCH_ALERT_REASON": v.reason,
-            "GONGWATCH_ALERT_FOR": f"{self._monotonic() - since:.1f}" if since is not None else "0",
-            "GONGWATCH_ALERT_RULE": rule.metrics,
-            "GONGWATCH_ALERT_TIME": datetime.fromtimestamp(r.time, UTC).isoformat(),
-        }
+        # Only what the command needs: never the token a token_env names, nor any other secret.
+        return child_environment(
+            {
+                "GONGWATCH_ALERT_METRIC": st.key,
+                "GONGWATCH_ALERT_SEVERITY": v.severity,
+                "GONGWATCH_ALERT_VALUE": "" if r.value is None else repr(r.value),
+                "GONGWATCH_ALERT_TEXT": r.text or "",
+                "GONGWATCH_ALERT_UNIT": r.unit,
+                "GONGWATCH_ALERT_SCORE": f"{v.score:.3f}",
+                "GONGWATCH_ALERT_REASON": v.reason,
+                "GONGWATCH_ALERT_FOR": f"{self._monotonic() - since:.1f}"
+                if since is not None
+                else "0",
+                "GONGWATCH_ALERT_RULE": rule.metrics,
+                "GONGWATCH_ALERT_TIME": datetime.fromtimestamp(r.time, UTC).isoformat(),
+            }
+        )
 
     def _run(self, rec: AlertRecord, argv: Sequence[str], env: dict[str, str]) -> None:
         """Run an alert command (an argument list, never a shell) in the pool."""
@@ -237,8 +244,8 @@ class AlertManager:
             )  # fmt: skip
         except subprocess.TimeoutExpired:
             self._finish(rec, f"killed after {COMMAND_TIMEOUT:g} s", ok=False)
-        except OSError as exc:
-            self._finish(rec, f"cannot run: {exc.strerror or exc}", ok=False)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in an alert's text
+            self._finish(rec, f"cannot run: {getattr(exc, 'strerror', None) or exc}", ok=False)
         else:
             last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
             result = f"exit {proc.returncode}" + (f": {last}" if last else "")
@@ -309,9 +316,7 @@ class AlertManager:
 
     def _append(self, rec: AlertRecord) -> None:
         try:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.log_path.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(rec.to_json(), ensure_ascii=False) + "\n")
+            append_private(self.log_path, json_line(rec.to_json()) + "\n")
             self.log_error = None
         except OSError as exc:
             self.log_error = f"cannot write {self.log_path}: {exc.strerror or exc}"
@@ -319,6 +324,52 @@ class AlertManager:
     def _tell(self, rec: AlertRecord) -> None:
         for listener in list(self._listeners):
             listener(rec)
+
+
+def append_private(path: Path, text: str) -> None:
+    """Append ``text`` to a file only its owner may read (0600), creating it, and the folders
+    it needs, for its owner alone (0700): alert lines name metrics, hosts and commands.
+
+    Folders that already exist are left as they are (a log in the home folder is allowed).
+    """
+    missing = []
+    for folder in [path.parent, *path.parent.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # the umask may have taken bits off; never add any to others
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)  # a log an earlier version left readable by others
+        f.write(text)
+
+
+_SECRET_NAME = r"--?[\w.-]*(?:key|token|passw(?:or)?d|secret|credential)s?"
+_SECRET_FLAG = re.compile(rf"({_SECRET_NAME})", re.IGNORECASE)
+_SECRET_ASSIGN = re.compile(rf"({_SECRET_NAME}=).+", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+@")
+
+
+def redact_argv(argv: Sequence[str]) -> list[str]:
+    """Return a command line fit for the log and the screen: the values of arguments that look
+    like credentials (``--api-key=...``, ``--token=...``, ``--password X``, the password of a
+    URL) become ``***``. The command itself is run with the real ones."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append("***")
+            hide_next = False
+            continue
+        if (m := _SECRET_ASSIGN.fullmatch(arg)) is not None:
+            out.append(m.group(1) + "***")
+            continue
+        hide_next = _SECRET_FLAG.fullmatch(arg) is not None
+        out.append(_URL_PASSWORD.sub(r"\1***@", arg))
+    return out
 
 
 def _outcome(future: Future[Reply]) -> tuple[str, bool]:

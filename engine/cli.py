@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 import time
@@ -12,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from importlib.metadata import PackageNotFoundError, version
 
-from collectors.base import TERMINAL_CONTROLS, Batch, Collector, printable
+from collectors.base import Batch, Collector, json_line, printable
 from engine.config import Config, ConfigError
 from engine.config_reader import load
 
@@ -137,17 +136,6 @@ def poll_all(collectors: Sequence[Collector], timeout: float = ONCE_TIMEOUT) -> 
             batches.append(future.result())
     pool.shutdown(wait=False, cancel_futures=True)
     return batches
-
-
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in TERMINAL_CONTROLS if c >= 0x7F}
-
-
-def json_line(data: dict[str, object]) -> str:
-    """Return ``data`` as one JSON line that is safe on a terminal: JSON escapes the C0
-    controls itself; DEL, the C1 controls (0x9b starts an escape sequence on some terminals),
-    the line separators and the bidirectional overrides are escaped here, so what is printed
-    holds nothing a terminal acts on and still reads back as the same text."""
-    return json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
 def cmd_once(config: Config, json_lines: bool) -> int:
