@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from collectors.base import printable
+
 if TYPE_CHECKING:
     from tui.app import GongwatchApp
 
@@ -29,7 +31,8 @@ class GongwatchCommands(Provider):
         for key, state in app.engine.snapshot().metrics.items():
             if state.reading.value is None:
                 continue  # a text reading (a model, a serial number) has nothing to chart
-            out.append((f"Chart: {key}", partial(app.open_detail, key), "history and anomalies"))
+            shown = f"Chart: {printable(key)}"  # keys hold sensor labels and remote names
+            out.append((shown, partial(app.open_detail, key), "history and anomalies"))
         return out
 
     async def discover(self) -> Hits:
