@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.base import Status
+from collectors.base import Batch, Reading, Status
 from engine.alerts import AlertManager, redact_argv
 from engine.config import AlertRule
 from tests.engine.test_alerts import Waiter, feed, rules, setup
@@ -93,3 +93,15 @@ def test_the_log_and_the_pane_never_show_a_credential(tmp_path: Path) -> None:
     assert "abc123" not in text and "hunter2" not in text
     assert "--api-key=*** --password ***" in text
     manager.close()
+
+
+def test_the_log_holds_no_raw_terminal_controls(tmp_path: Path) -> None:
+    config = rules(AlertRule("**", "warning", 0.0, ("bell",)))
+    engine, _, _, _, _ = setup(config, tmp_path)
+    text = "FAILED\x9b2J\x1b]0;x\x07\u2028"
+    engine.ingest(
+        Batch("smart", (Reading("disk/sda/health", None, text=text, status=Status.CRITICAL),))
+    )
+    raw = (tmp_path / "alerts.log").read_text(encoding="utf-8")
+    assert not any(c in raw for c in "\x9b\x1b\x07\u2028") and raw.count("\n") == 1
+    assert json.loads(raw)["detail"] == f"critical: {text}"
