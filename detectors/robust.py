@@ -11,8 +11,6 @@ from detectors.base import QUIET, FloatArray, Verdict, register
 
 MAD_TO_SIGMA = 1.4826
 """Scales a median absolute deviation to a standard deviation for normal data."""
-HUGE = 1e150
-"""Past this magnitude differences of values may overflow: the window is scaled down first."""
 
 
 @register("robust_z", "streaming", "rolling median/MAD z-score over a window of recent points")
@@ -59,12 +57,15 @@ class RobustZ:
         return verdict
 
     def _judge(self, ref: FloatArray, x: float) -> Verdict:
-        # z is free of scale, so values near the ends of the float range (±1e308, whose
-        # differences overflow to inf and whose ratios become NaN) are judged scaled down.
-        big = max(float(np.max(np.abs(ref))), abs(x))
-        k = 1.0 / big if big > HUGE else 1.0
-        med = float(np.median(ref * k))
-        mad = float(np.median(np.abs(ref * k - med)))
+        k = 1.0
+        med = float(np.median(ref))
+        mad = float(np.median(np.abs(ref - med)))
+        if not (math.isfinite(mad) and math.isfinite(x - med)):
+            # z is free of scale, so values near the ends of the float range (±1e308, whose
+            # differences overflow to inf and whose ratios become NaN) are judged scaled down.
+            k = 1.0 / max(float(np.max(np.abs(ref))), abs(x))
+            med = float(np.median(ref * k))
+            mad = float(np.median(np.abs(ref * k - med)))
         floor = max(self.abs_floor * k, sys.float_info.min)  # never 0: z divides by it
         scale = max(MAD_TO_SIGMA * mad, self.rel_floor * abs(med), floor)
         z = abs(x * k - med) / scale
