@@ -34,7 +34,7 @@ from engine.detect_cli import cmd_detect  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "nab-dev" / "data"
 ROWS = 400
 """Rows kept of each file: enough for every detector to warm up, few enough to run fast."""
-DETECTORS = ("auto", "robust_z", "holtwinters", "season", "cv", "gaussian", "ema", "shesd")
+DETECTORS = ("auto", "robust_z", "holtwinters", "season", "cv", "gaussian", "ema", "shesd", "edm")
 CLI_TIMEOUT = 60.0
 
 Mutation = Callable[[random.Random, list[bytes]], list[bytes]]

@@ -14,7 +14,7 @@ segment end.
 
 from __future__ import annotations
 
-import bisect
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,13 +36,22 @@ def scale01(x: FloatArray) -> FloatArray:
 
 
 def running_medians(values: FloatArray) -> FloatArray:
-    """Return out with out[k - 1] = median(values[:k]) for every k from 1 to len(values)."""
+    """Return out with out[k - 1] = median(values[:k]) for every k from 1 to len(values).
+
+    Two heaps: ``low`` (negated, a max-heap) holds the smaller half and one more when the
+    count is odd, ``high`` the larger half, so each median is read off their tops.
+    """
     out = np.empty(len(values))
-    run: list[float] = []
+    low: list[float] = []
+    high: list[float] = []
+    push, pushpop = heapq.heappush, heapq.heappushpop
     for i, v in enumerate(values.tolist()):
-        bisect.insort(run, v)
-        h = (i + 1) // 2
-        out[i] = run[h] if i % 2 == 0 else (run[h - 1] + run[h]) / 2
+        if i % 2 == 0:
+            push(low, -pushpop(high, v))
+            out[i] = -low[0]
+        else:
+            push(high, -pushpop(low, -v))
+            out[i] = (high[0] - low[0]) / 2
     return out
 
 
