@@ -38,6 +38,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/nab.py
 	$(BIN)/python benchmarks/nab_loco.py
 	$(BIN)/python benchmarks/devices.py
+	$(BIN)/python benchmarks/edm_long.py
+	$(BIN)/python benchmarks/fuzz_config.py
+	$(BIN)/python benchmarks/fuzz_detect.py
 
 clean:
 	rm -rf $(VENV) firmware/build .pytest_cache
