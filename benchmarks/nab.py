@@ -30,7 +30,7 @@ from detectors.run import score_series  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "nab-dev"
 EDM_MAX_ROWS = 2500
-"""EDM keeps a table of all segment medians (n^2); longer files score 0 for it."""
+"""EDM's search takes quadratic time; longer files score 0 for it, to keep the run short."""
 
 
 @dataclass(frozen=True, slots=True)
