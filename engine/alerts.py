@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 import threading
 import time
@@ -342,8 +343,11 @@ def append_private(path: Path, text: str) -> None:
         folder.chmod(0o700)  # the umask may have taken bits off; never add any to others
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as f:
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o600)  # a log an earlier version left readable by others
+        st = os.fstat(fd)
+        # A log an earlier version left readable by others is tightened; anything that is not
+        # a plain file of ours (/dev/null, a pipe, a terminal) is written to as it is.
+        if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_mode & 0o077:
+            os.fchmod(fd, 0o600)
         f.write(text)
 
 

@@ -4,6 +4,7 @@ log readable by its owner alone, and arguments that look like credentials redact
 from __future__ import annotations
 
 import json
+import os
 import stat
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Batch, Reading, Status
-from engine.alerts import AlertManager, redact_argv
+from engine.alerts import AlertManager, append_private, redact_argv
 from engine.config import AlertRule
 from tests.engine.test_alerts import Waiter, feed, rules, setup
 
@@ -62,6 +63,21 @@ def test_an_existing_log_readable_by_others_is_made_private(tmp_path: Path) -> N
     engine, _, _, _, _ = setup(config, tmp_path)
     feed(engine, ("system/load/1m", Status.CRITICAL))
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_a_log_that_is_not_a_plain_file_keeps_its_mode(tmp_path: Path) -> None:
+    """A log sent to a device or a pipe (``/dev/null`` in tests, a FIFO a user reads) is
+    written to as it is: tightening it would take the device from every other user."""
+    fifo = tmp_path / "alerts.fifo"
+    os.mkfifo(fifo, 0o666)
+    os.chmod(fifo, 0o666)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        append_private(fifo, "line\n")
+        assert stat.S_IMODE(fifo.stat().st_mode) == 0o666
+        assert os.read(reader, 100) == b"line\n"
+    finally:
+        os.close(reader)
 
 
 @pytest.mark.parametrize(
