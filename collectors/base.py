@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time as _time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +18,46 @@ class Status(StrEnum):
     WARNING = "warning"
     CRITICAL = "critical"
     UNKNOWN = "unknown"
+
+
+SEVERITY = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
+"""How bad each status is, for choosing the worse of two."""
+
+NOT_KNOWN_YET = "not known yet"
+"""The text of a reading whose value needs a sample the source has not taken yet (a rate or a
+percentage on the first poll): it has no value rather than a made-up 0."""
+
+
+def against_limits(
+    value: float | None,
+    low: float | None = None,
+    high: float | None = None,
+    crit: float | None = None,
+    lcrit: float | None = None,
+) -> tuple[Status, str | None]:
+    """Judge a value against its own limits: the one rule every reading follows.
+
+    Args:
+        value: the number (None or not finite: nothing to judge).
+        low: warning below this.
+        high: warning above this.
+        crit: critical at or above this.
+        lcrit: critical at or below this.
+
+    Returns:
+        The status, and a short reason when it is not OK.
+    """
+    if value is None or not math.isfinite(value):
+        return Status.OK, None
+    if crit is not None and value >= crit:
+        return Status.CRITICAL, "above crit"
+    if lcrit is not None and value <= lcrit:
+        return Status.CRITICAL, "below lcrit"
+    if high is not None and value > high:
+        return Status.WARNING, "above max"
+    if low is not None and value < low:
+        return Status.WARNING, "below min"
+    return Status.OK, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +84,22 @@ class Reading:
     """A human-readable value where a number says too little (``PASSED``, ``up``, a model name)."""
     label: str | None = None
     """A short display name, when the last part of ``key`` is not the best one."""
+    lcrit: float | None = None
+    """Lower critical limit (a sensor's lcrit), in ``unit``."""
+
+    def __post_init__(self) -> None:
+        # A value past its own limits is never OK, whatever its source said: the source's
+        # status can only make it worse (an alarm bit, a failing disk), never better.
+        status, why = against_limits(self.value, self.low, self.high, self.crit, self.lcrit)
+        if SEVERITY[status] > SEVERITY[self.status]:
+            if self.text is None or self.status is not Status.OK:
+                object.__setattr__(self, "text", why)
+            object.__setattr__(self, "status", status)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the value is not known yet (it needs a second sample)."""
+        return self.value is None and self.text == NOT_KNOWN_YET
 
     def to_json(self) -> dict[str, object]:
         """Return the reading as a JSON-ready dict (limits only where known)."""
@@ -53,7 +110,7 @@ class Reading:
             "time": round(self.time, 3),
             "status": str(self.status),
         }
-        for name in ("low", "high", "crit", "text"):
+        for name in ("low", "high", "crit", "lcrit", "text"):
             v = getattr(self, name)
             if v is not None:
                 out[name] = v
@@ -73,6 +130,11 @@ class Batch:
     unavailable: str | None = None
     """Set when the whole source cannot run here: why, and what to do about it."""
 
+    @property
+    def pending(self) -> bool:
+        """Whether some readings are not known yet: polled again, the source can tell them."""
+        return any(r.pending for r in self.readings)
+
 
 @runtime_checkable
 class Collector(Protocol):
@@ -88,6 +150,11 @@ class Collector(Protocol):
     def poll(self) -> Batch:
         """Read the source once."""
         ...
+
+
+def not_known_yet(key: str, unit: str, time: float, label: str | None = None) -> Reading:
+    """Return the reading of a metric whose value needs a sample not taken yet."""
+    return Reading(key, None, unit, time, status=Status.UNKNOWN, text=NOT_KNOWN_YET, label=label)
 
 
 def unavailable(source: str, reason: str) -> Batch:

@@ -33,6 +33,7 @@ WANTED = frozenset(
         "max",
         "lcrit",
         "crit",
+        "cap",
         "emergency",
         "fault",
         "alarm",

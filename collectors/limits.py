@@ -4,86 +4,149 @@ Reading that carries it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from collectors import hwmon
-from collectors.base import Reading, Status
+from collectors.base import Reading, Status, against_limits
 
-_CRIT_ALARMS = ("crit_alarm", "lcrit_alarm", "emergency_alarm")
-_ALARMS = ("alarm", "min_alarm", "max_alarm", "cap_alarm")
+UNSET_ALARM = "alarm, limits not set"
+"""What an alarm bit raised against limits nobody set says (the reason of its reading)."""
+
+_ALARM_LIMITS = {
+    "alarm": ("min", "max", "crit", "lcrit", "emergency"),
+    "min_alarm": ("min",),
+    "max_alarm": ("max",),
+    "crit_alarm": ("crit",),
+    "lcrit_alarm": ("lcrit",),
+    "emergency_alarm": ("emergency",),
+    "cap_alarm": ("cap",),
+}
+"""The limits each alarm bit compares against: where the chip shows them, the alarm means
+something only if one of them was set."""
+
+_CRIT_ALARMS = frozenset({"crit_alarm", "lcrit_alarm", "emergency_alarm"})
+_UPPER = ("max", "crit", "emergency", "cap")
+_NON_NEGATIVE = frozenset({"fan", "power", "curr", "energy", "humidity"})
+"""Kinds whose values are never below 0: a limit of 0 there is a register nobody set."""
 
 
-def _limits(kind: str, sub: Mapping[str, float]) -> tuple[float | None, ...]:
-    """Return (low, high, crit, lcrit) of a feature, leaving out limits a chip never set."""
-    low, high = sub.get("min"), sub.get("max")
-    crit, lcrit = sub.get("crit", sub.get("emergency")), sub.get("lcrit")
-    if kind == "in" and not low and not high:
-        low = high = None  # min = max = 0: the BIOS never programmed this input's limits
-    if kind == "fan":
-        low = low or None  # a fan minimum of 0 means "no minimum"
-        high = high or None
+class Limits(NamedTuple):
+    """The limits of one feature that were really set, scaled to its unit."""
+
+    low: float | None
+    high: float | None
+    crit: float | None
+    lcrit: float | None
+
+
+def set_limits(kind: str, sub: Mapping[str, float]) -> dict[str, float]:
+    """Return the limit subfeatures of a feature that someone really set.
+
+    Chips report registers nobody programmed as 0 (or, for temperatures, -273.15 °C or
+    65261.85 °C): none of those is a limit.
+    """
+    found = {n: sub[n] for n in ("min", "max", "crit", "lcrit", "emergency", "cap") if n in sub}
+    if kind in _NON_NEGATIVE:
+        return {n: v for n, v in found.items() if v}
     if kind == "temp":
-        # An upper limit of exactly 0 °C is an unset register, and chips write -273.15 °C or
-        # 65261.85 °C (0xffff kelvin) for "no limit": none of those is a real limit.
-        low, lcrit = _real_temp(low), _real_temp(lcrit)
-        high, crit = _real_temp(high or None), _real_temp(crit or None)
-    return low, high, crit, lcrit
+        return {n: v for n, v in found.items() if -273.0 < v < 1000.0 and (v or n not in _UPPER)}
+    if kind == "in":
+        # min = max = 0: the BIOS never programmed this input's window.
+        for pair in (("min", "max"), ("lcrit", "crit")):
+            if not any(found.get(n) for n in pair):
+                for n in pair:
+                    found.pop(n, None)
+    return found
 
 
-def _real_temp(v: float | None) -> float | None:
-    return v if v is not None and -273.0 < v < 1000.0 else None
+def limits_of(kind: str, sub: Mapping[str, float]) -> Limits:
+    """Return (low, high, crit, lcrit) of a feature, leaving out limits nobody set."""
+    s = set_limits(kind, sub)
+    return Limits(s.get("min"), s.get("max"), s.get("crit", s.get("emergency")), s.get("lcrit"))
 
 
-def judge(kind: str, value: float | None, sub: Mapping[str, float]) -> tuple[Status, str | None]:
+def _alarms(
+    kind: str, sub: Mapping[str, float], limits: Mapping[str, float]
+) -> tuple[set[str], set[str]]:
+    """Return the alarm bits raised, split into those with a limit set and those without."""
+    real: set[str] = set()
+    unset: set[str] = set()
+    for name, against in _ALARM_LIMITS.items():
+        if sub.get(name):
+            # A chip that shows none of the limits compares against one of its own (a trip
+            # point fixed in silicon), and an intrusion switch has none: those alarms count.
+            shown = any(n in sub for n in against)
+            meant = kind == "intrusion" or not shown or any(n in limits for n in against)
+            (real if meant else unset).add(name)
+    return real, unset
+
+
+def judge(
+    kind: str, value: float | None, sub: Mapping[str, float], trust_unset_alarms: bool = False
+) -> tuple[Status, str | None]:
     """Judge a feature against its own limits and alarm bits.
+
+    The same rule holds for every kind of feature: an alarm bit counts when the chip compares
+    against a limit someone set. An alarm against limits nobody set is reported as such
+    (``alarm, limits not set``) and is a warning only when ``trust_unset_alarms`` asks for it.
 
     Args:
         kind: the feature kind (``temp``, ``fan``, ``in`` ...).
         value: the current value, or None when it could not be read.
         sub: the other subfeatures read (``max``, ``crit``, ``alarm`` ...), scaled.
+        trust_unset_alarms: treat alarms against unset limits as real ones.
 
     Returns:
         The status, and a short reason when it is not OK.
     """
     if sub.get("fault"):
         return Status.WARNING, "FAULT"
-    low, high, crit, lcrit = _limits(kind, sub)
-    if any(sub.get(k) for k in _CRIT_ALARMS):
+    limits = set_limits(kind, sub)
+    real, unset = _alarms(kind, sub, limits)
+    if real & _CRIT_ALARMS:
         return Status.CRITICAL, "CRIT ALARM"
-    if value is not None and crit is not None and value >= crit:
-        return Status.CRITICAL, "above crit"
-    if value is not None and lcrit is not None and value <= lcrit:
-        return Status.CRITICAL, "below lcrit"
-    alarm = any(sub.get(k) for k in _ALARMS)
-    if kind == "in" and low is None and high is None:
-        alarm = False  # the chip compares against limits nobody set: its alarm means nothing
-    if alarm:
+    low, high, crit, lcrit = limits_of(kind, sub)
+    status, why = against_limits(value, low, high, crit, lcrit)
+    if status is Status.CRITICAL:
+        return status, why
+    if real:
         return Status.WARNING, "ALARM"
-    if value is not None and high is not None and value > high:
-        return Status.WARNING, "above max"
-    if value is not None and low is not None and value < low:
-        return Status.WARNING, "below min"
+    if status is not Status.OK:
+        return status, why
+    if unset:
+        if not trust_unset_alarms:
+            return Status.OK, UNSET_ALARM
+        return (Status.CRITICAL if unset & _CRIT_ALARMS else Status.WARNING), UNSET_ALARM
     return Status.OK, None
 
 
-def make_reading(chip: str, label: str, kind: str, sub: Mapping[str, float], now: float) -> Reading:
+def make_reading(
+    chip: str,
+    label: str,
+    kind: str,
+    sub: Mapping[str, float],
+    now: float,
+    trust_unset_alarms: bool = False,
+) -> Reading:
     """Build the reading of one feature from its scaled subfeatures."""
     value = sub.get("input", sub.get("average"))
     if kind == "intrusion":
         value = sub.get("alarm")
     if sub.get("fault"):
         value = None  # a faulty sensor's number is noise
-    status, why = judge(kind, value, sub)
-    low, high, crit, _ = _limits(kind, sub)
+    status, why = judge(kind, value, sub, trust_unset_alarms)
+    low, high, crit, lcrit = limits_of(kind, sub)
     return Reading(
-        key=f"sensors/{chip}/{label}",
-        value=value,
-        unit=hwmon.UNITS.get(kind, ""),
-        time=now,
-        low=low,
-        high=high,
-        crit=crit,
-        status=status,
-        text=why,
+        f"sensors/{chip}/{label}",
+        value,
+        hwmon.UNITS.get(kind, ""),
+        now,
+        low,
+        high,
+        crit,
+        status,
+        why,
+        lcrit=lcrit,
     )
 
 

@@ -224,11 +224,6 @@ class SmartCollector:
                 errors.append(t.error)
             if t.celsius is None:
                 continue
-            status = Status.OK
-            if t.crit is not None and t.celsius >= t.crit:
-                status = Status.CRITICAL
-            elif t.high is not None and t.celsius > t.high:
-                status = Status.WARNING
             readings.append(
                 Reading(
                     f"disk/{t.disk}/temperature",
@@ -237,7 +232,6 @@ class SmartCollector:
                     now,
                     high=t.high,
                     crit=t.crit,
-                    status=status,
                     text=f"from {t.chip}",
                 )
             )

@@ -102,13 +102,8 @@ class DiskReader:
                 if m := rx.search(line):
                     limits[name] = float(m[1])
                     break
-        value = float(temp)
-        status = Status.OK
-        if "crit" in limits and value >= limits["crit"]:
-            status = Status.CRITICAL
-        elif "high" in limits and value > limits["high"]:
-            status = Status.WARNING
-        self.add("temperature", value, "°C", status=status, **limits)
+        # Past its thresholds the reading judges itself (Reading's one rule for limits).
+        self.add("temperature", float(temp), "°C", **limits)
 
     def counter(self, part: str, value: int | None, unit: str = "", **kw: Any) -> None:
         """Add a failure counter: anomalous when it grew since the start."""

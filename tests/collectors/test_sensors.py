@@ -215,7 +215,7 @@ def test_chip_names_follow_libsensors_without_a_namespace(tmp_path: Path) -> Non
 
 
 def test_limits_nobody_set_are_not_limits() -> None:
-    assert judge("in", 1.7, {"min": 0.0, "max": 0.0, "alarm": 1.0}) == (Status.OK, None)
+    assert judge("in", 1.7, {"min": 0.0, "max": 0.0, "alarm": 0.0}) == (Status.OK, None)
     assert judge("in", 3.0, {"min": 3.1, "max": 3.6, "alarm": 0.0}) == (Status.WARNING, "below min")
     assert judge("fan", 0.0, {"min": 0.0, "alarm": 0.0}) == (Status.OK, None)
     assert judge("temp", 35.0, {"max": 0.0}) == (Status.OK, None)

@@ -162,3 +162,20 @@ def test_cpu_percent_never_blocks(fake: dict[str, object], monkeypatch: pytest.M
     monkeypatch.setattr(psutil, "cpu_percent", cpu_percent)
     SystemCollector(clock=ManualClock(1000.0)).poll()
     assert seen and all(i is None for i in seen)
+
+
+def test_values_past_their_own_limits_are_flagged(
+    fake: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (8.2, 1.5, 0.5))
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: VMEM._replace(percent=98.0))
+    batch = SystemCollector(clock=ManualClock(1000.0)).poll()
+    r = {x.key: x for x in batch.readings}
+    load = r["system/load/1m"].to_json()
+    assert (load["value"], load["high"], load["status"]) == (8.2, 2.0, "warning")
+    assert r["system/load/5m"].status == "ok"
+    assert (r["system/memory/used"].status, r["system/memory/used"].crit) == ("critical", 97.0)
+    assert r["system/procs/zombies"].status == "warning"  # one zombie in the fake table
+    fake["procs"] = ["running"]
+    calm = SystemCollector(clock=ManualClock(1000.0)).poll()
+    assert {x.key: x for x in calm.readings}["system/procs/zombies"].status == "ok"

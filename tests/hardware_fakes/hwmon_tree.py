@@ -27,12 +27,18 @@ def layout(name: str) -> dict:
     return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def add_chip(name: str, base: str = CLASS, hwmon: int | None = None) -> str:
-    """Create one chip (its device, subsystem link and hwmon directory); return its hwmonN."""
+def add_chip(
+    name: str, base: str = CLASS, hwmon: int | None = None, device: str | None = None
+) -> str:
+    """Create one chip (its device, subsystem link and hwmon directory); return its hwmonN.
+
+    ``hwmon`` and ``device`` place a copy of the layout elsewhere (another hwmon number, another
+    bus address such as ``platform/i2c-2/2-0041``), as on a board with several such chips.
+    """
     spec = layout(name)
     index = spec["hwmon"] if hwmon is None else hwmon
     hw_name = f"hwmon{index}"
-    device = os.path.join(base, "devices", spec["device"])
+    device = os.path.join(base, "devices", spec["device"] if device is None else device)
     os.makedirs(device, exist_ok=True)
     bus = os.path.join(base, "bus", spec["subsystem"])
     os.makedirs(bus, exist_ok=True)
