@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 HWMON = "/sys/class/hwmon"
 """Where the kernel lists its hardware-monitoring chips."""
@@ -54,13 +55,52 @@ def chip_dirs(root: str = HWMON) -> list[str]:
 
 
 def chips(root: str = HWMON) -> list[Chip]:
-    """Return every chip with a name, as libsensors would list them."""
-    out = []
+    """Return every chip with a name, as libsensors would list them, each under a name of
+    its own (see ``distinct_names``)."""
+    found = []
     for entry in chip_dirs(root):
         chip = read_chip(os.path.join(root, entry))
         if chip is not None:
-            out.append(chip)
+            found.append(chip)
+    names = distinct_names([(c.name, c.device, c.path) for c in found])
+    return [replace(c, name=n) if n != c.name else c for c, n in zip(found, names, strict=True)]
+
+
+def distinct_names(chips: list[tuple[str, str | None, str]]) -> list[str]:
+    """Return the chips' names, made unique where several chips share one.
+
+    libsensors names a chip by its bus and address, which tells most chips apart but not all
+    (every ACPI thermal zone is ``acpitz-acpi-0``, every virtual chip ``<name>-virtual-0``).
+    A chip whose name is shared gets ``@`` and the end of its device path, which is stable
+    across reboots; a chip with no device, the name of its hwmon directory.
+
+    Args:
+        chips: (libsensors' name, resolved device path or None, hwmon directory) per chip.
+
+    Returns:
+        One name per chip, in the same order.
+    """
+    count = Counter(name for name, _, _ in chips)
+    out = []
+    for name, device, path in chips:
+        if count[name] == 1:
+            out.append(name)
+            continue
+        peers = [d for n, d, _ in chips if n == name]
+        where = device if device is not None and peers.count(device) == 1 else path
+        others = [d or p for n, d, p in chips if n == name and (d or p) != where]
+        out.append(f"{name}@{_distinct_tail(where, others)}")
     return out
+
+
+def _distinct_tail(path: str, others: list[str]) -> str:
+    """Return the shortest end of ``path`` that no path in ``others`` ends with."""
+    parts = path.strip("/").split("/")
+    for n in range(1, len(parts) + 1):
+        tail = "/".join(parts[-n:])
+        if not any(o.strip("/").endswith("/" + tail) or o.strip("/") == tail for o in others):
+            return tail.replace("/", "_")
+    return "_".join(parts)
 
 
 def read_text(path: str) -> str:
@@ -150,14 +190,30 @@ def _feature_order(feature: str) -> tuple[int, int]:
     return KINDS.index(kind), int(feature[len(kind) :])
 
 
+def divisor(kind: str, sub: str) -> float:
+    """Return what a subfeature's raw sysfs number is divided by, as libsensors scales it."""
+    if _UNSCALED.search(sub):
+        return 1.0
+    if sub == "offset" or sub == "average_interval":
+        return 1e3
+    return _SCALE.get(kind, 1.0)
+
+
+def read_number(path: str) -> float:
+    """Read a sysfs attribute as a number, unscaled (raises OSError or ValueError).
+
+    One attribute is read per sensor and limit on every poll, so this skips the text layer.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return float(os.read(fd, 64))
+    finally:
+        os.close(fd)
+
+
 def read_value(kind: str, sub: str, path: str) -> float:
     """Read one subfeature and scale it as libsensors does (raises OSError or ValueError)."""
-    raw = float(read_text(path))
-    if _UNSCALED.search(sub):
-        return raw
-    if sub == "offset" or sub == "average_interval":
-        return raw / 1e3
-    return raw / _SCALE.get(kind, 1.0)
+    return read_number(path) / divisor(kind, sub)
 
 
 def drive_of(chip: Chip) -> str | None:

@@ -3,6 +3,7 @@ state, so every collector shares it and every call into it holds one lock."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from types import ModuleType
@@ -10,7 +11,7 @@ from typing import Any, ClassVar
 
 from collectors import hwmon
 from collectors.base import Reading
-from collectors.limits import make_reading, unreadable
+from collectors.limits import WANTED, make_reading, unreadable
 
 KINDS = {
     0: "in",
@@ -24,28 +25,6 @@ KINDS = {
     0x11: "intrusion",
 }
 """libsensors' feature types we read, by number (beep_enable and the rest are left out)."""
-
-WANTED = frozenset(
-    {
-        "input",
-        "average",
-        "min",
-        "max",
-        "lcrit",
-        "crit",
-        "cap",
-        "emergency",
-        "fault",
-        "alarm",
-        "min_alarm",
-        "max_alarm",
-        "crit_alarm",
-        "lcrit_alarm",
-        "emergency_alarm",
-        "cap_alarm",
-    }
-)
-"""Subfeatures that make a reading; hysteresis, beep and the like are never read."""
 
 _MODE_R = 1  # SENSORS_MODE_R: the subfeature is readable
 
@@ -110,8 +89,9 @@ class LibSensors:
         self._features = list(self._scan())
 
     def _scan(self) -> Any:
-        for chip in self._mod.iter_detected_chips():
-            name = str(chip)
+        chips = list(self._mod.iter_detected_chips())
+        names = hwmon.distinct_names([_identity(chip) for chip in chips])
+        for chip, name in zip(chips, names, strict=True):
             used: set[str] = set()
             for feature in chip:
                 kind = KINDS.get(feature.type)
@@ -129,7 +109,7 @@ class LibSensors:
                         subs.append((suffix, sf))
                 yield _Feature(name, label, kind, feature.name, subs)
 
-    def read(self, now: float) -> tuple[list[Reading], list[str]]:
+    def read(self, now: float, trust_unset_alarms: bool = False) -> tuple[list[Reading], list[str]]:
         """Read every feature once; notices chips that appeared or went since the last read."""
         readings: list[Reading] = []
         errors: list[str] = [self.config_error] if self.config_error else []
@@ -152,8 +132,18 @@ class LibSensors:
                         if suffix in ("input", "average") or f.kind == "intrusion":
                             readings.append(unreadable(f.chip, f.label, f.kind, why, now))
                 if sub.keys() & {"input", "average"} or (f.kind == "intrusion" and sub):
-                    readings.append(make_reading(f.chip, f.label, f.kind, sub, now))
+                    readings.append(
+                        make_reading(f.chip, f.label, f.kind, sub, now, trust_unset_alarms)
+                    )
         return readings, errors
+
+
+def _identity(chip: Any) -> tuple[str, str | None, str]:
+    """Return a chip's libsensors name, its device path and its hwmon directory."""
+    raw = chip.path
+    path = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw or "")
+    device = os.path.join(path, "device")
+    return str(chip), os.path.realpath(device) if os.path.exists(device) else None, path
 
 
 def message(exc: BaseException) -> str:

@@ -9,11 +9,33 @@ from typing import NamedTuple
 from collectors import hwmon
 from collectors.base import Reading, Status, against_limits
 
+WANTED = frozenset(
+    {
+        "input",
+        "average",
+        "min",
+        "max",
+        "lcrit",
+        "crit",
+        "cap",
+        "emergency",
+        "fault",
+        "alarm",
+        "min_alarm",
+        "max_alarm",
+        "crit_alarm",
+        "lcrit_alarm",
+        "emergency_alarm",
+        "cap_alarm",
+    }
+)
+"""Subfeatures that make a reading; hysteresis, beep and the like are never read."""
+
 UNSET_ALARM = "alarm, limits not set"
 """What an alarm bit raised against limits nobody set says (the reason of its reading)."""
 
 _ALARM_LIMITS = {
-    "alarm": ("min", "max", "crit", "lcrit", "emergency"),
+    "alarm": ("min", "max", "crit", "lcrit", "emergency", "cap"),
     "min_alarm": ("min",),
     "max_alarm": ("max",),
     "crit_alarm": ("crit",),

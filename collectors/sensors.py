@@ -1,11 +1,12 @@
 """Provides the sensors collector: every temperature, fan, voltage, power and current that
-libsensors knows (so sensors3.conf labels and ignores apply), with psutil and /sys/class/hwmon
-as the fallback where libsensors is missing."""
+libsensors knows (so sensors3.conf labels and ignores apply), with /sys/class/hwmon read
+directly where libsensors is missing, and psutil where there is no hwmon tree at all."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import psutil
@@ -13,7 +14,7 @@ import psutil
 from collectors import hwmon
 from collectors.base import Batch, Reading, Status
 from collectors.libsensors import LibSensors, load_libsensors
-from collectors.limits import make_reading, unique_label, unreadable
+from collectors.limits import WANTED, make_reading, unique_label, unreadable
 
 NO_SENSORS = (
     "no sensors found: load the kernel module of this board's sensor chip "
@@ -22,95 +23,102 @@ NO_SENSORS = (
 """What a machine without any hwmon chip says, with the hint that fixes it."""
 
 
-def _psutil_order(chip: hwmon.Chip, kind: str) -> list[str]:
-    """Return the chip's features of one kind in the order psutil lists them (sorted as
-    strings, only those with an input)."""
-    feats = hwmon.features(chip).items()
-    return sorted(f for f, p in feats if f.rstrip("0123456789") == kind and "input" in p)
+@dataclass(frozen=True, slots=True)
+class _Feature:
+    """One feature of one chip as probed: where its numbers are and how to scale them."""
+
+    chip: str
+    label: str
+    kind: str
+    files: tuple[tuple[str, str, float], ...]
+    """(subfeature, sysfs path, divisor) of every subfeature that makes the reading."""
+
+
+def probe_chip(chip: hwmon.Chip) -> list[_Feature]:
+    """Return the features of one chip, labelled as ``sensors`` labels them without a
+    configuration (the chip's own ``*_label`` files)."""
+    out: list[_Feature] = []
+    used: set[str] = set()
+    for feature, paths in hwmon.features(chip).items():
+        kind = feature.rstrip("0123456789")
+        label = feature
+        if "label" in paths:
+            try:
+                label = hwmon.read_text(paths["label"]) or feature
+            except OSError:
+                label = feature
+        files = tuple(
+            (sub, path, hwmon.divisor(kind, sub)) for sub, path in paths.items() if sub in WANTED
+        )
+        if files:
+            out.append(_Feature(chip.name, unique_label(label, feature, used), kind, files))
+    return out
 
 
 class SysfsFallback:
-    """Reads temperatures and fans through psutil and the rest straight from /sys/class/hwmon,
-    for machines without libsensors. Chip names follow libsensors' rules where psutil's chip
-    name is unambiguous."""
+    """Reads every chip straight from /sys/class/hwmon, for machines without libsensors.
+
+    Chips and features are probed once, and again only when chips come or go: a poll only
+    reads the numbers. Where there is no hwmon tree at all, psutil's temperatures and fans
+    are read instead.
+    """
 
     def __init__(self, root: str = hwmon.HWMON) -> None:
         self.root = root
+        self._dirs: list[str] | None = None
+        self._features: list[_Feature] = []
 
-    def read(self, now: float) -> tuple[list[Reading], list[str]]:
+    @property
+    def backend(self) -> str:
+        """``sysfs``, or ``psutil`` where the machine has no hwmon tree."""
+        return "psutil" if self._dirs == [] else "sysfs"
+
+    def read(self, now: float, trust_unset_alarms: bool = False) -> tuple[list[Reading], list[str]]:
         """Read everything once."""
+        dirs = hwmon.chip_dirs(self.root)
+        if dirs != self._dirs:
+            self._dirs = dirs
+            self._features = [f for c in hwmon.chips(self.root) for f in probe_chip(c)]
         readings: list[Reading] = []
         errors: list[str] = []
-        chips = hwmon.chips(self.root)
-        used: dict[str, set[str]] = {}
-        for kind, groups in self._psutil(errors):
-            for prefix, entries in groups.items():
-                same = [c for c in chips if c.prefix == prefix]
-                readings.extend(self._from_psutil(kind, prefix, entries, same, used, now))
-        for chip in chips:
-            self._direct(chip, used.setdefault(chip.name, set()), now, readings, errors)
+        if not dirs:
+            readings.extend(self._psutil(now, errors, trust_unset_alarms))
+        for f in self._features:
+            self._read_feature(f, now, trust_unset_alarms, readings, errors)
         return readings, errors
 
-    def _from_psutil(
-        self,
-        kind: str,
-        prefix: str,
-        entries: list[Any],
-        same: list[hwmon.Chip],
-        used: dict[str, set[str]],
-        now: float,
-    ) -> Iterable[Reading]:
-        """Turn psutil's entries of one driver into readings.
+    def _read_feature(
+        self, f: _Feature, now: float, trust: bool, out: list[Reading], errors: list[str]
+    ) -> None:
+        sub: dict[str, float] = {}
+        for name, path, div in f.files:
+            try:
+                sub[name] = hwmon.read_number(path) / div
+            except (OSError, ValueError) as exc:
+                why = getattr(exc, "strerror", None) or str(exc)
+                errors.append(f"{f.chip}/{f.label}: {path.rsplit('/', 1)[-1]}: {why}")
+                if name in ("input", "average"):
+                    out.append(unreadable(f.chip, f.label, f.kind, why, now))
+        if "input" in sub or "average" in sub or (f.kind == "intrusion" and sub):
+            out.append(make_reading(f.chip, f.label, f.kind, sub, now, trust))
 
-        psutil names chips by driver only: name the chip as libsensors does when that is
-        unambiguous, and recover the feature names when the counts agree.
-        """
-        name = same[0].name if len(same) == 1 else prefix
-        features = _psutil_order(same[0], kind) if len(same) == 1 else []
-        if len(features) != len(entries):
-            features = [f"{kind}{i}" for i in range(1, len(entries) + 1)]
-        seen = used.setdefault(name, set())
-        for feature, entry in zip(features, entries, strict=True):
-            label = unique_label(entry.label, feature, seen)
-            sub = {"input": entry.current}
-            if kind == "temp":
-                sub.update({"max": entry.high, "crit": entry.critical})
-            values = {k: float(v) for k, v in sub.items() if v is not None}
-            yield make_reading(name, label, kind, values, now)
-
-    def _psutil(self, errors: list[str]) -> Iterable[tuple[str, dict[str, Any]]]:
+    def _psutil(self, now: float, errors: list[str], trust: bool) -> Iterable[Reading]:
+        """Read psutil's temperatures and fans (where the OS has no hwmon tree)."""
         for kind, read in (("temp", "sensors_temperatures"), ("fan", "sensors_fans")):
             try:
-                yield kind, getattr(psutil, read)()
+                groups: dict[str, list[Any]] = getattr(psutil, read)()
             except (OSError, AttributeError, ValueError) as exc:
                 errors.append(f"psutil {read}: {exc}")
-
-    def _direct(
-        self, chip: hwmon.Chip, used: set[str], now: float, out: list[Reading], errors: list[str]
-    ) -> None:
-        """Read the voltages, power and currents of one chip from sysfs."""
-        for feature, paths in hwmon.features(chip).items():
-            kind = feature.rstrip("0123456789")
-            if kind not in ("in", "power", "curr", "energy", "humidity", "intrusion"):
                 continue
-            label = feature
-            if "label" in paths:
-                try:
-                    label = hwmon.read_text(paths.pop("label")) or feature
-                except OSError:
-                    label = feature
-            label = unique_label(label, feature, used)
-            sub: dict[str, float] = {}
-            for name, path in paths.items():
-                try:
-                    sub[name] = hwmon.read_value(kind, name, path)
-                except (OSError, ValueError) as exc:
-                    why = getattr(exc, "strerror", None) or str(exc)
-                    errors.append(f"{chip.name}/{feature}_{name}: {why}")
-                    if name in ("input", "average"):
-                        out.append(unreadable(chip.name, label, kind, why, now))
-            if kind == "intrusion" or "input" in sub or "average" in sub:
-                out.append(make_reading(chip.name, label, kind, sub, now))
+            for chip, entries in groups.items():
+                used: set[str] = set()
+                for i, entry in enumerate(entries, 1):
+                    label = unique_label(entry.label, f"{kind}{i}", used)
+                    sub = {"input": entry.current}
+                    if kind == "temp":
+                        sub.update({"max": entry.high, "crit": entry.critical})
+                    values = {k: float(v) for k, v in sub.items() if v is not None}
+                    yield make_reading(chip, label, kind, values, now, trust)
 
 
 class SensorsCollector:
@@ -119,14 +127,21 @@ class SensorsCollector:
     name = "sensors"
 
     def __init__(
-        self, interval: float = 5.0, root: str = hwmon.HWMON, use_libsensors: bool = True
+        self,
+        interval: float = 5.0,
+        root: str = hwmon.HWMON,
+        use_libsensors: bool = True,
+        trust_unset_alarms: bool = False,
     ) -> None:
         """Args:
         interval: seconds between polls.
         root: the hwmon class directory (for the fallback and to notice new chips).
         use_libsensors: False to skip libsensors even where it is installed.
+        trust_unset_alarms: make an alarm raised against limits nobody set a warning (by
+            default it is shown as ``alarm, limits not set`` and is not anomalous).
         """
         self.interval = interval
+        self.trust_unset_alarms = trust_unset_alarms
         self._lib: LibSensors | None = None
         self.why_fallback: str | None = "disabled"
         if use_libsensors:
@@ -136,16 +151,16 @@ class SensorsCollector:
 
     @property
     def backend(self) -> str:
-        """``libsensors``, or ``psutil+sysfs`` where libsensors is missing."""
-        return "libsensors" if self._lib is not None else "psutil+sysfs"
+        """``libsensors``; where it is missing ``sysfs``, or ``psutil`` without a hwmon tree."""
+        return "libsensors" if self._lib is not None else self._fallback.backend
 
     def poll(self) -> Batch:
         """Read every sensor once; a sensor that fails to read is one error line."""
         now = time.time()
         if self._lib is not None:
-            readings, errors = self._lib.read(now)
+            readings, errors = self._lib.read(now, self.trust_unset_alarms)
         else:
-            readings, errors = self._fallback.read(now)
+            readings, errors = self._fallback.read(now, self.trust_unset_alarms)
         readings.extend(self._vanished(readings, now))
         if not readings and not errors:
             return Batch(self.name, unavailable=NO_SENSORS)

@@ -25,11 +25,13 @@ ME = "tests.collectors.test_sensors"
 _COLLECTORS: dict[str, SensorsCollector] = {}
 
 
-def in_ns_poll(name: str = "lib", use_libsensors: bool = True) -> dict:
+def in_ns_poll(name: str = "lib", use_libsensors: bool = True, trust: bool = False) -> dict:
     """Poll a collector kept in the namespace worker under ``name``."""
     collector = _COLLECTORS.get(name)
     if collector is None:
-        collector = _COLLECTORS[name] = SensorsCollector(use_libsensors=use_libsensors)
+        collector = _COLLECTORS[name] = SensorsCollector(
+            use_libsensors=use_libsensors, trust_unset_alarms=trust
+        )
     batch = collector.poll()
     return {
         "backend": collector.backend,
@@ -197,10 +199,10 @@ def test_without_libsensors_psutil_and_sysfs_take_over() -> None:
     with FakeSys(hwmon_tree.LAYOUTS, env={"SENSORS_LIB": "/nonexistent/libsensors.so.5"}) as fs:
         got = poll(fs)
         r = got["readings"]
-        assert got["backend"] == "psutil+sysfs" and not got["errors"]
+        assert got["backend"] == "sysfs" and not got["errors"]
         assert r["sensors/coretemp-isa-0000/Core 2"]["value"] == 45.0
         assert r["sensors/coretemp-isa-0000/Core 2"]["crit"] == 100.0
-        assert r[f"{NCT}/fan2"]["value"] == 1232.0  # psutil's fan, under its feature name
+        assert r[f"{NCT}/fan2"]["value"] == 1232.0  # read under its feature name
         assert r[f"{NCT}/in0"]["value"] == 1.344 and r[f"{NCT}/in0"]["high"] == 1.744
         assert r["sensors/nvme-pci-0100/Composite"]["value"] == 38.85
         assert r["sensors/drivetemp-scsi-0-0/temp1"]["high"] == 60.0
