@@ -152,6 +152,25 @@ class Collector(Protocol):
         ...
 
 
+class Deltas:
+    """Ratios of the changes of counters between two polls of one collector: a byte rate is
+    bytes over seconds, a CPU share busy time over all time. Every rate-like reading is made
+    here, so none can show a made-up 0 before it has two samples."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[float, float]] = {}
+
+    def ratio(self, key: str, numerator: float, denominator: float) -> float | None:
+        """Record a sample of ``key``; return the change of ``numerator`` over the change of
+        ``denominator`` since its last sample, or None when that cannot be known: no earlier
+        sample, no change of the denominator, or a counter that went back (reset, wrapped)."""
+        last = self._last.get(key)
+        self._last[key] = (numerator, denominator)
+        if last is None or denominator <= last[1] or numerator < last[0]:
+            return None
+        return (numerator - last[0]) / (denominator - last[1])
+
+
 def not_known_yet(key: str, unit: str, time: float, label: str | None = None) -> Reading:
     """Return the reading of a metric whose value needs a sample not taken yet."""
     return Reading(key, None, unit, time, status=Status.UNKNOWN, text=NOT_KNOWN_YET, label=label)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import psutil
 
-from collectors.base import Batch, Reading
+from collectors.base import Batch, Deltas, Reading, not_known_yet
 
 PROC_SCAN_EVERY = 5.0
 """Seconds between two scans of the process table: walking /proc costs far more than the rest
@@ -27,19 +28,10 @@ class SystemCollector:
         """
         self.interval = interval
         self._clock = clock
-        self._last_io: dict[str, tuple[float, float]] = {}
+        # Rates and CPU shares are differences between this collector's own samples: the
+        # first poll has no earlier sample, so it says "not known yet" instead of 0.
+        self._deltas = Deltas()
         self._last_procs: tuple[float, int, int] | None = None
-        # The first cpu_percent(interval=None) call only primes psutil's counters.
-        self._prime()
-
-    def _prime(self) -> None:
-        # Take the first sample of every counter, so the first poll already has rates.
-        for part in (self._cpu, self._disk, self._net):
-            try:
-                for _ in part(0.0):
-                    pass
-            except (OSError, psutil.Error, TypeError, AttributeError, ValueError):
-                continue  # reported by the first poll that fails the same way
 
     def poll(self) -> Batch:
         """Read everything once; a failing part becomes one error line, the rest still comes."""
@@ -63,9 +55,20 @@ class SystemCollector:
         return Batch(self.name, tuple(readings), tuple(errors))
 
     def _cpu(self, now: float) -> Iterator[Reading]:
-        yield Reading("system/cpu/total", float(psutil.cpu_percent(interval=None)), "%", now)
-        for i, pct in enumerate(psutil.cpu_percent(interval=None, percpu=True)):
-            yield Reading(f"system/cpu/{i}", float(pct), "%", now, label=f"cpu{i}")
+        total = psutil.cpu_times(percpu=False)
+        yield self._cpu_reading("system/cpu/total", total, now, None)
+        for i, times in enumerate(psutil.cpu_times(percpu=True)):
+            yield self._cpu_reading(f"system/cpu/{i}", times, now, f"cpu{i}")
+
+    def _cpu_reading(self, key: str, times: Any, now: float, label: str | None) -> Reading:
+        """Return the busy share of one CPU since the last poll, or "not known yet"."""
+        # Guest time is already counted in user time (as psutil and top count it).
+        spent = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+        busy = spent - times.idle - getattr(times, "iowait", 0.0)
+        share = self._deltas.ratio(key, busy, spent)
+        if share is None:
+            return not_known_yet(key, "%", now, label)
+        return Reading(key, round(100.0 * min(1.0, share), 1), "%", now, label=label)
 
     def _load(self, now: float) -> Iterator[Reading]:
         cores = psutil.cpu_count() or 1
@@ -92,19 +95,11 @@ class SystemCollector:
         yield Reading("system/procs/total", float(total), "", now)
         yield Reading("system/procs/zombies", float(zombies), "", now, high=0.5)
 
-    def _rate(self, key: str, value: float, mono: float) -> float | None:
-        last = self._last_io.get(key)
-        self._last_io[key] = (mono, value)
-        if last is None or mono <= last[0] or value < last[1]:
-            return None  # first sample, or a counter that wrapped or reset
-        return (value - last[1]) / (mono - last[0])
-
     def _rates(self, now: float, pairs: dict[str, float]) -> Iterator[Reading]:
         mono = self._clock()
         for key, value in pairs.items():
-            rate = self._rate(key, value, mono)
-            if rate is not None:
-                yield Reading(key, rate, "B/s", now)
+            rate = self._deltas.ratio(key, value, mono)
+            yield not_known_yet(key, "B/s", now) if rate is None else Reading(key, rate, "B/s", now)
 
     def _disk(self, now: float) -> Iterator[Reading]:
         io = psutil.disk_io_counters(perdisk=False)

@@ -11,11 +11,15 @@ import pytest
 from collectors.system import PROC_SCAN_EVERY, SystemCollector
 from tests.clock import ManualClock
 
+NOT_KNOWN_YET = "not known yet"
+"""What a rate says before its second sample (``collectors.base.NOT_KNOWN_YET``)."""
+
 # psutil's real named tuples, taken from real calls and refilled with known numbers.
 VMEM = psutil.virtual_memory()._replace(total=8 << 30, available=2 << 30, percent=75.0)
 SWAP = psutil.swap_memory()._replace(total=1 << 30, used=1 << 28, percent=25.0)
 DISK = psutil.disk_io_counters()
 NET = psutil.net_io_counters()
+CPU = psutil.cpu_times()
 
 
 class FakeProc:
@@ -25,20 +29,28 @@ class FakeProc:
         self.info = {"status": status}
 
 
+def cpu(user: float, idle: float) -> object:
+    """One CPU's times, as psutil.cpu_times returns them (the other fields zero)."""
+    zero = dict.fromkeys(CPU._fields, 0.0)
+    return CPU._replace(**{**zero, "user": user, "idle": idle})
+
+
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     state: dict[str, object] = {
-        "cpu": 12.5,
-        "percpu": [10.0, 15.0],
+        "cpu": (100.0, 300.0),
+        "percpu": [(40.0, 160.0), (60.0, 140.0)],
         "read": 1000,
         "sent": 5000,
         "procs": ["running", "sleeping", "zombie", None],
     }
-    monkeypatch.setattr(
-        psutil,
-        "cpu_percent",
-        lambda interval=None, percpu=False: list(state["percpu"]) if percpu else state["cpu"],
-    )
+
+    def cpu_times(percpu: bool = False) -> object:
+        if percpu:
+            return [cpu(u, i) for u, i in state["percpu"]]  # type: ignore[attr-defined]
+        return cpu(*state["cpu"])  # type: ignore[misc]
+
+    monkeypatch.setattr(psutil, "cpu_times", cpu_times)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.5, 0.25, 0.125))
     monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 2)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: VMEM)
@@ -73,13 +85,16 @@ def values(batch) -> dict[str, float | None]:  # type: ignore[no-untyped-def]
 def test_reads_every_metric_with_units(fake: dict[str, object]) -> None:
     clock = ManualClock(1000.0)
     c = SystemCollector(clock=clock)
+    c.poll()
     clock.now += 2.0
     fake["read"], fake["sent"] = 5000, 9000
+    fake["cpu"] = (125.0, 375.0)  # 25 of 100 s busy
+    fake["percpu"] = [(45.0, 205.0), (75.0, 175.0)]  # 5 of 50 s, 15 of 50 s
     batch = c.poll()
     v = values(batch)
-    assert batch.errors == ()
-    assert v["system/cpu/total"] == 12.5
-    assert v["system/cpu/0"] == 10.0 and v["system/cpu/1"] == 15.0
+    assert batch.errors == () and not batch.pending
+    assert v["system/cpu/total"] == 25.0
+    assert v["system/cpu/0"] == 10.0 and v["system/cpu/1"] == 30.0
     assert v["system/load/1m"] == 0.5 and v["system/load/15m"] == 0.125
     assert v["system/memory/used"] == 75.0 and v["system/swap/used"] == 25.0
     assert v["system/procs/total"] == 4 and v["system/procs/zombies"] == 1
@@ -90,12 +105,47 @@ def test_reads_every_metric_with_units(fake: dict[str, object]) -> None:
     assert units["system/uptime"] == "s"
 
 
+RATES = ("system/cpu/total", "system/cpu/0", "system/disk/read", "system/net/tx")
+
+
+def test_the_first_poll_says_not_known_yet_rather_than_zero(fake: dict[str, object]) -> None:
+    clock = ManualClock(1000.0)
+    c = SystemCollector(clock=clock)
+    first = c.poll()
+    got = {r.key: r for r in first.readings}
+    assert first.pending
+    for key in RATES:
+        assert (got[key].value, got[key].status, got[key].text) == (None, "unknown", NOT_KNOWN_YET)
+    assert got["system/load/1m"].value == 0.5  # what needs one sample is there at once
+    # No time passed and nothing moved: still unknown, never a made-up 0.
+    assert all(values(c.poll())[key] is None for key in RATES[:2])
+    clock.now += 1.0
+    fake["cpu"] = (110.0, 390.0)
+    fake["percpu"] = [(41.0, 169.0), (69.0, 141.0)]
+    later = values(c.poll())
+    assert (later["system/cpu/total"], later["system/cpu/0"]) == (10.0, 10.0)
+
+
+def test_the_first_poll_of_the_real_machine_makes_up_no_rate() -> None:
+    # The real psutil, polled from another thread than the one that built the collector (as
+    # the engine and ``gongwatch once`` do).
+    from concurrent.futures import ThreadPoolExecutor
+
+    collector = SystemCollector()
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(collector.poll).result()
+    rates = [r for r in first.readings if r.unit == "B/s" or r.key.startswith("system/cpu/")]
+    assert {"system/cpu/total", "system/disk/read", "system/net/rx"} <= {r.key for r in rates}
+    assert [r for r in rates if r.value is not None] == []
+
+
 def test_counter_reset_gives_no_negative_rate(fake: dict[str, object]) -> None:
     clock = ManualClock(1000.0)
     c = SystemCollector(clock=clock)
+    c.poll()
     clock.now += 1.0
     fake["read"] = 10
-    assert "system/disk/read" not in values(c.poll())
+    assert values(c.poll())["system/disk/read"] is None
     clock.now += 1.0
     fake["read"] = 110
     assert values(c.poll())["system/disk/read"] == pytest.approx(100.0)
@@ -150,18 +200,6 @@ def test_oserror_in_load_and_memory(
     assert any(e.startswith("load:") for e in batch.errors)
     assert any(e.startswith("memory:") for e in batch.errors)
     assert "system/cpu/total" in values(batch)
-
-
-def test_cpu_percent_never_blocks(fake: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[object] = []
-
-    def cpu_percent(interval: object = "missing", percpu: bool = False) -> object:
-        seen.append(interval)
-        return [1.0] if percpu else 1.0
-
-    monkeypatch.setattr(psutil, "cpu_percent", cpu_percent)
-    SystemCollector(clock=ManualClock(1000.0)).poll()
-    assert seen and all(i is None for i in seen)
 
 
 def test_values_past_their_own_limits_are_flagged(
