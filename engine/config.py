@@ -33,6 +33,9 @@ class CollectorConfig:
     enabled: bool = True
     smartctl: str = "smartctl"
     """Path of the smartctl binary (smart collector only)."""
+    trust_unset_alarms: bool = False
+    """Make a sensor's alarm raised against limits nobody set a warning (sensors only); by
+    default it shows as ``alarm, limits not set`` and is not anomalous."""
 
 
 @dataclass(frozen=True, slots=True)

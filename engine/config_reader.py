@@ -38,6 +38,9 @@ RANGES: dict[str, tuple[float, float, str]] = {
 interval of 1e-9 s is a busy loop, of 1e300 s an overflow; a history of 10^12 points cannot be
 allocated; NaN compares false with everything and so passes any check written as a refusal."""
 
+_OWN_KEYS = {"smart": {"smartctl"}, "sensors": {"trust_unset_alarms"}}
+"""Keys that only one collector's table takes, besides ``interval`` and ``enabled``."""
+
 
 class Reader:
     """Turns the TOML tables into typed config, remembering where each key is for errors."""
@@ -141,12 +144,12 @@ class Reader:
         for name, default in COLLECTOR_DEFAULTS.items():
             path = f"collectors.{name}"
             sub = self.table(table, path)
-            known = {"interval", "enabled"} | ({"smartctl"} if name == "smart" else set())
-            self.unknown(sub, path, known)
+            self.unknown(sub, path, {"interval", "enabled"} | _OWN_KEYS.get(name, set()))
             out[name] = CollectorConfig(
                 interval=self.get(sub, path, "interval", float, default),
                 enabled=self.get(sub, path, "enabled", bool, True),
                 smartctl=self.get(sub, path, "smartctl", str, "smartctl"),
+                trust_unset_alarms=self.get(sub, path, "trust_unset_alarms", bool, False),
             )
         return out
 

@@ -20,7 +20,11 @@ def build_collectors(config: Config) -> list[Collector]:
         out.append(SystemCollector(interval=system.interval))
     sensors = config.collector("sensors")
     if sensors.enabled:
-        out.append(SensorsCollector(interval=sensors.interval))
+        out.append(
+            SensorsCollector(
+                interval=sensors.interval, trust_unset_alarms=sensors.trust_unset_alarms
+            )
+        )
     smart = config.collector("smart")
     if smart.enabled:
         out.append(SmartCollector(interval=smart.interval, smartctl=smart.smartctl))

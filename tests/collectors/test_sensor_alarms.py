@@ -89,8 +89,8 @@ def test_one_rule_for_every_kind(kind: str) -> None:
 
 
 def test_an_unset_alarm_is_not_an_anomaly_for_the_engine() -> None:
-    from tui.config import Config
-    from tui.engine import Engine
+    from engine import Engine
+    from engine.config import Config
 
     engine = Engine(Config())
     sub = {"input": 34.0, "max": 0.0, "alarm": 1.0}

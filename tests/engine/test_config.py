@@ -90,6 +90,14 @@ def test_the_users_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         ),
         ("[collectors.cpu]\ninterval = 1", "collectors.cpu: unknown key"),
         ("[collectors.system]\nenabled = 'no'", "collectors.system.enabled: expected bool"),
+        (
+            "[collectors.sensors]\ntrust_unset_alarms = 'yes'",
+            "f.toml:2: collectors.sensors.trust_unset_alarms: expected bool",
+        ),
+        (
+            "[collectors.system]\ntrust_unset_alarms = true",
+            "f.toml:2: collectors.system.trust_unset_alarms: unknown key",
+        ),
         ("[[remote.http]]\nname = 'x'", "remote.http[0].url: required"),
         ("[[remote.http]]\nname='a'\nurl='ftp://x'", "remote.http[0].url: must start with http"),
         ("[[remote.http]]\nname='a'\nurl='http://x'\nexpect=[999]", "remote.http[0].expect"),
@@ -106,6 +114,20 @@ def test_errors_name_the_key_and_line(text: str, message: str) -> None:
         parse(text, "f.toml")
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_trusting_alarms_against_unset_limits_is_off_unless_asked() -> None:
+    from engine import build_collectors
+
+    def sensors(text: str) -> object:
+        return next(c for c in build_collectors(parse(text)) if c.name == "sensors")
+
+    assert parse("").collector("sensors").trust_unset_alarms is False
+    assert sensors("").trust_unset_alarms is False  # type: ignore[attr-defined]
+    trusting = sensors("[collectors.sensors]\ntrust_unset_alarms = true\n")
+    assert trusting.trust_unset_alarms is True  # type: ignore[attr-defined]
+    for c in (sensors(""), trusting):
+        c.close()  # type: ignore[attr-defined]
 
 
 def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
