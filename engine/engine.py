@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import detectors
-from collectors.base import Batch, Collector, Reading, Status
+from collectors.base import Batch, Collector, Reading, Status, against_limits
 from detectors.base import QUIET, Verdict
 from engine.config import Config
 from engine.series import History, SeriesStore
@@ -91,8 +91,18 @@ def combine(reading: Reading, verdict: Verdict) -> Verdict:
     if SEVERITY_RANK[verdict.severity] >= SEVERITY_RANK[severity] and verdict.anomalous:
         return verdict
     score = max(verdict.score, 1.0 if severity == "critical" else 0.9)
-    why = reading.text if reading.value is None and reading.text else f"{severity} limit"
-    return replace(verdict, score=score, anomalous=True, severity=severity, reason=why)
+    return replace(verdict, score=score, anomalous=True, severity=severity, reason=_why(reading))
+
+
+def _why(reading: Reading) -> str:
+    """Say why a reading is past its limits: the limit crossed, else what its source said."""
+    r = reading
+    _, why = against_limits(r.value, r.low, r.high, r.crit, r.lcrit)
+    bounds = {"above crit": r.crit, "below lcrit": r.lcrit, "above max": r.high, "below min": r.low}
+    bound = bounds.get(why or "")
+    if why is not None and bound is not None:
+        return f"{why} {bound:g}"
+    return r.text or f"{r.status} limit"
 
 
 class Engine:

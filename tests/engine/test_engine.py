@@ -84,6 +84,27 @@ def test_hardware_limits_overrule_the_statistics() -> None:
     assert st.verdict.anomalous and st.verdict.reason == "FAILED"
 
 
+def test_a_value_past_its_own_limit_is_anomalous_whatever_the_statistics_say() -> None:
+    # Load 8.2 on two cores after a long calm stretch at the same level: the detector has
+    # learnt it as normal, the limit says otherwise.
+    engine = Engine(parse('[detectors]\ndefault = "robust_z"\n'))
+    for t in range(60):
+        (st,) = engine.ingest(Batch("system", (Reading("system/load/1m", 8.2, "", t, high=2.0),)))
+    assert (st.reading.status, st.verdict.anomalous) == (Status.WARNING, True)
+    assert (st.verdict.severity, st.verdict.reason) == ("warning", "above max 2")
+    (mem,) = engine.ingest(
+        Batch("system", (Reading("system/memory/used", 98.0, "%", 61.0, high=90.0, crit=97.0),))
+    )
+    assert (mem.verdict.severity, mem.verdict.reason) == ("critical", "above crit 97")
+    (ok,) = engine.ingest(Batch("system", (Reading("system/load/5m", 1.5, "", 62.0, high=2.0),)))
+    assert not ok.verdict.anomalous
+    alarm = Reading(
+        "sensors/c/fan1", 900.0, "RPM", 63.0, low=300.0, status=Status.WARNING, text="ALARM"
+    )
+    (fan,) = engine.ingest(Batch("sensors", (alarm,)))
+    assert (fan.verdict.anomalous, fan.verdict.reason) == (True, "ALARM")
+
+
 def test_errors_are_reported_once_and_recoveries_too() -> None:
     engine = Engine(Config())
     for _ in range(3):
