@@ -20,7 +20,8 @@ ONCE_TIMEOUT = 60.0
 TUI_ENTRY = "tui.app"
 """The module whose ``run_app(config, warnings)`` runs the monitor's screen."""
 WARMUP = 0.5
-"""Seconds between priming the rate and CPU counters and reading them in ``once``."""
+"""Seconds ``once`` waits before polling again the sources whose first poll could not know
+some readings yet (CPU shares and byte rates need two samples)."""
 
 
 def package_version() -> str:
@@ -138,14 +139,25 @@ def poll_all(collectors: Sequence[Collector], timeout: float = ONCE_TIMEOUT) -> 
     return batches
 
 
+def poll_known(collectors: Sequence[Collector], warmup: float = WARMUP) -> list[Batch]:
+    """Poll every collector once, then, ``warmup`` seconds later, poll again those whose
+    batch held readings not known yet, so every rate comes from two real samples."""
+    batches = poll_all(collectors)
+    again = [i for i, batch in enumerate(batches) if batch.pending]
+    if again:
+        time.sleep(warmup)
+        for i, batch in zip(again, poll_all([collectors[i] for i in again]), strict=True):
+            batches[i] = batch
+    return batches
+
+
 def cmd_once(config: Config, json_lines: bool) -> int:
     """Print every reading of one poll of every source, then what could not be read."""
     from engine import build_collectors
     from engine.format import value as format_value
 
     collectors = build_collectors(config)
-    time.sleep(WARMUP)  # CPU % and byte rates need two samples; the first was taken at build
-    batches = poll_all(collectors)
+    batches = poll_known(collectors)
     out = sys.stdout
     for batch in batches:
         for r in batch.readings:

@@ -50,6 +50,24 @@ def test_once_json_prints_the_readings(tmp_path: Path) -> None:
         assert "key" in d or ("source" in d and ({"unavailable", "error"} & set(d)))
 
 
+def test_once_measures_the_cpu_instead_of_printing_a_start_up_zero(tmp_path: Path) -> None:
+    # One core kept busy by a child process: the CPU share 'once' prints must show it.
+    burn = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        out = gongwatch("once", "--json", home=tmp_path)
+    finally:
+        burn.kill()
+        burn.wait()
+    assert out.returncode == 0, out.stderr
+    got = {d["key"]: d for d in map(json.loads, out.stdout.splitlines()) if "key" in d}
+    cores = sum(1 for k in got if k.split("/")[:2] == ["system", "cpu"] and k[-1].isdigit())
+    assert got["system/cpu/total"]["value"] >= 80 / cores, got["system/cpu/total"]
+    assert max(got[f"system/cpu/{i}"]["value"] for i in range(cores)) >= 80
+    for key in ("system/disk/read", "system/net/rx"):  # measured over two samples
+        assert isinstance(got[key]["value"], float) and got[key]["status"] == "ok", got[key]
+
+
 def test_once_output_replays(tmp_path: Path) -> None:
     out = gongwatch("once", "--json", home=tmp_path)
     path = tmp_path / "rec.jsonl"
