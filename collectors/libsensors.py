@@ -3,15 +3,17 @@ state, so every collector shares it and every call into it holds one lock."""
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+import time
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, ClassVar
 
 from collectors import hwmon
 from collectors.base import Reading
-from collectors.limits import WANTED, make_reading, unreadable
+from collectors.limits import LIMITS, LIMITS_EVERY, WANTED, Feature
 
 KINDS = {
     0: "in",
@@ -30,13 +32,14 @@ _MODE_R = 1  # SENSORS_MODE_R: the subfeature is readable
 
 
 @dataclass(slots=True)
-class _Feature:
-    chip: str
-    label: str
-    kind: str
+class _Probed:
+    feature: Feature
     name: str
-    subfeatures: list[tuple[str, Any]]
-    """(suffix, PySensors Subfeature) pairs: ``("input", <temp1_input>)``."""
+    """libsensors' name of the feature (``temp1``)."""
+    live: list[tuple[str, Any]]
+    """(suffix, PySensors Subfeature) of the input, alarms and fault, read every poll."""
+    limits: list[tuple[str, Any]]
+    """The same for its limits, read when probed and then every ``LIMITS_EVERY`` seconds."""
 
 
 class LibSensors:
@@ -50,7 +53,8 @@ class LibSensors:
         self._root = root
         self._users = 0
         self._dirs: list[str] = []
-        self._features: list[_Feature] = []
+        self._features: list[_Probed] = []
+        self._limits_at = -math.inf
         self.config_error: str | None = None
         """Set when the sensors configuration did not parse (read without it then)."""
         self._init()
@@ -101,13 +105,14 @@ class LibSensors:
                 if label in used:
                     label = f"{label} ({feature.name})"
                 used.add(label)
-                subs = []
+                live: list[tuple[str, Any]] = []
+                limits: list[tuple[str, Any]] = []
                 for sf in feature:
                     # cpu0_vid is the value of a VID feature, as tempN_input is of a temperature
                     suffix = "input" if kind == "vid" else sf.name.split("_", 1)[-1]
                     if sf.flags & _MODE_R and suffix in WANTED:
-                        subs.append((suffix, sf))
-                yield _Feature(name, label, kind, feature.name, subs)
+                        (limits if suffix in LIMITS else live).append((suffix, sf))
+                yield _Probed(Feature(name, label, kind), feature.name, live, limits)
 
     def read(self, now: float, trust_unset_alarms: bool = False) -> tuple[list[Reading], list[str]]:
         """Read every feature once; notices chips that appeared or went since the last read."""
@@ -121,21 +126,40 @@ class LibSensors:
                 except self._mod.SensorsError as exc:
                     self._features = []
                     errors.append(f"libsensors: {message(exc)}")
-            for f in self._features:
-                sub: dict[str, float] = {}
-                for suffix, sf in f.subfeatures:
-                    try:
-                        sub[suffix] = sf.get_value()
-                    except self._mod.SensorsError as exc:
-                        why = message(exc)
-                        errors.append(f"{f.chip}/{f.label}: {sf.name}: {why}")
-                        if suffix in ("input", "average") or f.kind == "intrusion":
-                            readings.append(unreadable(f.chip, f.label, f.kind, why, now))
-                if sub.keys() & {"input", "average"} or (f.kind == "intrusion" and sub):
-                    readings.append(
-                        make_reading(f.chip, f.label, f.kind, sub, now, trust_unset_alarms)
-                    )
+                self._limits_at = -math.inf
+            if time.monotonic() - self._limits_at >= LIMITS_EVERY:
+                self._limits_at = time.monotonic()
+                for p in self._features:
+                    p.feature.set_limit_values(self._values(p.feature, p.limits, errors))
+            for p in self._features:
+                failed: dict[str, str] = {}
+                live = self._values(p.feature, p.live, errors, failed)
+                f = p.feature
+                if live.keys() & {"input", "average"} or (f.kind == "intrusion" and live):
+                    readings.append(f.reading(live, now, trust_unset_alarms))
+                for suffix, why in failed.items():
+                    if suffix in ("input", "average") or f.kind == "intrusion":
+                        readings.append(f.unreadable(why, now))
         return readings, errors
+
+    def _values(
+        self,
+        f: Feature,
+        subfeatures: list[tuple[str, Any]],
+        errors: list[str],
+        failed: dict[str, str] | None = None,
+    ) -> dict[str, float]:
+        """Read some subfeatures; each that fails is one error line (its reason in ``failed``)."""
+        out: dict[str, float] = {}
+        for suffix, sf in subfeatures:
+            try:
+                out[suffix] = sf.get_value()
+            except self._mod.SensorsError as exc:
+                why = message(exc)
+                errors.append(f"{f.chip}/{f.label}: {sf.name}: {why}")
+                if failed is not None:
+                    failed[suffix] = why
+        return out
 
 
 def _identity(chip: Any) -> tuple[str, str | None, str]:

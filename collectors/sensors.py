@@ -4,8 +4,9 @@ directly where libsensors is missing, and psutil where there is no hwmon tree at
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import psutil
 from collectors import hwmon
 from collectors.base import Batch, Reading, Status
 from collectors.libsensors import LibSensors, load_libsensors
-from collectors.limits import WANTED, make_reading, unique_label, unreadable
+from collectors.limits import LIMITS, LIMITS_EVERY, WANTED, Feature, make_reading, unique_label
 
 NO_SENSORS = (
     "no sensors found: load the kernel module of this board's sensor chip "
@@ -24,20 +25,20 @@ NO_SENSORS = (
 
 
 @dataclass(frozen=True, slots=True)
-class _Feature:
-    """One feature of one chip as probed: where its numbers are and how to scale them."""
+class _Probed:
+    """One sensor of one chip as probed: where its numbers are and how to scale them."""
 
-    chip: str
-    label: str
-    kind: str
-    files: tuple[tuple[str, str, float], ...]
-    """(subfeature, sysfs path, divisor) of every subfeature that makes the reading."""
+    feature: Feature
+    live: tuple[tuple[str, str, float], ...]
+    """(subfeature, sysfs path, divisor) of the input, alarm bits and fault: read every poll."""
+    limits: tuple[tuple[str, str, float], ...]
+    """The same for its limits: read when probed, then every ``LIMITS_EVERY`` seconds."""
 
 
-def probe_chip(chip: hwmon.Chip) -> list[_Feature]:
-    """Return the features of one chip, labelled as ``sensors`` labels them without a
+def probe_chip(chip: hwmon.Chip) -> list[_Probed]:
+    """Return the sensors of one chip, labelled as ``sensors`` labels them without a
     configuration (the chip's own ``*_label`` files)."""
-    out: list[_Feature] = []
+    out: list[_Probed] = []
     used: set[str] = set()
     for feature, paths in hwmon.features(chip).items():
         kind = feature.rstrip("0123456789")
@@ -47,26 +48,31 @@ def probe_chip(chip: hwmon.Chip) -> list[_Feature]:
                 label = hwmon.read_text(paths["label"]) or feature
             except OSError:
                 label = feature
-        files = tuple(
-            (sub, path, hwmon.divisor(kind, sub)) for sub, path in paths.items() if sub in WANTED
-        )
-        if files:
-            out.append(_Feature(chip.name, unique_label(label, feature, used), kind, files))
+        files = [(sub, path, hwmon.divisor(kind, sub)) for sub, path in paths.items()]
+        live = tuple(f for f in files if f[0] in WANTED and f[0] not in LIMITS)
+        if live:
+            limits = tuple(f for f in files if f[0] in LIMITS)
+            found = Feature(chip.name, unique_label(label, feature, used), kind)
+            out.append(_Probed(found, live, limits))
     return out
 
 
 class SysfsFallback:
     """Reads every chip straight from /sys/class/hwmon, for machines without libsensors.
 
-    Chips and features are probed once, and again only when chips come or go: a poll only
-    reads the numbers. Where there is no hwmon tree at all, psutil's temperatures and fans
-    are read instead.
+    Chips, labels and limits are probed once (chips again when they come or go, limits every
+    ``LIMITS_EVERY`` seconds): a poll reads only inputs, alarm bits and faults. Where there
+    is no hwmon tree at all, psutil's temperatures and fans are read instead.
     """
 
-    def __init__(self, root: str = hwmon.HWMON) -> None:
+    def __init__(
+        self, root: str = hwmon.HWMON, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.root = root
+        self._clock = clock
         self._dirs: list[str] | None = None
-        self._features: list[_Feature] = []
+        self._sensors: list[_Probed] = []
+        self._limits_at = -math.inf
 
     @property
     def backend(self) -> str:
@@ -78,29 +84,44 @@ class SysfsFallback:
         dirs = hwmon.chip_dirs(self.root)
         if dirs != self._dirs:
             self._dirs = dirs
-            self._features = [f for c in hwmon.chips(self.root) for f in probe_chip(c)]
+            self._sensors = [s for c in hwmon.chips(self.root) for s in probe_chip(c)]
+            self._limits_at = -math.inf
         readings: list[Reading] = []
         errors: list[str] = []
         if not dirs:
             readings.extend(self._psutil(now, errors, trust_unset_alarms))
-        for f in self._features:
-            self._read_feature(f, now, trust_unset_alarms, readings, errors)
+        if self._clock() - self._limits_at >= LIMITS_EVERY:
+            self._limits_at = self._clock()
+            for s in self._sensors:
+                s.feature.set_limit_values(self._numbers(s.feature, s.limits, errors))
+        for s in self._sensors:
+            failed: dict[str, str] = {}
+            live = self._numbers(s.feature, s.live, errors, failed)
+            if "input" in live or "average" in live or (s.feature.kind == "intrusion" and live):
+                readings.append(s.feature.reading(live, now, trust_unset_alarms))
+            elif why := failed.get("input", failed.get("average")):
+                readings.append(s.feature.unreadable(why, now))
         return readings, errors
 
-    def _read_feature(
-        self, f: _Feature, now: float, trust: bool, out: list[Reading], errors: list[str]
-    ) -> None:
-        sub: dict[str, float] = {}
-        for name, path, div in f.files:
+    @staticmethod
+    def _numbers(
+        f: Feature,
+        files: tuple[tuple[str, str, float], ...],
+        errors: list[str],
+        failed: dict[str, str] | None = None,
+    ) -> dict[str, float]:
+        """Read and scale some subfeatures; each that fails is one error line (and its reason
+        goes into ``failed``)."""
+        out: dict[str, float] = {}
+        for name, path, div in files:
             try:
-                sub[name] = hwmon.read_number(path) / div
+                out[name] = hwmon.read_number(path) / div
             except (OSError, ValueError) as exc:
                 why = getattr(exc, "strerror", None) or str(exc)
                 errors.append(f"{f.chip}/{f.label}: {path.rsplit('/', 1)[-1]}: {why}")
-                if name in ("input", "average"):
-                    out.append(unreadable(f.chip, f.label, f.kind, why, now))
-        if "input" in sub or "average" in sub or (f.kind == "intrusion" and sub):
-            out.append(make_reading(f.chip, f.label, f.kind, sub, now, trust))
+                if failed is not None:
+                    failed[name] = why
+        return out
 
     def _psutil(self, now: float, errors: list[str], trust: bool) -> Iterable[Reading]:
         """Read psutil's temperatures and fans (where the OS has no hwmon tree)."""

@@ -130,6 +130,8 @@ class Engine:
         self._lock = threading.Lock()
         self._metrics: dict[str, MetricState] = {}
         self._detectors: dict[str, Any] = {}
+        self._detector_names: dict[str, str] = {}
+        """The detector name of every key seen: its glob rules are matched once, not per poll."""
         self._sources = {c.name: SourceState(c.name, c.interval) for c in self.collectors}
         self._events: deque[Event] = deque(maxlen=200)
         self._event_seq = 0
@@ -226,7 +228,9 @@ class Engine:
 
     def _judge(self, reading: Reading, now: float) -> MetricState:
         verdict = QUIET
-        name = self.config.detector_for(reading.key)
+        name = self._detector_names.get(reading.key)
+        if name is None:
+            name = self._detector_names[reading.key] = self.config.detector_for(reading.key)
         if reading.value is not None and math.isfinite(reading.value):
             verdict = self._detect(reading, name)
         verdict = combine(reading, verdict)

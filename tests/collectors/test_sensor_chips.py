@@ -88,3 +88,29 @@ def test_both_ways_of_reading_name_the_chips_alike(tmp_path: Path) -> None:
     assert virtual == ["x-virtual-0@hwmon3", "x-virtual-0@hwmon7"]
     assert json.dumps(names)  # plain strings: usable as metric key parts
     assert not any("/" in n for n in names)
+
+
+def test_a_poll_reads_live_values_and_limits_only_now_and_then(tmp_path: Path) -> None:
+    from collectors.limits import LIMITS_EVERY
+    from collectors.sensors import SysfsFallback
+    from tests.clock import ManualClock
+
+    hw = hwmon_tree.add_chip("nct6775", str(tmp_path))
+    clock = ManualClock(100.0)
+    reader = SysfsFallback(str(tmp_path / "hwmon"), clock=clock)
+
+    def cputin() -> dict:
+        readings, errors = reader.read(clock.now)
+        assert not errors
+        return next(r for r in readings if r.key.endswith("/CPUTIN")).to_json()
+
+    assert (cputin()["value"], cputin()["high"], cputin()["status"]) == (38.5, 80.0, "ok")
+    hwmon_tree.write(hw, "temp2_input", 45000, base=str(tmp_path))
+    hwmon_tree.write(hw, "temp2_max", 40000, base=str(tmp_path))  # someone ran `sensors -s`
+    now = cputin()
+    assert (now["value"], now["high"], now["status"]) == (45.0, 80.0, "ok")
+    hwmon_tree.write(hw, "temp2_alarm", 1, base=str(tmp_path))  # alarms are live
+    assert cputin()["status"] == "warning"
+    clock.now += LIMITS_EVERY
+    later = cputin()
+    assert (later["high"], later["status"], later["text"]) == (40.0, "warning", "ALARM")
