@@ -34,6 +34,7 @@ check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/collectors.py
 	$(BIN)/python benchmarks/detectors.py
 	$(BIN)/python benchmarks/nab.py
 	$(BIN)/python benchmarks/nab_loco.py
