@@ -49,6 +49,8 @@ def test_slow_is_a_warning(server: RemoteServer) -> None:
     assert got["remote/blog/local/status"].text == "slow"
     assert got["remote/blog/local/status"].status == Status.WARNING
     assert (got["remote/blog/local/time"].value or 0) >= 0.25
+    # The time itself is past its own limit, the slow threshold, so it is flagged too.
+    assert got["remote/blog/local/time"].status == Status.WARNING
 
 
 def test_unexpected_status_is_down_with_its_code(server: RemoteServer) -> None:
