@@ -100,3 +100,24 @@ def test_an_unset_alarm_is_not_an_anomaly_for_the_engine() -> None:
     trusted = make_reading("nct6775-isa-0290", "SYSTIN", "temp", sub, 2.0, trust_unset_alarms=True)
     engine.ingest(Batch("sensors", (trusted,)))
     assert engine.snapshot().metrics[f"{NCT}/SYSTIN"].verdict.anomalous
+
+
+@pytest.mark.parametrize("use_libsensors", [True, False], ids=["libsensors", "sysfs"])
+def test_every_limit_of_a_chip_judges_its_sensor(use_libsensors: bool) -> None:
+    require_namespace()
+    with FakeSys(["coretemp", "nct6775", "ina3221"]) as fs:
+        for layout, attr, value in [
+            ("nct6775", "fan2_input", 200),  # min 300 RPM
+            ("nct6775", "temp2_input", 86000),  # CPUTIN, max 80 °C
+            ("coretemp", "temp3_input", 100000),  # Core 1, crit 100 °C
+            ("ina3221", "in1_lcrit", 12500),  # VIN1 reads 12.096 V
+        ]:
+            fs.call(f"{ME}:in_ns_write", hw=fs.hwmon[layout], attr=attr, value=value)
+        r = poll(fs, use_libsensors=use_libsensors)["readings"]
+    fan2, cputin = r[f"{NCT}/fan2"], r[f"{NCT}/CPUTIN"]
+    assert (fan2["status"], fan2["text"], fan2["low"]) == ("warning", "below min", 300.0)
+    assert (cputin["status"], cputin["text"], cputin["high"]) == ("warning", "above max", 80.0)
+    core = r["sensors/coretemp-isa-0000/Core 1"]
+    assert (core["status"], core["text"]) == ("critical", "above crit")
+    vin1 = r[f"{INA}/VIN1"]
+    assert (vin1["status"], vin1["text"], vin1["lcrit"]) == ("critical", "below lcrit", 12.5)
