@@ -1,5 +1,6 @@
-"""Provides the Reading record, the Collector protocol that every source implements, and
-``printable``, which makes text from outside safe to draw on a terminal."""
+"""Provides the Reading record (judged against its own limits by one rule), the Collector protocol
+that every source implements, the Deltas behind every rate-like reading, and ``printable``,
+which makes text from outside safe to draw on a terminal."""
 
 from __future__ import annotations
 
