@@ -45,6 +45,17 @@ async def test_anomalies_are_marked_without_colour() -> None:
         assert calm.marker == "" and calm.style == ""
 
 
+async def test_a_load_past_the_core_count_is_unusual_however_long_it_lasts() -> None:
+    engine = recorded_engine()
+    for _ in range(60):  # long enough for any detector to take 8.2 as the new normal
+        spike(engine, value=8.2)  # a source that says "ok" of its own limit crossed
+    app = test_app(engine)
+    async with app.run_test(size=(100, 30)):
+        table = await shown(app)
+        row = next(r for r in table.rows if r.key == "system/load/1m")
+        assert row.marker.strip() == "!" and "above max 2" in row.cells
+
+
 async def test_q_quits() -> None:
     app = test_app()
     async with app.run_test() as pilot:
