@@ -104,6 +104,14 @@ def print_catches(catches: list[Catch]) -> None:
         )
     caught = sum(c.delay is not None for c in catches)
     print(f"caught {caught} of {len(catches)} within {WITHIN:.0f} s of their start (times UTC)")
+    by_kind: dict[str, list[float | None]] = defaultdict(list)
+    for c in catches:
+        by_kind[c.disturbance.kind].append(c.delay)
+    print(f"\n{'kind':<16}{'caught':>8}{'median delay':>14}")
+    for kind, delays in sorted(by_kind.items()):
+        hits = [x for x in delays if x is not None]
+        median = f"{np.median(hits):.0f} s" if hits else "-"
+        print(f"{kind:<16}{len(hits):>4} / {len(delays):<3}{median:>12}")
 
 
 def print_false_alarms(flagged: Series, labels: list[Disturbance], quiet_h: float) -> int:
