@@ -93,24 +93,26 @@ def span_of(series: Series) -> tuple[float, float]:
 
 def print_catches(catches: list[Catch]) -> None:
     """One row per disturbance, then the catch count per kind."""
-    print(f"{'kind':<16}{'start':>10}{'length':>8}  {'caught':<8}{'delay':>7}  first on")
+    print(f"{'kind':<16}{'start UTC':>10}{'length':>8}  {'caught':<8}{'delay':>7}  first on")
     for c in catches:
         d = c.disturbance
-        delay = "-" if c.delay is None else f"{c.delay:.0f} s"
+        delay = "-" if c.delay is None else f"{c.delay:.1f} s"
         print(
             f"{d.kind:<16}{time.strftime('%H:%M:%S', time.gmtime(d.start)):>10}"
             f"{d.end - d.start:>6.0f} s  {'yes' if c.delay is not None else 'no':<8}"
             f"{delay:>7}  {c.key or ''}"
         )
     caught = sum(c.delay is not None for c in catches)
-    print(f"caught {caught} of {len(catches)} within {WITHIN:.0f} s of their start (times UTC)")
+    delays = [c.delay for c in catches if c.delay is not None]
+    median = f", median delay {np.median(delays):.1f} s" if delays else ""
+    print(f"caught {caught} of {len(catches)} within {WITHIN:.0f} s of their start{median}")
     by_kind: dict[str, list[float | None]] = defaultdict(list)
     for c in catches:
         by_kind[c.disturbance.kind].append(c.delay)
     print(f"\n{'kind':<16}{'caught':>8}{'median delay':>14}")
     for kind, delays in sorted(by_kind.items()):
         hits = [x for x in delays if x is not None]
-        median = f"{np.median(hits):.0f} s" if hits else "-"
+        median = f"{np.median(hits):.1f} s" if hits else "-"
         print(f"{kind:<16}{len(hits):>4} / {len(delays):<3}{median:>12}")
 
 
