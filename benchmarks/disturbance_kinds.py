@@ -1,7 +1,7 @@
 """Provides the known disturbances that record_disturbances.py runs while it records.
 
 Each disturbance runs as its own process (``python disturbance_kinds.py KIND SECONDS``), in its
-own session so the recorder can stop it and everything it started with one signal. Every one
+own process group so the recorder can stop it and everything it started with one signal. Every one
 is bounded: it ends by itself after ``SECONDS`` (plus a hard cap), holds at most the memory
 stated below, writes only to a temporary file it deletes, and talks only to 127.0.0.1. On
 SIGTERM or SIGINT it cleans up (kills and reaps its children, deletes its file) and exits.
