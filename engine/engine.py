@@ -14,6 +14,7 @@ import detectors
 from collectors.base import Batch, Collector, Reading, Status, against_limits
 from detectors.base import QUIET, Verdict
 from engine.config import Config
+from engine.format import value as format_value
 from engine.series import History, SeriesStore
 
 SEVERITY_RANK = {"none": 0, "warning": 1, "critical": 2}
@@ -88,20 +89,34 @@ def combine(reading: Reading, verdict: Verdict) -> Verdict:
     if reading.status not in (Status.WARNING, Status.CRITICAL):
         return verdict
     severity = "critical" if reading.status == Status.CRITICAL else "warning"
+    # The limit comes first in the reason: "above max 80°C" says more than any statistic.
+    why = _why(reading)
+    if verdict.anomalous and verdict.reason:
+        why = f"{why} · {verdict.reason}"
     if SEVERITY_RANK[verdict.severity] >= SEVERITY_RANK[severity] and verdict.anomalous:
-        return verdict
+        return replace(verdict, reason=why)
     score = max(verdict.score, 1.0 if severity == "critical" else 0.9)
-    return replace(verdict, score=score, anomalous=True, severity=severity, reason=_why(reading))
+    return replace(verdict, score=score, anomalous=True, severity=severity, reason=why)
+
+
+LIMIT_WORDS = {
+    "above crit": "above critical",
+    "below lcrit": "below critical",
+    "above max": "above max",
+    "below min": "below min",
+}
+"""How a crossed limit reads in a verdict (the sensors' own short words, spelt out)."""
 
 
 def _why(reading: Reading) -> str:
-    """Say why a reading is past its limits: the limit crossed, else what its source said."""
+    """Say why a reading is past its limits, in words and with the limit's unit ("above max
+    80°C"), else what its source said."""
     r = reading
     _, why = against_limits(r.value, r.low, r.high, r.crit, r.lcrit)
     bounds = {"above crit": r.crit, "below lcrit": r.lcrit, "above max": r.high, "below min": r.low}
     bound = bounds.get(why or "")
     if why is not None and bound is not None:
-        return f"{why} {bound:g}"
+        return f"{LIMIT_WORDS[why]} {format_value(bound, r.unit)}"
     return r.text or f"{r.status} limit"
 
 

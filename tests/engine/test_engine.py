@@ -95,7 +95,10 @@ def test_a_value_past_its_own_limit_is_anomalous_whatever_the_statistics_say() -
     (mem,) = engine.ingest(
         Batch("system", (Reading("system/memory/used", 98.0, "%", 61.0, high=90.0, crit=97.0),))
     )
-    assert (mem.verdict.severity, mem.verdict.reason) == ("critical", "above crit 97")
+    assert (mem.verdict.severity, mem.verdict.reason) == ("critical", "above critical 97%")
+    hot = Reading("sensors/coretemp-isa-0000/Core 0", 91.0, "°C", 62.0, high=80.0, crit=100.0)
+    (core,) = engine.ingest(Batch("sensors", (hot,)))
+    assert core.verdict.reason == "above max 80°C"  # the limit in its unit, in words
     (ok,) = engine.ingest(Batch("system", (Reading("system/load/5m", 1.5, "", 62.0, high=2.0),)))
     assert not ok.verdict.anomalous
     alarm = Reading(
