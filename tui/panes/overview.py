@@ -78,7 +78,7 @@ class OverviewPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-title", classes="pane-title")
         yield RowTable(
-            [Column(22, grow=1), Column(12, "right"), Column(0, grow=2), Column(12, grow=2)],
+            [Column(22, grow=1), Column(13, "right"), Column(0, grow=2), Column(12, grow=2)],
             id="overview-table",
         )
 
