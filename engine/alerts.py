@@ -9,7 +9,7 @@ import stat
 import subprocess
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -114,6 +114,8 @@ class AlertManager:
         self._records: OrderedDict[int, AlertRecord] = OrderedDict()
         self._next_id = 1
         self._fired: dict[tuple[int, str], float] = {}
+        self._fired_counts: Counter[tuple[str, str]] = Counter()
+        """(rule glob, action) to how many times it fired, for the exporters."""
         self._remote: dict[str, tuple[str, str]] = {}
         """``service/location`` to (LED, status)."""
         self._leds: dict[str, str] = {}
@@ -124,6 +126,7 @@ class AlertManager:
     def attach(self, engine: Engine) -> None:
         """Subscribe to the engine's batches."""
         engine.subscribe(self.observe)
+        engine.exporters.watch_alerts(self)
 
     def add_listener(self, listener: Callable[[AlertRecord], None]) -> None:
         """Tell ``listener`` of every new or finished record (from any thread)."""
@@ -133,6 +136,11 @@ class AlertManager:
         """Stop telling ``listener``."""
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    def fired_counts(self) -> dict[tuple[str, str], int]:
+        """Return how many times each (rule's metric glob, action) has fired."""
+        with self._lock:
+            return dict(self._fired_counts)
 
     def records(self) -> list[AlertRecord]:
         """Return the recent records, oldest first."""
@@ -175,6 +183,8 @@ class AlertManager:
         v = st.verdict
         why = v.severity + (f": {v.reason}" if v.reason else "")
         for action in rule.actions:
+            with self._lock:
+                self._fired_counts[(rule.metrics, action)] += 1
             if action == "gong":
                 self._strike(st, why)
             elif action == "bell":

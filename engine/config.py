@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from collectors.base import printable
+from engine.exporters.config import Integrations
 
 COLLECTOR_DEFAULTS: dict[str, float] = {"system": 1.0, "sensors": 5.0, "smart": 300.0}
 """Default poll interval in seconds of each local collector."""
@@ -127,6 +128,8 @@ class Config:
     detector_rules: tuple[tuple[str, str], ...] = ()
     """(metric glob, detector name) pairs; the first that matches wins."""
     alerts: tuple[AlertRule, ...] = ()
+    integrations: Integrations = field(default_factory=Integrations)
+    """Prometheus, StatsD, Graphite, InfluxDB and MQTT; each off unless configured."""
 
     def collector(self, name: str) -> CollectorConfig:
         """Return the settings of a local collector (defaults when the file has none)."""

@@ -21,6 +21,7 @@ from engine.config import (
     HttpCheckConfig,
     ServerDensityConfig,
 )
+from engine.exporters import config as integrations
 
 T = TypeVar("T")
 
@@ -33,6 +34,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "cooldown": (0.0, 3_600.0, "seconds"),
     "for": (0.0, 604_800.0, "seconds"),
     "baud": (1_200, 115_200, ""),
+    "flush": (0.1, 3_600.0, "seconds"),
 }
 """The range of every number of the configuration, by key name: what a person could mean. An
 interval of 1e-9 s is a busy loop, of 1e300 s an overflow; a history of 10^12 points cannot be
@@ -112,7 +114,7 @@ class Reader:
 
     def config(self, data: dict[str, Any]) -> Config:
         sections = {"general", "collectors", "remote", "devices", "detectors", "alerts"}
-        self.unknown(data, "", sections)
+        self.unknown(data, "", sections | integrations.SECTIONS)
         general = self.table(data, "general")
         self.unknown(general, "general", {"refresh", "history", "alert_log"})
         history = self.get(general, "general", "history", int, 600)
@@ -136,6 +138,7 @@ class Reader:
             default_detector=default_det,
             detector_rules=rules,
             alerts=tuple(self.alerts(data)),
+            integrations=integrations.read(self, data),
         )
 
     def collectors(self, table: dict[str, Any]) -> dict[str, CollectorConfig]:

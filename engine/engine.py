@@ -14,6 +14,7 @@ import detectors
 from collectors.base import Batch, Collector, Reading, Status, against_limits
 from detectors.base import QUIET, Verdict
 from engine.config import Config
+from engine.exporters import Exporters
 from engine.format import value as format_value
 from engine.series import History, SeriesStore
 
@@ -155,6 +156,8 @@ class Engine:
         self._observers: list[Observer] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.exporters = Exporters(self)
+        """The outputs the configuration asks for; they start and stop with the engine."""
 
     def subscribe(self, observer: Observer) -> None:
         """Call ``observer(batch, changed_states)`` after every batch, in the collector thread."""
@@ -163,6 +166,7 @@ class Engine:
     def start(self) -> None:
         """Start one thread per collector; each schedules its next poll when its last one ends."""
         self._stop.clear()
+        self.exporters.start()
         for c in self.collectors:
             th = threading.Thread(target=self._run, args=(c,), name=f"poll-{c.name}", daemon=True)
             self._threads.append(th)
@@ -178,6 +182,7 @@ class Engine:
             close = getattr(c, "close", None)
             if callable(close):
                 close()
+        self.exporters.stop()
 
     def _run(self, collector: Collector) -> None:
         failures = 0
@@ -288,6 +293,18 @@ class Engine:
     def _event(self, source: str, level: str, text: str) -> None:
         self._event_seq += 1
         self._events.append(Event(self._event_seq, time.time(), source, level, text))
+
+    def report(self, source: str, level: str, text: str) -> None:
+        """Add an event from any thread (an exporter that lost its server, say).
+
+        Args:
+            source: what it is about (a source, a metric key, an exporter).
+            level: ``error``, ``warning`` or ``info``.
+            text: one line for a person.
+        """
+        with self._lock:
+            self._event(source, level, text)
+            self._version += 1
 
     def snapshot(self) -> Snapshot:
         """Return the latest snapshot (the same object until something changes)."""
