@@ -29,7 +29,18 @@ def build_collectors(config: Config) -> list[Collector]:
     if smart.enabled:
         out.append(SmartCollector(interval=smart.interval, smartctl=smart.smartctl))
     out.extend(remote_collectors(config))
+    out.extend(listener_collectors(config))
     return out
+
+
+def listener_collectors(config: Config) -> list[Collector]:
+    """Return the listeners the configuration asks for (``[statsd]``)."""
+    statsd = config.integrations.statsd
+    if statsd is None:
+        return []
+    from collectors.statsd import StatsdCollector
+
+    return [StatsdCollector(statsd.listen.host, statsd.listen.port, flush=statsd.flush)]
 
 
 def remote_collectors(config: Config) -> list[Collector]:
