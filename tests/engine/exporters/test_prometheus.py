@@ -20,6 +20,7 @@ from tests.conftest import require_tool
 from tests.servers import free_port, server, wait_for
 
 DATA = Path(__file__).parents[2] / "data"
+DASHBOARD = Path(__file__).parents[3] / "contrib" / "grafana-gongwatch.json"
 RECORDINGS = [DATA / "stand_in_readings.jsonl", DATA / "system_readings.jsonl"]
 
 
@@ -43,6 +44,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine,
     config = parse(
         f'[prometheus]\nlisten = "127.0.0.1:{port}"\n'
         '[[alerts]]\nmetrics = "remote/**"\nseverity = "critical"\nactions = ["bell"]\n'
+        # A Graphite server that is away, so the exporter queue families have a sample.
+        f'[graphite]\nurl = "tcp://127.0.0.1:{free_port()}"\n'
     )
     engine = Engine(config)
     alerts = AlertManager(config, bell=lambda: None, log_path=tmp / "alerts.log")
@@ -178,3 +181,15 @@ def test_scrape_text_is_valid_exposition(exported: tuple[Engine, str]) -> None:
     targets = json.loads(httpx.get(f"{exported[1]}/api/v1/targets", timeout=5).text)
     (target,) = targets["data"]["activeTargets"]
     assert target["health"] == "up", target["lastError"]
+
+
+def test_every_grafana_panel_query_has_data(exported: tuple[Engine, str]) -> None:
+    _, url = exported
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert len(exprs) >= 15
+    # Range functions need two scrapes in their window; the scrape interval is 1 s.
+    wait_for(lambda: len(query(url, "count_over_time(up[1m]) >= 3")) == 1, 30, "three scrapes")
+    for expr in exprs:
+        promql = expr.replace("$instance", ".*").replace("[1h]", "[1m]").replace("[5m]", "[1m]")
+        assert query(url, promql), f"no data for {expr}"
