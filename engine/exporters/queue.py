@@ -20,7 +20,7 @@ CAPACITY = 100_000
 """Points kept while the server is away; beyond it the oldest are dropped and counted."""
 CHUNK = 5_000
 """Points sent at most in one write."""
-BACKOFF = (0.5, 30.0)
+BACKOFF = (1.0, 30.0)
 """First and longest wait, in seconds, between attempts to reach a server that is away."""
 
 
@@ -120,9 +120,10 @@ class PushExporter(Generic[T]):
                 try:
                     self.send(chunk)
                 except (SendError, OSError) as exc:
+                    was_down = self._down is not None
                     self._requeue(chunk)
                     self._lost(str(exc) or type(exc).__name__)
-                    wait = min(wait * 2, BACKOFF[1])
+                    wait = min(wait * 2, BACKOFF[1]) if was_down else BACKOFF[0]
                     break
                 self.sent += len(chunk)
                 self._back()
