@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/edm_long.py
 	$(BIN)/python benchmarks/fuzz_config.py
 	$(BIN)/python benchmarks/fuzz_detect.py
+	$(BIN)/python benchmarks/prometheus.py
+	$(BIN)/python benchmarks/statsd.py
 
 clean:
 	rm -rf $(VENV) firmware/build .pytest_cache
