@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import socket
 import threading
@@ -62,7 +63,10 @@ class MqttExporter(PushExporter[Message]):
         self.node = object_id(f"gongwatch_{node or socket.gethostname()}")
         self._announced: set[str] = set()
         self._connected = threading.Event()
-        self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=self.node)
+        # The pid keeps two monitors of one host (a screen and a test, say) from taking turns
+        # throwing each other off the broker with the same client id.
+        client_id = f"{self.node}-{os.getpid()}"
+        self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
         self._client.connect_timeout = config.timeout
         self._client.reconnect_delay_set(1, 30)
         self._client.will_set(self.status_topic, "offline", qos=1, retain=True)
