@@ -12,7 +12,7 @@ import subprocess
 import time
 from typing import Any
 
-from collectors import hwmon
+from collectors import hwmon, process
 from collectors.base import Batch, Reading, Status
 from collectors.smart_disk import DiskMemory, DiskReader, disk_id
 
@@ -31,6 +31,8 @@ NOCHECK = ("--nocheck", "standby")
 
 _STANDBY = re.compile(r"Device is in (STANDBY|SLEEP|IDLE)\S* mode")
 _OPEN_FAILED = re.compile(r"open device: (\S+).* failed: (.+)$")
+SMARTCTL_ENV = {"LC_ALL": "C"}
+"""What smartctl gets on top of the minimal environment: plain ASCII messages."""
 _EXIT_NOTES = {
     16: "prefail attribute at or below threshold",
     32: "an attribute was at or below threshold in the past",
@@ -43,14 +45,18 @@ def _smartctl_class() -> type:
     from pySMART.smartctl import Smartctl
 
     class GuardedSmartctl(Smartctl):  # type: ignore[misc]
-        """pySMART's smartctl wrapper with a time limit, the standby guard on every disk
-        command, and the raw output and exit status of the last command per disk kept."""
+        """pySMART's smartctl wrapper, running every command through ``collectors.process``
+        (a minimal environment, a process group ended on timeout), with the standby guard on
+        every disk command, and the raw output and exit status of the last command per disk
+        kept, as well as what was wrong with output that is not UTF-8."""
 
         def __init__(self, argv: list[str], timeout: float) -> None:
             super().__init__(smartctl_path=argv[-1])
             self.argv = argv
             self.timeout = timeout
             self.last: dict[str, tuple[list[str], int]] = {}
+            self.garbled: dict[str, str] = {}
+            """Per device (or ``--scan-open``): why its output was not clean text."""
 
         def generic_call(self, params: list[str], pass_options: bool = False) -> Any:
             on_disk = bool(params) and not params[0].startswith("--scan")
@@ -61,19 +67,39 @@ def _smartctl_class() -> type:
             return lines, rc
 
         def _exec(self, cmd: list[str]) -> tuple[list[str], int]:
-            env = {**os.environ, "LC_ALL": "C"}
-            proc = subprocess.run(cmd, capture_output=True, timeout=self.timeout, env=env)
-            return self._decode_output(proc.stdout), proc.returncode
-
-        def _decode_output(self, raw_output: bytes) -> list[str]:
-            # smartctl prints UTF-8 (ASCII, mostly); pySMART's charset guessing costs tens of
-            # milliseconds per call, so keep it for output that is not UTF-8.
-            try:
-                return raw_output.decode("utf-8").splitlines()
-            except UnicodeDecodeError:
-                return super()._decode_output(raw_output)  # type: ignore[no-any-return]
+            # pySMART's own _exec inherits our whole environment and leaves a wrapper's
+            # children behind on a timeout; every call it makes comes through here instead.
+            done = process.run(cmd, self.timeout, env=process.child_environment(SMARTCTL_ENV))
+            lines, problem = decode_output(done.stdout)
+            if problem is not None:
+                self.garbled.setdefault(cmd[-1], problem)
+            return lines, done.returncode
 
     return GuardedSmartctl
+
+
+def decode_output(raw: bytes) -> tuple[list[str], str | None]:
+    """Return smartctl's output as lines, and what was wrong with it when it is not UTF-8.
+
+    smartctl prints ASCII with LC_ALL=C; anything else comes from a build that prints in the
+    local code page (a Latin-1 no-break space as a thousands separator), a firmware string
+    gone wrong, or a broken wrapper. Those bytes are left out, so the rest still reads (as
+    pySMART does), and the problem is said in words.
+    """
+    try:
+        return raw.decode("utf-8").splitlines(), None
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", errors="ignore")
+        dropped = len(raw) - len(text.encode("utf-8"))
+        line = raw.count(b"\n", 0, exc.start) + 1
+        first = f"line {line}: 0x{raw[exc.start]:02x}"
+        why = (
+            f"a byte that is not UTF-8 text ({first}); read without it"
+            if dropped == 1
+            else f"{dropped} bytes that are not UTF-8 text (the first on {first}); "
+            "read without them"
+        )
+        return text.splitlines(), why
 
 
 class SmartCollector:
@@ -99,9 +125,11 @@ class SmartCollector:
         self._hwmon = hwmon_root
         self._memory: dict[str, DiskMemory] = {}
         self._seen: set[str] = set()
+        self._command, self._timeout = smartctl, timeout
         self._ctl: Any = None
         self.problem = self._probe(smartctl, timeout)
-        """Why SMART cannot run here at all (None when it can)."""
+        """Why SMART cannot run here (None when it can); looked at again at every poll, so
+        smartmontools installed while the monitor runs is picked up."""
 
     def _probe(self, smartctl: str, timeout: float) -> str | None:
         try:
@@ -131,17 +159,26 @@ class SmartCollector:
         """Scan for disks and read each; a disk that fails is one error line."""
         now = time.time()
         temps, hw_errors = self._drive_temperatures(now)
+        if self._ctl is None:  # a few stat calls: cheap at SMART's pace
+            self.problem = self._probe(self._command, self._timeout)
         if self.problem is not None:
             return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=self.problem)
+        self._ctl.garbled.clear()
         try:
             disks, denied = self._scan()
-        except (OSError, subprocess.SubprocessError) as exc:
+        except subprocess.TimeoutExpired:
+            why = f"smartctl --scan-open took longer than {self._timeout:g} s"
+            return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=why)
+        except OSError as exc:
+            self._ctl = None  # smartctl went away: find it again at the next poll
             why = f"smartctl --scan-open failed: {exc}"
             return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=why)
         if denied and not disks:
             return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=NEEDS_ROOT)
         readings: list[Reading] = []
         errors = list(hw_errors)
+        if garbled := self._ctl.garbled.get("--scan-open"):
+            errors.append(f"smartctl --scan-open printed {garbled}")
         read_ok: set[str] = set()
         for name, iface in disks:
             did = disk_id(name, iface)
@@ -179,7 +216,23 @@ class SmartCollector:
             errors.append(f"{did}: could not parse smartctl output ({type(exc).__name__}: {exc})")
             out.append(self._state(did, now, "unreadable", Status.UNKNOWN))
             return True
+        finally:
+            if garbled := self._ctl.garbled.get(ref):
+                errors.append(f"{did}: smartctl printed {garbled}")
         lines, rc = self._ctl.last.get(ref, ([], 0))
+        return self._judge_disk(dev, did, now, lines, rc, out, errors)
+
+    def _judge_disk(
+        self,
+        dev: Any,
+        did: str,
+        now: float,
+        lines: list[str],
+        rc: int,
+        out: list[Reading],
+        errors: list[str],
+    ) -> bool:
+        """Turn one parsed disk into readings, after what smartctl's exit status says."""
         text = "\n".join(lines)
         if _STANDBY.search(text):
             out.append(self._state(did, now, "standby (not woken)", Status.OK))

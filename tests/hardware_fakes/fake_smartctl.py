@@ -29,6 +29,12 @@ HEADER = (
 )
 
 
+def _out(text: str) -> None:
+    """Print as bytes: a recording's undecodable bytes go out as they were recorded."""
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+    sys.stdout.buffer.flush()
+
+
 def _state() -> dict:
     path = os.environ.get("FAKE_SMARTCTL_STATE")
     if not path or not os.path.exists(path):
@@ -112,7 +118,7 @@ def run(args: list[str]) -> int:
     args, nocheck = _strip_nocheck(args)
     if args and args[0] in ("--scan-open", "--scan"):
         _log({"argv": args})
-        sys.stdout.write(scan(folder, state))
+        _out(scan(folder, state))
         return 0
     dev = args[-1] if args else ""
     woke = dev in state.get("standby", []) and not nocheck
@@ -120,24 +126,24 @@ def run(args: list[str]) -> int:
     if dev in state.get("hang", []):
         time.sleep(30)
     if dev in state.get("gone", []):
-        sys.stdout.write(HEADER + f"Smartctl open device: {dev} failed: No such device\n")
+        _out(HEADER + f"Smartctl open device: {dev} failed: No such device\n")
         return 2
     if state.get("denied"):
-        sys.stdout.write(HEADER + f"Smartctl open device: {dev} [SAT] failed: Permission denied\n")
+        _out(HEADER + f"Smartctl open device: {dev} [SAT] failed: Permission denied\n")
         return 2
     if dev in state.get("standby", []) and nocheck:
-        sys.stdout.write(HEADER + "Device is in STANDBY mode, exit(2)\n")
+        _out(HEADER + "Device is in STANDBY mode, exit(2)\n")
         return 2
     if dev in state.get("garbage", []):
-        sys.stdout.write("\x00\x13 %%% not smartctl at all\n<<<>>> ]]]\n\n\n\n\n")
+        _out("\x00\x13 %%% not smartctl at all\n<<<>>> ]]]\n\n\n\n\n")
         return 0
     text = _recording(folder, args)
     if text is None:
-        sys.stdout.write(HEADER + f"Smartctl open device: {dev} failed: No such device\n")
+        _out(HEADER + f"Smartctl open device: {dev} failed: No such device\n")
         return 2
     for old, new in state.get("replace", {}).get(dev, {}).items():
         text = text.replace(old, new)
-    sys.stdout.write(text)
+    _out(text)
     return int(state.get("exit_bits", {}).get(dev, 0))
 
 
