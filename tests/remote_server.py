@@ -95,6 +95,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._check(path, mode)
         if parse_qs(parts.query).get("token") != [self.server.token]:
             return self._send(401, b'{"message": "invalid token"}')
+        if path in self.server.bodies:
+            return self._send(200, self.server.bodies[path], "application/json")
         if mode is not None:
             return self._behave(mode)
         if path == "/inventory/services":
@@ -124,6 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, b"not found")
 
     def _behave(self, mode: str) -> None:
+        if mode.startswith("delay:"):
+            _, seconds, then = mode.split(":", 2)
+            self.server.release.wait(float(seconds))
+            return self._behave(then)
         if mode == "hang":
             self.server.release.wait(30.0)
             self.close_connection = True
@@ -157,7 +163,10 @@ class RemoteServer(ThreadingHTTPServer):
         self.slow_delay = slow_delay
         """Seconds ``/check/slow`` waits before it answers."""
         self.override: dict[str, str] = {}
-        """Path to behaviour: ``hang``, ``malformed``, a status code, or a JSON answer."""
+        """Path to behaviour: ``hang``, ``malformed``, a status code, a JSON answer, or
+        ``delay:SECONDS:`` followed by one of those."""
+        self.bodies: dict[str, bytes] = {}
+        """Path to a body served as it is, with 200 (for JSON no encoder would write)."""
         self.hits: Counter[str] = Counter()
         """Requests per path."""
         self.release = threading.Event()
