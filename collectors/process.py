@@ -98,11 +98,12 @@ def _end_group(proc: subprocess.Popen[bytes]) -> None:
         try:
             proc.communicate(timeout=TERM_GRACE)
         except subprocess.TimeoutExpired:
-            # A process that left our group keeps the pipes open: stop reading them.
+            # A process that left our group, or one we may not signal (root's, under sudo),
+            # keeps the pipes open: stop reading them. subprocess reaps the leader once it
+            # ends (at a later Popen), so no zombie stays either.
             for pipe in (proc.stdout, proc.stderr):
                 if pipe is not None:
                     pipe.close()
-            proc.wait(TERM_GRACE)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

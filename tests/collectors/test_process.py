@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +105,18 @@ def test_a_timeout_ends_the_wrapper_and_everything_it_started(
 def test_a_missing_program_raises_oserror(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         process.run([str(tmp_path / "nope")], timeout=1.0)
+
+
+def test_a_child_that_leaves_the_group_holding_the_pipes_costs_a_bounded_time(
+    tmp_path: Path, marker: str
+) -> None:
+    script = tmp_path / "escaper"
+    script.write_text(f"#!/bin/sh\nsetsid sleep {marker} &\nsleep {marker}\n")
+    script.chmod(0o755)
+    start = time.monotonic()
+    with pytest.raises(process.ChildTimeout):
+        process.run([str(script)], timeout=0.2)
+    took = time.monotonic() - start
+    assert took < 0.2 + 2 * process.TERM_GRACE + 1.0, f"took {took:.1f} s"
+    # Only the process that left the group on purpose is left (the fixture ends it).
+    assert len(pids_with(marker)) == 1
