@@ -151,7 +151,10 @@ class ServerDensityCollector:
         lasts = [self._start(f"last/{s.id}", partial(self._last, s)) for s in services]
         if self.wait >= self.timeout:  # every request ends within the poll: from its start
             deadline = asyncio.get_running_loop().time() + self._round_seconds()
-        await _wait_until(lasts, deadline)
+        nodes = self._jobs["nodes"].task if self._nodes is None else None
+        # Until the node names are known, wait for them as for the results: a location named
+        # by its id in one poll and by its name in the next would change its metric key.
+        await _wait_until([*lasts, *([nodes] if nodes is not None else [])], deadline)
         self._harvest_nodes(errors)
         results: list[LocationResult] = []
         for service in services:

@@ -12,7 +12,7 @@ import pytest
 
 from collectors.base import Batch, Status
 from collectors.serverdensity import PUBLISH_WAIT, ServerDensityCollector
-from tests.remote_server import LAST, TOKEN, RemoteServer
+from tests.remote_server import LAST, NODES, TOKEN, RemoteServer
 
 
 @pytest.fixture
@@ -95,3 +95,15 @@ def test_the_poll_thread_ends_by_itself_when_nothing_is_out(server: RemoteServer
         time.sleep(0.01)
     else:
         pytest.fail("the poll thread is still there with nothing in flight")
+
+
+def test_the_first_poll_waits_for_the_node_names_so_keys_never_change(
+    server: RemoteServer,
+) -> None:
+    server.override["/service-monitor/nodes"] = "delay:0.4:" + json.dumps(NODES)
+    collector = ServerDensityCollector("sd", server.url, TOKEN, timeout=5.0, services=("web",))
+    try:
+        first = collector.poll()
+    finally:
+        collector.close()
+    assert set(statuses(first)) == {"remote/web/sydney", "remote/web/london", "remote/web/new-york"}
