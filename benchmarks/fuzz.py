@@ -177,7 +177,8 @@ def run_smart(count: int, rng: random.Random) -> Counter[str]:
 
 def report(name: str, outcomes: Counter[str]) -> None:
     tried = sum(outcomes.values())
-    others = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()) if k not in ("clean",))
+    rest = sorted((k, v) for k, v in outcomes.items() if k not in ("clean", "escaped"))
+    others = ", ".join(f"{k} {v}" for k, v in rest)
     print(
         f"{name:<16} tried {tried:>5}  handled cleanly {outcomes['clean']:>5}  "
         f"escaped {outcomes['escaped']:>4}" + (f"  ({others})" if others else "")
