@@ -128,8 +128,11 @@ def recording_name(argv: list[str]) -> str:
 def smart_trial(fake: FakeSmartctl, good: Batch, rng: random.Random) -> str:
     """Mutate one recorded output of the fake's machine and poll it next to an untouched
     disk; the recording is put back after."""
-    # The fake makes the scan of a single-disk machine from its device.json: not a recording.
-    target = rng.choice(sorted(p for p in fake.machine.glob("_*") if p.name != "_--scan-open"))
+    # The fake makes the scan of a single-disk machine from its device.json, and replays the
+    # recorded one of a listed machine.
+    single = "name" in json.loads((fake.machine / "device.json").read_text())
+    outputs = [p for p in fake.machine.glob("_*") if not (single and p.name == "_--scan-open")]
+    target = rng.choice(sorted(outputs))
     original = target.read_bytes()
     mutated = mutate_bytes(original, random_byte_ops(rng))
     target.write_bytes(mutated)
@@ -156,7 +159,7 @@ def smart_trial(fake: FakeSmartctl, good: Batch, rng: random.Random) -> str:
 def run_smart(count: int, rng: random.Random) -> Counter[str]:
     machines = sorted(
         p
-        for p in RECORDINGS.glob("singletests/*")
+        for p in RECORDINGS.glob("*/*")
         if (p / "device.json").is_file()
         and p != OTHER_DISK
         and json.loads((p / "device.json").read_text()).get("name") != "/dev/sdau"

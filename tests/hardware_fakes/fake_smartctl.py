@@ -93,7 +93,9 @@ def scan(folders: str, state: dict) -> str:
             f"# {d} -d sat # {d} [SAT], ATA device open failed: Permission denied\n"
             for d in state.get("denied_devices", ["/dev/sda", "/dev/sdb"])
         )
-    return "".join(_scan_one(folder, state) for folder in folders.split(":"))
+    # One line per disk, whatever a recording's last line ends with.
+    parts = (_scan_one(folder, state) for folder in folders.split(":"))
+    return "".join(p if not p or p.endswith("\n") else p + "\n" for p in parts)
 
 
 def _scan_one(folder: str, state: dict) -> str:
