@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collectors.base import Batch, json_line
+from collectors.process import child_environment
 from collectors.serial_link import CommandError, Gong, Map, Reply
-from engine.child_env import child_environment
 from engine.config import AlertRule, Config, glob_match
 from engine.engine import SEVERITY_RANK, Engine, MetricState
 
