@@ -4,7 +4,8 @@
 
 - per point: each streaming detector's ``update`` over a synthetic minute series with daily
   seasonality and noise (median of three runs);
-- one tick of ``AutoBank`` over ``--series`` series (median over 50 ticks, after warm-up);
+- one tick of ``AutoBank`` over ``--series`` series (median over 50 ticks, after warm-up), and
+  the bytes of state it keeps per series;
 - S-H-ESD on 14,400 one-minute points with a daily period (1440), max_anoms 0.10, both tails;
 - EDM (multi) on 1,000 points.
 """
@@ -22,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import detectors
-from detectors.auto_bank import AutoBank
+from detectors.auto_bank import AutoBank, bytes_per_series
 from detectors.edm import breakout
 from detectors.gaussian import MultiGaussian
 from detectors.shesd import shesd_indices
@@ -65,7 +66,7 @@ def bank_tick(series: int) -> float:
     """Milliseconds per tick of ``AutoBank`` over ``series`` series."""
     rng = np.random.default_rng(2)
     bank = AutoBank(series)
-    for i in range(bank.params.window + 10):
+    for i in range(bank.params.warmup + 10):
         bank.update(float(i), rng.normal(0, 1, series))
     ticks = [rng.normal(0, 1, series) for _ in range(50)]
     times = []
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<14} {per_point(name, tl, xl):>9.1f}")
     print(f"  {'multigaussian5':<14} {multi_gaussian_per_point(tl):>9.1f}")
     print(f"AutoBank, one tick over {args.series} series: {bank_tick(args.series):.2f} ms")
+    print(f"auto state per series in a bank: {bytes_per_series()} bytes")
     _, xs = minute_series(14400, seed=3)
     secs = timed(lambda: shesd_indices(xs, 1440, 0.10, "both"))
     found = len(shesd_indices(xs, 1440, 0.10, "both"))

@@ -1,304 +1,260 @@
-"""Provides ``auto``, the monitor's default streaming detector (``detectors.auto_bank`` has the
-same detector over many series at once, with its state in arrays).
+"""Provides ``auto``, the monitor's default streaming detector: a calibrated tail probability of
+how surprising each point is, so that one threshold means the same on every series
+(``detectors.auto_bank`` has the same detector over many series at once, in arrays).
 
-Each point is judged by the better of two models of what it should be:
+Each point goes through three stages, all causal:
 
-- **plain**: the mean and standard deviation of the ``window`` points before it (a z-score);
-- **seasonal**: the mean of earlier points at the same phase of a day or of a week, learned
-  per phase (at most ``SEASON_BINS`` phases, an exponential average per phase) once the
-  series' own step is known from its timestamps, with the deviation of its residuals. A
-  seasonal profile is trusted when its mean squared residual is below ``season_ratio`` times
-  the plain model's mean squared error (both exponential averages over about 100 points,
-  which skip points more than twice the threshold away, so an anomaly cannot flip the choice
-  of model); the season (day or week) with the smaller residuals wins. Series sampled more
-  than ``MAX_PER_PHASE`` times per phase get no season.
+1. **Surprise.** Three simple predictors guess the point before it arrives: the last value, and
+   exponential averages over about 4 and about 64 points. The ensemble's error is the distance
+   to the *nearest* guess (a value is unusual only when no simple model expected it); the
+   surprise is that error over a robust running scale of the ensemble's own errors (a
+   winsorised average over about ``scale_memory`` points). A floor, 1 % of the series'
+   long-run magnitude or its quantisation (the smallest step it has made) if larger, is the
+   resolution that matters: errors within it are no surprise at all, and the scale never
+   drops below it, so a flat or nearly flat series (an idle network rate of a few hundred
+   B/s) cannot make a tiny wiggle look enormous.
+2. **Tail probability** (a peaks-over-threshold fit, as SPOT does, with cheap running means):
+   the log-surprise ``s = log(1 + surprise)`` (averaged over the last ``average`` points) is
+   compared with its own history over about ``memory`` points: its mean, the rate and mean
+   excess of the points above the mean, and the mean excess above a second level one mean
+   excess higher. Above the mean the tail is exponential in ``s`` (a Pareto tail in the
+   surprise, which real metrics have), with the first mean excess as its slope up to the
+   second level and the second beyond it (lighter-tailed series get a steeper tail there).
+   The score is that tail probability ``p`` written in decades, ``score = -log10(p) / 10``,
+   capped at 1. So 0.3 is "rarer than 1 in 1,000" on *any* series, whatever its units, noise
+   or spikiness; that is what lets one threshold serve all.
+3. **One strike per event.** NAB counts every false-positive row and a gong should ring once
+   per incident, so a point is reported only when its score beats the last peak, a bar that
+   falls by ``1 / rest`` per point: after a peak of 0.9, a score of 0.6 speaks again only
+   ``0.3 * rest`` points later, a worse one at once. Non-reported points score 0.
 
-The z of the trusted model then goes through two normalisations so that one threshold suits
-every series: it is capped at ``cap`` and expressed in standard deviations above its own
-long-run average (an exponential mean and variance over about ``memory`` points, like an
-anomaly likelihood), and that value is discounted by how often values as large were seen
-before (the decayed exceedance rate of a ladder of levels, over about ``rarity`` points): a
-spike that recurs every few hundred points stops being news, a first one is not discounted.
+``Verdict.anomalous`` is for alert rules, which wait for a metric to stay anomalous for a
+while: it is the undamped score at or above ``threshold``, and the episode lasts until the
+score falls below ``RELEASE`` times the threshold (hysteresis, so one incident is one run).
 
-A live metric that goes wrong rarely does so for one sample: it spikes, shifts or starts to
-oscillate. So the score only speaks when a point is a fresh maximum, more surprising than every
-point of the last ``rest`` samples; the rest of an episode scores 0 unless it gets worse. The
-score is ``s / (s + threshold)``. ``Verdict.anomalous`` is the plain ``z > threshold`` of the
-trusted model and stays true through the episode, so alert rules that wait for a metric to stay
-anomalous for a while keep working; the score is for ranking and first alarms.
+State per series in the bank: ``16 + average`` numbers, 137 bytes at the defaults
+(``auto_bank.bytes_per_series``); the pure-Python object here is larger but of constant size.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from detectors.base import QUIET, Verdict, register
+from detectors.base import QUIET, FloatArray, Verdict, register
 from detectors.scoring import finite
 
-BoolArray = npt.NDArray[np.bool_]
-
-DAY = 86400.0
-WEEK = 7 * DAY
-PERIODS = (DAY, WEEK)
-"""Seasons tried, in seconds."""
-SEASON_BINS = 336
-"""At most this many phases per season (a week of half hours)."""
-MIN_PHASES = 8
-"""A season must span at least this many steps to be tried."""
-MAX_PER_PHASE = 8
-"""Nor more than this many steps per phase (finer series get no season: a phase would hold
-minutes of consecutive points, a short average rather than a season)."""
-STEP_SAMPLES = 20
-"""The series' step is the median of its first this many time differences."""
-PHASE_ALPHA = 0.2
-"""Weight of a new value in its phase's average (after the first few visits)."""
-RESIDUAL_ALPHA = 0.01
-"""Weight of a new squared residual in a season's residual variance."""
-LEVELS = tuple(1.2**i for i in range(24))
-"""Ladder of normalised scores whose exceedance rates measure rarity."""
-NORM_WARMUP = 20
-"""Judged points before the normalisation speaks."""
-MAX_VISITS = 255
+FAST = 1.0 / 4.0
+"""Weight of a new point in the fast average: it follows a level within a few points."""
+SLOW = 1.0 / 64.0
+"""Weight of a new point in the slow average: the level of a noisy but steady series."""
+REL_FLOOR = 0.01
+"""The error scale never drops below this fraction of the series' long-run magnitude: a
+change smaller than 1 % of what a metric usually reads is below the resolution that matters
+for monitoring, however still the series was before."""
+CLIP = 4.0
+"""An error counts at most this many scales in the scale's average (winsorising): a spike
+cannot blind the detector to the next one, yet a lasting rise in volatility is learned."""
+SCALE_WARMUP = 10
+"""The first this many errors are averaged plainly (nothing to winsorise against yet)."""
+DECADES = 10.0
+"""The score is -log10(p) over this many decades (as NAB's HTM detector reports it)."""
+B_FLOOR = math.log10(2.0)
+"""The mean excesses (log-surprise units) never drop below this: in the fitted tail a surprise
+must at least double to be ten times rarer, so a series that has been perfectly predictable
+still needs a miss of several scales, not a wiggle, to be news."""
+LN10 = math.log(10.0)
+RELEASE = 0.6
+"""An anomalous episode ends when the score falls below this fraction of the threshold."""
 
 
 @dataclass(frozen=True, slots=True)
 class AutoParams:
-    """The tuning of ``auto`` (chosen on NAB's development files)."""
+    """The knobs of ``auto``; each is a span of points or a probability, none a unit."""
 
-    window: int = 200
-    """Points the plain mean and standard deviation are taken over."""
+    threshold: float = 0.3
+    """Score at or above which a point is anomalous: 0.3 is a tail of 1 in 1,000 under the
+    fitted heavy (Pareto) tail; on light-tailed noise such points are far rarer (no point of
+    40,000 of stationary noise of any shape the tests try reaches it)."""
+    scale_memory: int = 100
+    """Points the error scale is averaged over: long enough to hold a quiet spell's typical
+    errors, short enough to follow a change of volatility within minutes."""
+    average: int = 1
+    """Points the log-surprise is averaged over before the likelihood (HTM uses 10)."""
+    memory: int = 2000
+    """Points the long-run mean and deviation of that average are taken over."""
     rest: int = 100
-    """A point must beat the score of this many points before it to be reported."""
-    threshold: float = 5.0
-    """z above which a point is anomalous."""
-    warmup: int = 50
-    """Points needed before any verdict."""
-    rel_floor: float = 0.01
-    """The deviation never drops below this fraction of |mean| (flat series)."""
-    abs_floor: float = 1e-9
-    """Nor below this."""
-    season: bool = True
-    """Learn daily and weekly profiles from the timestamps."""
-    season_ratio: float = 0.7
-    """A season is trusted when its residual variance is below this times the plain model's
-    mean squared error."""
-    cap: float = 10.0
-    """z is capped here before normalisation."""
-    memory: int = 1000
-    """Points the long-run average of z is taken over (exponentially)."""
-    rarity: int = 10000
-    """Points the exceedance rates are taken over (exponentially)."""
+    """After a peak the bar to speak again falls by 1 / rest per point."""
+    warmup: int = 30
+    """Averages learned before any verdict."""
 
 
-def _check(p: AutoParams) -> None:
-    if p.window < 2 or p.rest < 1 or p.threshold <= 0 or p.warmup < 2:
-        raise ValueError("window >= 2, rest >= 1, threshold > 0 and warmup >= 2 are required")
-    if p.season_ratio <= 0 or p.cap <= 0 or p.memory < 1 or p.rarity < 1:
-        raise ValueError("season_ratio, cap, memory and rarity must be positive")
+def check_params(p: AutoParams) -> None:
+    """Raise ValueError on knobs outside their domain."""
+    if not 0.0 < p.threshold <= 1.0:
+        raise ValueError("threshold must be in (0, 1]")
+    if min(p.scale_memory, p.average, p.memory, p.rest, p.warmup) < 1:
+        raise ValueError("scale_memory, average, memory, rest and warmup must be >= 1")
 
 
-def season_bins(step: float, period: float) -> int:
-    """Phases of ``period`` for a series sampled every ``step`` seconds; 0 when the season is
-    too short (under ``MIN_PHASES`` steps) to learn."""
-    if not step > 0:
-        return 0
-    pts = period / step
-    if pts < MIN_PHASES or pts > MAX_PER_PHASE * SEASON_BINS:
-        return 0
-    return int(min(round(pts), SEASON_BINS))
+def describe(z: float, decades: float) -> str:
+    """Words for a surprise of ``z`` usual errors with a tail of 10^-decades."""
+    odds = f"1 in {10**decades:,.0f}" if decades < 7 else f"1 in 10^{decades:.0f}"
+    return f"{z:.1f}x its usual change, rarer than {odds}"
 
 
-def _rarity_factor(rate: float, a: float, log_span: float) -> float:
-    return min(1.0, max(0.0, -math.log10(rate + a) / log_span))
-
-
-@register("auto", "streaming", "the default: z against the better of a plain and a seasonal model")
+@register("auto", "streaming", "the default: calibrated tail probability of an ensemble's surprise")
 class Auto:
     """The default detector for live server metrics (see the module docstring)."""
 
     def __init__(
         self,
-        window: int = 200,
+        threshold: float = 0.3,
+        scale_memory: int = 100,
+        average: int = 1,
+        memory: int = 2000,
         rest: int = 100,
-        threshold: float = 5.0,
-        warmup: int = 50,
-        rel_floor: float = 0.01,
-        season: bool = True,
-        season_ratio: float = 0.7,
-        cap: float = 10.0,
-        memory: int = 1000,
-        rarity: int = 10000,
+        warmup: int = 30,
     ) -> None:
         """Args:
-        window: points the plain mean and deviation are taken over.
-        rest: a point must beat the score of this many points before it to be reported.
-        threshold: z above which a point is anomalous.
-        warmup: points needed before any verdict.
-        rel_floor: the deviation never drops below this fraction of |mean|.
-        season: learn daily and weekly profiles from the timestamps.
-        season_ratio: trust a season whose residual variance is below this times the plain.
-        cap: z is capped here before normalisation.
-        memory: points the long-run average of z is taken over.
-        rarity: points the exceedance rates of the normalised score are taken over.
+        threshold: score at or above which a point is anomalous (0.3: p = 1e-3).
+        scale_memory: points the error scale is averaged over.
+        average: points the log-surprise is averaged over.
+        memory: points the long-run statistics of that average are taken over.
+        rest: after a peak, the bar to speak again falls by 1 / rest per point.
+        warmup: averages learned before any verdict.
         """
-        self.params = AutoParams(
-            window,
-            rest,
-            threshold,
-            min(warmup, window),
-            rel_floor,
-            1e-9,
-            bool(season),
-            season_ratio,
-            cap,
-            memory,
-            rarity,
-        )
-        _check(self.params)
-        self._buf: deque[float] = deque()
+        self.params = AutoParams(threshold, scale_memory, average, memory, rest, warmup)
+        check_params(self.params)
+        self._n = 0
+        self._last = self._fast = self._slow = self._mag = 0.0
+        self._quantum = math.inf
+        self._scale = 0.0
+        self._ring = [0.0] * average
         self._sum = 0.0
-        self._sumsq = 0.0
-        self._recent: deque[float] = deque(maxlen=rest)
-        self._pushed = 0
-        # Season: the step, then per period [bins, means, visits, residual variance or -1].
-        self._last_t: float | None = None
-        self._dts: list[float] = []
-        self._seasons: list[tuple[float, int, list[float], list[int], list[float]]] = []
-        # Normalisation and rarity.
-        self._judged = 0
-        self._plain_err = -1.0
-        self._pending: list[tuple[list[float], float]] = []
-        self._nmu = 0.0
-        self._nvar = 0.0
-        self._rates = [0.0] * len(LEVELS)
+        self._k = 0
+        self._mu = self._b1 = self._b2 = self._f1 = 0.0
+        self._k1 = self._k2 = 0
+        self._bar = 0.0
+        self._on = False
 
-    def _push(self, x: float) -> None:
-        buf = self._buf
-        buf.append(x)
-        self._sum += x
-        self._sumsq += x * x
-        if len(buf) > self.params.window:
-            old = buf.popleft()
-            self._sum -= old
-            self._sumsq -= old * old
-        self._pushed += 1
-        if self._pushed % (64 * self.params.window) == 0:
-            self._sum = math.fsum(buf)  # re-sum now and then so rounding cannot drift
-            self._sumsq = math.fsum(v * v for v in buf)
+    def _surprise(self, x: float) -> tuple[float, float]:
+        """The ensemble's surprise at ``x`` and the scale it was measured in; learns both."""
+        last = self._last
+        e = min(abs(x - last), abs(x - self._fast), abs(x - self._slow))
+        n = self._n
+        q = self._quantum
+        floor = max(REL_FLOOR * self._mag, q if q < math.inf else 0.0, 1e-12)
+        sc = max(self._scale, floor)
+        step = abs(x - last)
+        if 0.0 < step < self._quantum:
+            self._quantum = step
+        if n > SCALE_WARMUP:
+            self._scale += (min(e, CLIP * sc) - self._scale) / min(n, self.params.scale_memory)
+        else:
+            self._scale += (e - self._scale) / n
+        # Errors within the floor are below the resolution that matters: no surprise at all.
+        return max(e - floor, 0.0) / sc, sc
 
-    def _learn_step(self, t: float) -> None:
-        if self._last_t is not None and len(self._dts) < STEP_SAMPLES:
-            self._dts.append(t - self._last_t)
-            if len(self._dts) == STEP_SAMPLES:
-                step = float(np.median(self._dts))
-                for period in PERIODS:
-                    bins = season_bins(step, period)
-                    if bins:
-                        self._seasons.append((period, bins, [0.0] * bins, [0] * bins, [-1.0]))
-        self._last_t = t
+    def _learn_level(self, x: float) -> None:
+        self._last = x
+        self._fast += FAST * (x - self._fast)
+        self._slow += SLOW * (x - self._slow)
+        self._n += 1
+        self._mag += (abs(x) - self._mag) / min(self._n, self.params.memory)
 
-    def _season(self, t: float, x: float) -> tuple[float, float] | None:
-        """Learn ``x`` into each season's phase; return (residual variance, expected) of the
-        season with the smallest residual variance that has seen this phase twice, if any.
-        The residuals wait in ``_pending`` until the point is judged."""
-        best: tuple[float, float] | None = None
-        pending = self._pending
-        pending.clear()
-        for period, bins, means, visits, resvar in self._seasons:
-            ph = int((t % period) / period * bins) % bins
-            seen = visits[ph]
-            if seen:
-                mean = means[ph]
-                ev = resvar[0]
-                if ev >= 0.0 and seen >= 2 and (best is None or ev < best[0]):
-                    best = (ev, mean)
-                pending.append((resvar, x - mean))
-            a = max(PHASE_ALPHA, 1.0 / (seen + 1))
-            means[ph] += a * (x - means[ph])
-            visits[ph] = min(seen + 1, MAX_VISITS)
-        return best
-
-    def _learn_errors(self, pe: float, e2: float) -> None:
-        """Update the plain model's squared error (not while ``pe`` < 0, warming up) and the
-        seasons' residual variances."""
-        if pe >= 0.0 or e2 > 0.0:
-            self._plain_err = e2 if pe < 0.0 else pe + RESIDUAL_ALPHA * (e2 - pe)
-        for resvar, r in self._pending:
-            ev = resvar[0]
-            resvar[0] = r * r if ev < 0.0 else ev + RESIDUAL_ALPHA * (r * r - ev)
-
-    def _normalise(self, z: float) -> float:
-        """The capped z in long-run standard deviations above its long-run mean, discounted
-        by how often such values were seen."""
+    def _likelihood(self, s: float) -> float:
+        """Push the log-surprise ``s``; return the decades of the tail probability of the new
+        average under the tail fitted so far (0 while warming up), then learn the average."""
         p = self.params
-        r = min(z, p.cap)
-        k = self._judged
-        a = max(1.0 / p.memory, 1.0 / (k + 1))
-        mu, var = self._nmu, self._nvar
-        sd = math.sqrt(var) if var > 0.0 else 0.0
-        s = max((z - mu) / max(sd, 1e-3), 0.0) if k >= NORM_WARMUP else 0.0
-        d = r - mu
-        self._nmu = mu + a * d
-        self._nvar = (1.0 - a) * (var + a * d * d)
-        self._judged = k + 1
-        rates = self._rates
-        ar = 1.0 / p.rarity
-        above = bisect_left(LEVELS, s)  # levels strictly below s
-        f = _rarity_factor(rates[above - 1], ar, math.log10(p.rarity + 1.0)) if above else 1.0
-        for i in range(len(rates)):
-            rates[i] += ar * ((1.0 if i < above else 0.0) - rates[i])
-        return s * f
+        slot = self._k % p.average
+        self._sum += s - self._ring[slot]
+        self._ring[slot] = s
+        k = self._k = self._k + 1
+        m = self._sum / min(k, p.average)
+        a = 1.0 / min(k, p.memory)
+        decades = self._decades(m, a) if k > p.warmup else 0.0
+        mu, b1 = self._mu, max(self._b1, B_FLOOR)
+        u2, b2 = mu + b1, max(self._b2, B_FLOOR)
+        # Learn: the mean, the rate and mean excess over it, and the mean excess over the
+        # second level u2; excesses are capped at CLIP mean excesses.
+        self._mu = mu + a * (m - mu)
+        self._f1 += a * ((m > mu) - self._f1)
+        if m > mu:
+            self._k1 += 1
+            self._b1 += (min(m - mu, CLIP * b1) - self._b1) / min(self._k1, p.memory)
+        if m > u2:
+            self._k2 += 1
+            self._b2 += (min(m - u2, CLIP * b2) - self._b2) / min(self._k2, p.memory)
+        return decades
+
+    def _decades(self, m: float, a: float) -> float:
+        """-log10 of the tail probability of ``m``: 0 up to the mean; above it, the rate of
+        exceeding the mean times an exponential tail, whose slope is the mean excess over
+        the mean up to the second level and the mean excess over that level beyond it."""
+        mu = self._mu
+        if m <= mu:
+            return 0.0
+        b1 = max(self._b1, B_FLOOR)
+        u2 = mu + b1
+        d = -math.log10(max(self._f1, a)) + (min(m, u2) - mu) / (b1 * LN10)
+        return d + max(m - u2, 0.0) / (max(self._b2, B_FLOOR) * LN10)
 
     def update(self, t: float, x: float) -> Verdict:
-        """Judge ``x`` against the models before it, then learn it."""
+        """Judge ``x`` against what came before it, then learn it."""
         if not finite(x):
             return QUIET
         x = float(x)
-        t = float(t)
-        p = self.params
-        if p.season:
-            self._learn_step(t)
-        best = self._season(t, x) if self._seasons else None
-        n = len(self._buf)
-        if n < p.warmup:
-            self._learn_errors(-1.0, 0.0)
-            self._push(x)
+        if self._n == 0:
+            self._last = self._fast = self._slow = x
+            self._learn_level(x)
             return QUIET
-        mean = self._sum / n
-        var = self._sumsq / n - mean * mean
-        raw_sd = math.sqrt(var) if var > 0 else 0.0
-        floor = max(p.rel_floor * abs(mean), p.abs_floor)
-        pe = self._plain_err
-        seasonal = best is not None and best[0] < p.season_ratio * pe
-        if best is not None and seasonal:
-            expected, sd = best[1], max(math.sqrt(best[0]), floor)
-        else:
-            expected, sd = mean, max(raw_sd, floor)
-        z = abs(x - expected) / sd
-        if z <= 2.0 * p.threshold:  # errors of anomalies would flip the choice of model
-            err = x - mean  # err * err overflows to inf; a float's ** 2 would raise instead
-            self._learn_errors(pe, err * err)
-        s = self._normalise(z)
-        fresh = not self._recent or s > max(self._recent)
-        self._recent.append(s)
-        self._push(x)
-        shown = s if fresh else 0.0
-        bad = z > p.threshold
-        band = p.threshold * sd
+        expected = self._fast
+        z, sc = self._surprise(x)
+        s = math.log1p(z)
+        decades = self._likelihood(s)
+        self._learn_level(x)
+        if self._k <= self.params.warmup:
+            return QUIET
+        return self._verdict(z, sc, decades, expected)
+
+    def _verdict(self, z: float, sc: float, decades: float, expected: float) -> Verdict:
+        p = self.params
+        raw = min(decades / DECADES, 1.0)
+        bar = self._bar - 1.0 / p.rest
+        score = raw if raw > bar else 0.0
+        self._bar = max(bar, raw)
+        on = raw >= p.threshold or (self._on and raw >= RELEASE * p.threshold)
+        self._on = on
+        # The band: how far one point must miss for the average to reach the threshold.
+        b1 = max(self._b1, B_FLOOR)
+        f1 = max(self._f1, 1.0 / min(self._k, p.memory))
+        r = LN10 * (p.threshold * DECADES + math.log10(f1))  # e-folds needed above the mean
+        top = self._mu + b1 * min(max(r, 0.0), 1.0) + max(self._b2, B_FLOOR) * max(r - 1.0, 0.0)
+        need = p.average * top - (self._sum - self._ring[self._k % p.average])
+        half = math.expm1(min(max(need, 0.0), 700.0)) * sc
         return Verdict(
-            shown / (shown + p.threshold),
-            bad,
+            score,
+            on,
             expected,
-            expected - band,
-            expected + band,
-            "warning" if bad else "none",
-            (f"z={z:.1f}" if z < 1000 else "z>1000")
-            + (" seasonal" if seasonal else "")
-            + ("" if fresh else " (same episode)"),
+            expected - half,
+            expected + half,
+            "warning" if on else "none",
+            describe(z, decades) if on else "",
         )
+
+
+def rest_scores(raw: FloatArray, rest: int) -> FloatArray:
+    """The one-strike rule of ``Auto`` applied afterwards to a series of undamped scores (as
+    ``Auto(rest=1)`` gives them, 0 for points without a verdict): what ``Auto(rest=rest)``
+    would have scored. Lets a benchmark try several ``rest`` without rerunning the detector."""
+    out = np.zeros(len(raw))
+    bar, fall = 0.0, 1.0 / rest
+    for i, r in enumerate(np.asarray(raw, dtype=np.float64).tolist()):
+        bar -= fall
+        if r > bar:
+            out[i] = r
+        bar = max(bar, r)
+    return out

@@ -1,29 +1,37 @@
 """Provides ``AutoBank``: the ``auto`` detector over many series updated together, with its
-state in arrays and one numpy step per tick."""
+state in arrays and one numpy step per tick.
+
+Series i of a bank gives the same scores as its own ``Auto`` fed the same values (a NaN skips
+that series for the tick, as ``Auto`` skips a missing value). Memory: ``16 + average`` numbers
+per series (``bytes_per_series``), 137 bytes at the defaults.
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from detectors.auto import (
-    LEVELS,
-    MAX_VISITS,
-    NORM_WARMUP,
-    PERIODS,
-    PHASE_ALPHA,
-    RESIDUAL_ALPHA,
-    SEASON_BINS,
-    STEP_SAMPLES,
+    B_FLOOR,
+    CLIP,
+    DECADES,
+    FAST,
+    LN10,
+    REL_FLOOR,
+    RELEASE,
+    SCALE_WARMUP,
+    SLOW,
     AutoParams,
-    BoolArray,
-    _check,
-    season_bins,
+    check_params,
 )
 from detectors.base import FloatArray
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+_FLOATS = ("last", "fast", "slow", "mag", "scale", "sum", "mu", "b1", "b2", "f1", "bar")
+_INTS = ("n", "k", "k1", "k2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,190 +50,122 @@ class BankVerdicts:
         return iter((self.score, self.anomalous, self.expected, self.low, self.high))
 
 
-class _BankSeason:
-    """One period's profiles for every series of a bank: (SEASON_BINS, n) arrays."""
-
-    def __init__(self, period: float, n: int) -> None:
-        self.period = period
-        self.bins = np.zeros(n, dtype=np.int64)
-        """Phases per series; 0 until its step is known or when the season does not fit."""
-        self.means = np.zeros((SEASON_BINS, n))
-        self.visits = np.zeros((SEASON_BINS, n), dtype=np.uint8)
-        self.resvar = np.full(n, -1.0)
+def bytes_per_series(average: int = 1) -> int:
+    """Bytes of state one series takes in a bank (numbers only, no per-object overhead)."""
+    return 8 * (len(_FLOATS) + 1 + len(_INTS) + average) + 1  # +1 float: quantum; +1: flag
 
 
 class AutoBank:
-    """``auto`` over ``n`` series updated together, one numpy step per tick. Series i of the
-    bank gives the same verdicts as its own ``Auto`` fed the same values (a NaN skips that
-    series for the tick, as ``Auto`` skips a missing value).
-
-    Memory: the seasonal profiles take about 2 x 336 x 9 bytes per series (6 MB per 1,000
-    series) beside the ``window`` and ``rest`` rings."""
+    """``auto`` over ``n`` series updated together, one numpy step per tick."""
 
     def __init__(self, n: int, **options: float) -> None:
         """Args:
         n: how many series.
         **options: as ``Auto``.
         """
-        p = AutoParams(**options)  # type: ignore[arg-type]
-        self.params = AutoParams(
-            p.window,
-            p.rest,
-            p.threshold,
-            min(p.warmup, p.window),
-            p.rel_floor,
-            p.abs_floor,
-            bool(p.season),
-            p.season_ratio,
-            p.cap,
-            p.memory,
-            p.rarity,
-        )
-        _check(self.params)
+        self.params = AutoParams(**options)  # type: ignore[arg-type]
+        check_params(self.params)
         self.n = n
-        self._buf = np.zeros((self.params.window, n))
-        self._zs = np.full((self.params.rest, n), -np.inf)
-        self._count = np.zeros(n, dtype=np.int64)
-        self._judged = np.zeros(n, dtype=np.int64)
-        self._sum = np.zeros(n)
-        self._sumsq = np.zeros(n)
-        self._cols = np.arange(n)
-        self._last_t = np.full(n, np.nan)
-        self._dts = np.zeros((STEP_SAMPLES, n))
-        self._ndts = np.zeros(n, dtype=np.int64)
-        self._seasons = [_BankSeason(period, n) for period in PERIODS] if p.season else []
-        self._plain_err = np.full(n, -1.0)
-        self._pending: list[tuple[_BankSeason, npt.NDArray[np.int64], FloatArray]] = []
-        self._nmu = np.zeros(n)
-        self._nvar = np.zeros(n)
-        self._rates = np.zeros((len(LEVELS), n))
-        self._levels = np.array(LEVELS)[:, None]
+        self.cols = np.arange(n)
+        self.f = {name: np.zeros(n) for name in _FLOATS}
+        self.i = {name: np.zeros(n, dtype=np.int64) for name in _INTS}
+        self.quantum = np.full(n, np.inf)
+        self.ring = np.zeros((self.params.average, n))
+        self.on = np.zeros(n, dtype=bool)
 
-    def _learn_step(self, t: float, ok: BoolArray) -> None:
-        take = ok & ~np.isnan(self._last_t) & (self._ndts < STEP_SAMPLES)
-        if take.any():
-            cols = self._cols[take]
-            self._dts[self._ndts[take], cols] = t - self._last_t[take]
-            self._ndts[take] += 1
-            done = cols[self._ndts[cols] == STEP_SAMPLES]
-            if len(done):
-                steps = np.median(self._dts[:, done], axis=0)
-                for s in self._seasons:
-                    s.bins[done] = [season_bins(float(st), s.period) for st in steps]
-        self._last_t[ok] = t
+    def _surprise(self, x: FloatArray, go: BoolArray) -> tuple[FloatArray, FloatArray]:
+        f, nn = self.f, self.i["n"]
+        e = np.minimum(np.abs(x - f["last"]), np.abs(x - f["fast"]))
+        e = np.minimum(e, np.abs(x - f["slow"]))
+        q = self.quantum
+        floor = np.maximum(np.maximum(REL_FLOOR * f["mag"], np.where(q < np.inf, q, 0.0)), 1e-12)
+        sc = np.maximum(f["scale"], floor)
+        step = np.abs(x - f["last"])
+        self.quantum = np.where(go & (step > 0.0) & (step < q), step, q)
+        n1 = np.maximum(nn, 1)
+        scale = f["scale"]
+        late = scale + (np.minimum(e, CLIP * sc) - scale) / np.minimum(n1, self.params.scale_memory)
+        early = scale + (e - scale) / n1
+        f["scale"] = np.where(go, np.where(nn > SCALE_WARMUP, late, early), scale)
+        return np.maximum(e - floor, 0.0) / sc, sc
 
-    def _season(self, t: float, x: FloatArray, ok: BoolArray) -> tuple[FloatArray, FloatArray]:
-        """Learn and return (residual variance, expected) of the best season per series; the
-        variance is inf where no season applies."""
-        best_ev = np.full(self.n, np.inf)
-        best_mean = np.zeros(self.n)
-        self._pending.clear()
-        for s in self._seasons:
-            on = ok & (s.bins > 0)
-            if not on.any():
-                continue
-            cols = self._cols[on]
-            bins = s.bins[on]
-            ph = (((t % s.period) / s.period * bins).astype(np.int64)) % bins
-            seen = s.visits[ph, cols].astype(np.int64)
-            mean = s.means[ph, cols]
-            xv = x[on]
-            r = xv - mean
-            ev = s.resvar[on]
-            cand = (ev >= 0.0) & (seen >= 2) & (ev < best_ev[on])
-            best_ev[cols[cand]] = ev[cand]
-            best_mean[cols[cand]] = mean[cand]
-            upd = seen > 0
-            new_ev = np.where(ev < 0.0, r * r, ev + RESIDUAL_ALPHA * (r * r - ev))
-            self._pending.append((s, cols[upd], new_ev[upd]))
-            a = np.maximum(PHASE_ALPHA, 1.0 / (seen + 1))
-            s.means[ph, cols] = mean + a * (xv - mean)
-            s.visits[ph, cols] = np.minimum(seen + 1, MAX_VISITS)
-        return best_ev, best_mean
+    def _decades(self, m: FloatArray, a: FloatArray) -> FloatArray:
+        f = self.f
+        mu = f["mu"]
+        b1 = np.maximum(f["b1"], B_FLOOR)
+        u2 = mu + b1
+        d = -np.log10(np.maximum(f["f1"], a)) + (np.minimum(m, u2) - mu) / (b1 * LN10)
+        d = d + np.maximum(m - u2, 0.0) / (np.maximum(f["b2"], B_FLOOR) * LN10)
+        return np.where(m <= mu, 0.0, d)  # type: ignore[no-any-return]
 
-    def _normalise(self, z: FloatArray, ready: BoolArray) -> FloatArray:
-        p = self.params
-        r = np.minimum(z, p.cap)
-        k = self._judged
-        a = np.maximum(1.0 / p.memory, 1.0 / (k + 1))
-        mu, var = self._nmu, self._nvar
-        sd = np.sqrt(np.maximum(var, 0.0))
-        s = np.where(k >= NORM_WARMUP, np.maximum((z - mu) / np.maximum(sd, 1e-3), 0.0), 0.0)
-        d = r - mu
-        self._nmu = np.where(ready, mu + a * d, mu)
-        self._nvar = np.where(ready, (1.0 - a) * (var + a * d * d), var)
-        self._judged = k + ready
-        ar = 1.0 / p.rarity
-        above = self._levels < s  # (levels, n)
-        j = above.sum(axis=0)
-        rate = self._rates[np.maximum(j - 1, 0), self._cols]
-        log_span = math.log10(p.rarity + 1.0)
-        f = np.where(j > 0, np.clip(-np.log10(rate + ar) / log_span, 0.0, 1.0), 1.0)
-        self._rates[:, ready] += ar * (above[:, ready] - self._rates[:, ready])
-        return np.where(ready, s * f, 0.0)  # type: ignore[no-any-return]
+    def _likelihood(self, s: FloatArray, go: BoolArray) -> FloatArray:
+        p, f, ii = self.params, self.f, self.i
+        slot = ii["k"] % p.average
+        old = self.ring[slot, self.cols]
+        f["sum"] = np.where(go, f["sum"] + (s - old), f["sum"])
+        self.ring[slot[go], self.cols[go]] = s[go]
+        k = ii["k"] = ii["k"] + go
+        k1 = np.maximum(k, 1)
+        m = f["sum"] / np.minimum(k1, p.average)
+        a = 1.0 / np.minimum(k1, p.memory)
+        decades = np.where(go & (k > p.warmup), self._decades(m, a), 0.0)
+        mu, b1 = f["mu"], np.maximum(f["b1"], B_FLOOR)
+        u2, b2 = mu + b1, np.maximum(f["b2"], B_FLOOR)
+        f["mu"] = np.where(go, mu + a * (m - mu), mu)
+        up1 = go & (m > mu)
+        f["f1"] = np.where(go, f["f1"] + a * (up1 - f["f1"]), f["f1"])
+        ii["k1"] = ii["k1"] + up1
+        w1 = np.minimum(np.maximum(ii["k1"], 1), p.memory)
+        f["b1"] = np.where(up1, f["b1"] + (np.minimum(m - mu, CLIP * b1) - f["b1"]) / w1, f["b1"])
+        up2 = go & (m > u2)
+        ii["k2"] = ii["k2"] + up2
+        w2 = np.minimum(np.maximum(ii["k2"], 1), p.memory)
+        f["b2"] = np.where(up2, f["b2"] + (np.minimum(m - u2, CLIP * b2) - f["b2"]) / w2, f["b2"])
+        return decades  # type: ignore[no-any-return]
 
-    def _push(self, x: FloatArray, ok: BoolArray) -> None:
-        p = self.params
-        slot = self._count % p.window
-        full = ok & (self._count >= p.window)
-        old = np.where(full, self._buf[slot, self._cols], 0.0)
-        xv = np.where(ok, x, 0.0)
-        self._sum += xv - old
-        self._sumsq += xv * xv - old * old
-        self._buf[slot[ok], self._cols[ok]] = x[ok]
-        self._count += ok
-        resum = ok & (self._count % (64 * p.window) == 0)
-        if resum.any():
-            self._sum[resum] = self._buf[:, resum].sum(axis=0)
-            self._sumsq[resum] = (self._buf[:, resum] ** 2).sum(axis=0)
+    def _learn_level(self, x: FloatArray, ok: BoolArray, first: BoolArray) -> None:
+        f, ii = self.f, self.i
+        for name in ("last", "fast", "slow"):
+            f[name] = np.where(first, x, f[name])
+        f["last"] = np.where(ok, x, f["last"])
+        f["fast"] = np.where(ok, f["fast"] + FAST * (x - f["fast"]), f["fast"])
+        f["slow"] = np.where(ok, f["slow"] + SLOW * (x - f["slow"]), f["slow"])
+        nn = ii["n"] = ii["n"] + ok
+        w = np.minimum(np.maximum(nn, 1), self.params.memory)
+        f["mag"] = np.where(ok, f["mag"] + (np.abs(x) - f["mag"]) / w, f["mag"])
+
+    def _band(self, sc: FloatArray) -> FloatArray:
+        p, f, k = self.params, self.f, self.i["k"]
+        b1 = np.maximum(f["b1"], B_FLOOR)
+        f1 = np.maximum(f["f1"], 1.0 / np.minimum(np.maximum(k, 1), p.memory))
+        r = LN10 * (p.threshold * DECADES + np.log10(f1))
+        top = f["mu"] + b1 * np.clip(r, 0.0, 1.0)
+        top = top + np.maximum(f["b2"], B_FLOOR) * np.maximum(r - 1.0, 0.0)
+        need = p.average * top - (f["sum"] - self.ring[k % p.average, self.cols])
+        return np.expm1(np.minimum(np.maximum(need, 0.0), 700.0)) * sc  # type: ignore[no-any-return]
 
     def update(self, t: float, x: FloatArray) -> BankVerdicts:
         """Judge one value per series (NaN = no value), then learn from them."""
         x = np.asarray(x, dtype=np.float64)
         if x.shape != (self.n,):
             raise ValueError(f"expected {self.n} values, got shape {x.shape}")
-        t = float(t)
-        p = self.params
+        p, f = self.params, self.f
         ok = np.isfinite(x)
-        if self._seasons:
-            self._learn_step(t, ok)
-            best_ev, best_mean = self._season(t, x, ok)
-        else:
-            best_ev, best_mean = np.full(self.n, np.inf), np.zeros(self.n)
-        k = np.minimum(self._count, p.window)
-        ready = ok & (k >= p.warmup)
-        kk = np.maximum(k, 1)
-        mean = self._sum / kk
-        var = self._sumsq / kk - mean * mean
-        raw_sd = np.sqrt(np.maximum(var, 0.0))
-        floor = np.maximum(p.rel_floor * np.abs(mean), p.abs_floor)
-        pe = self._plain_err
-        seasonal = best_ev < p.season_ratio * pe
-        expected = np.where(seasonal, best_mean, mean)
-        sd = np.maximum(
-            np.where(seasonal, np.sqrt(np.where(seasonal, best_ev, 0.0)), raw_sd), floor
-        )
-        z = np.where(ready, np.abs(np.where(ok, x, 0.0) - expected) / sd, 0.0)
-        keep = ok & (~ready | (z <= 2.0 * p.threshold))
-        e2 = (np.where(ok, x, 0.0) - mean) ** 2
-        upd = keep & ready & ((pe >= 0.0) | (e2 > 0.0))
-        self._plain_err = np.where(upd, np.where(pe < 0.0, e2, pe + RESIDUAL_ALPHA * (e2 - pe)), pe)
-        for season, cols_s, new_ev in self._pending:
-            sel = keep[cols_s]
-            season.resvar[cols_s[sel]] = new_ev[sel]
-        s = self._normalise(z, ready)
-        fresh = s > self._zs.max(axis=0)
-        rest_slot = (self._judged - ready) % p.rest  # _normalise counted this tick already
-        cols = self._cols[ready]
-        self._zs[rest_slot[ready], cols] = s[ready]
-        self._push(x, ok)
-        shown = np.where(ready & fresh, s, 0.0)
-        band = p.threshold * sd
+        xs = np.where(ok, x, 0.0)
+        first = ok & (self.i["n"] == 0)
+        go = ok & ~first
+        expected = f["fast"].copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z, sc = self._surprise(xs, go)
+            decades = self._likelihood(np.log1p(np.where(go, z, 0.0)), go)
+        self._learn_level(xs, ok, first)
+        ready = go & (self.i["k"] > p.warmup)
+        raw = np.minimum(decades / DECADES, 1.0)
+        bar = f["bar"] - 1.0 / p.rest
+        score = np.where(ready & (raw > bar), raw, 0.0)
+        f["bar"] = np.where(ready, np.maximum(bar, raw), f["bar"])
+        on = (raw >= p.threshold) | (self.on & (raw >= RELEASE * p.threshold))
+        self.on = np.where(ready, on, self.on)
+        half = np.where(ready, self._band(sc), np.nan)
         exp_out = np.where(ready, expected, np.nan)
-        return BankVerdicts(
-            shown / (shown + p.threshold),
-            ready & (z > p.threshold),
-            exp_out,
-            exp_out - np.where(ready, band, np.nan),
-            exp_out + np.where(ready, band, np.nan),
-        )
+        return BankVerdicts(score, ready & on, exp_out, exp_out - half, exp_out + half)

@@ -62,7 +62,7 @@ def test_a_season_too_long_for_its_step_is_one_clear_error() -> None:
         ("season", {"shifts": (86400.0, math.nan)}, "got nan"),
         ("holtwinters", {"season": -1.0}, "season: must be between 0 and"),
         ("robust_z", {"window": 10**12}, "window: must be between 3 and 100,000 points"),
-        ("auto", {"threshold": math.nan}, "threshold: must be between 0.01 and 1,000"),
+        ("auto", {"threshold": math.nan}, "threshold: must be between 0.01 and 1, got nan"),
         ("limits", {"high": math.inf}, "high: must be between"),
         ("edm", {"degree": 7}, "degree: must be between 0 and 2"),
         ("cv", {"tolerance": 0.0}, "tolerance: must be between"),
