@@ -37,7 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/collectors.py
 	$(BIN)/python benchmarks/detectors.py
 	$(BIN)/python benchmarks/nab.py
-	$(BIN)/python benchmarks/nab_loco.py
+	$(BIN)/python benchmarks/nab_eval.py
 	$(BIN)/python benchmarks/devices.py
 	$(BIN)/python benchmarks/edm_long.py
 	$(BIN)/python benchmarks/fuzz_config.py

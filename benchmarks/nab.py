@@ -28,7 +28,11 @@ import detectors  # noqa: E402
 from detectors import nab  # noqa: E402
 from detectors.run import score_series  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "nab-dev"
+DEFAULT_DATA = next(
+    (d / "shared" / "data" / "nab-dev" for d in ROOT.parents if (d / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data" / "nab-dev",
+)
+"""``../shared/data/nab-dev`` beside the project (or beside a folder that holds it)."""
 EDM_MAX_ROWS = 2500
 """EDM's search takes quadratic time; longer files score 0 for it, to keep the run short."""
 
