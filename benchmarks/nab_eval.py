@@ -18,15 +18,16 @@ Prints, for NAB's three profiles:
     and outside the labelled windows of the others (rows after NAB's probation);
 and the calibration on long stationary noise of very different shapes and scales.
 
-Detector outputs are computed once per setting (``rest`` is applied afterwards with
-``auto.rest_scores``, which the tests check against the detector itself) and reused by every
-fold.
+Detector outputs are computed once per setting (the undamped tails; ``rest`` is applied
+afterwards with ``auto.rest_scores``, which the tests check against the detector itself) and
+reused by every fold.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import sys
 import time
 from collections.abc import Sequence
@@ -43,16 +44,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from nab import DEFAULT_DATA, NabFile, load_corpus  # noqa: E402
 
 from detectors import nab, nab_cv  # noqa: E402
-from detectors.auto import AutoParams, rest_scores  # noqa: E402
+from detectors.auto import Auto, AutoParams, rest_scores  # noqa: E402
 from detectors.run import score_series  # noqa: E402
 
 GRID: dict[str, tuple[int, ...]] = {
-    "scale_memory": (30, 100, 300),
+    "scale_memory": (30, 100, 300, 1000),
     "memory": (500, 2000, 8000),
     "average": (1, 3),
 }
-"""Knobs that need a run of the detector each, a factor of about three around the default."""
-RESTS = (30, 100, 300, 1000)
+"""Knobs that need a run of the detector each, by factors of about three."""
+RESTS = (30, 100, 300, 1000, 3000)
 """Values of ``rest``, applied to the undamped scores afterwards."""
 PROFILES = tuple(nab.PROFILES)
 SHORT = {"standard": "standard", "reward_low_FP_rate": "low_FP", "reward_low_FN_rate": "low_FN"}
@@ -60,9 +61,20 @@ SHORT = {"standard": "standard", "reward_low_FP_rate": "low_FP", "reward_low_FN_
 Setting = tuple[tuple[str, int], ...]
 
 
+def undamped(f: NabFile, **options: int) -> np.ndarray:
+    """``Auto.decades`` after every row of a file: its tails before the one-strike rule."""
+    det = Auto(**options)  # type: ignore[arg-type]
+    out = np.zeros(len(f.t))
+    for i, (t, x) in enumerate(zip(f.t.tolist(), f.x.tolist(), strict=True)):
+        det.decades = 0.0
+        det.update(t, x)
+        out[i] = det.decades
+    return out
+
+
 def _run(args: tuple[Setting, NabFile]) -> tuple[Setting, str, np.ndarray]:
     setting, f = args
-    return setting, f.name, score_series("auto", f.t, f.x, rest=1, **dict(setting))
+    return setting, f.name, undamped(f, **dict(setting))
 
 
 def score_table(files: Sequence[NabFile], jobs: int) -> dict[Setting, dict[str, np.ndarray]]:
@@ -90,9 +102,29 @@ def _cell(raw: float, windows: int, profile: str) -> str:
     return f"{nab_cv.normalised(raw, windows, profile):8.1f}" if windows else f"{raw:+7.2f}r"
 
 
-def print_nested(title: str, table: Any, labels: Any, folds: list[nab_cv.Fold]) -> dict[str, float]:
-    """Run the nesting for every profile and print one row per fold and the pooled row."""
-    results = {p: nab_cv.nested(table, labels, folds, p) for p in PROFILES}
+_SHARED: dict[str, Any] = {}
+"""The table and labels, set before the pool forks so that its workers inherit them."""
+
+
+def _nested_job(job: tuple[tuple[nab_cv.Fold, ...], str]) -> Any:
+    folds, profile = job
+    return nab_cv.nested(_SHARED["table"], _SHARED["labels"], folds, profile)
+
+
+def nested_all(
+    table: Any, labels: Any, schemes: list[list[nab_cv.Fold]], jobs: int
+) -> list[dict[str, Any]]:
+    """The nesting of every scheme for every profile, in ``jobs`` forked processes."""
+    _SHARED.update(table=table, labels=labels)
+    work = [(tuple(folds), p) for folds in schemes for p in PROFILES]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        done = list(pool.map(_nested_job, work))
+    return [dict(zip(PROFILES, done[i : i + 3], strict=True)) for i in range(0, len(done), 3)]
+
+
+def print_nested(title: str, results: dict[str, Any], folds: list[nab_cv.Fold]) -> None:
+    """Print one row per fold and the pooled row, for every profile."""
     print(f"\n{title}")
     head = " ".join(f"{SHORT[p]:>8}" for p in PROFILES)
     print(f"  {'held out':<22} {'windows':>7} {head}  threshold   setting (chosen on standard)")
@@ -106,7 +138,6 @@ def print_nested(title: str, table: Any, labels: Any, folds: list[nab_cv.Fold]) 
     pooled = " ".join(f"{results[p][1]:8.1f}" for p in PROFILES)
     total = sum(r.windows for r in results["standard"][0])
     print(f"  {'pooled, held out':<22} {total:>7} {pooled}")
-    return {p: results[p][1] for p in PROFILES}
 
 
 def print_in_sample(table: Any, labels: Any, names: list[str]) -> None:
@@ -225,18 +256,14 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k} {'/'.join(map(str, v))}" for k, v in (*GRID.items(), ("rest", RESTS)))
         + "; r = raw total of a category without windows"
     )
+    schemes = [nab_cv.category_folds(names), nab_cv.file_folds(names)]
+    by_category, by_file = nested_all(table, labels, schemes, args.jobs)
     print_nested(
         "(a) nested leave-one-category-out (settings and threshold chosen on the other four)",
-        table,
-        labels,
-        nab_cv.category_folds(names),
+        by_category,
+        schemes[0],
     )
-    print_nested(
-        "(b) nested 5-fold over files, stratified by category",
-        table,
-        labels,
-        nab_cv.file_folds(names),
-    )
+    print_nested("(b) nested 5-fold over files, stratified by category", by_file, schemes[1])
     print_in_sample(table, labels, names)
     print_thresholds(table[default], labels, names, d.threshold)
     print_default(table[default], labels, names, d.threshold)

@@ -124,7 +124,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         _o(
             "scale_memory",
             int,
-            100,
+            300,
             "points the error scale is averaged over",
             low=1,
             high=_MAX_POINTS,
@@ -151,7 +151,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         _o(
             "rest",
             int,
-            100,
+            1000,
             "after a peak, the bar to speak again falls by 1/rest per point",
             low=1,
             high=10 * _MAX_POINTS,
