@@ -93,16 +93,16 @@ class AutoParams:
     40,000 of stationary noise of any shape the tests try reaches it)."""
     scale_memory: int = 300
     """Points the error scale is averaged over: long enough to hold the errors of a few
-    bursts of a bursty series, short enough to follow a change of volatility (every fold of
-    the held-out evaluation chose 300 among 30 to 1000)."""
+    bursts of a bursty series, short enough to follow a change of volatility (most folds of
+    ``benchmarks/nab_eval.py`` choose 300 of 100, 300 and 1000)."""
     average: int = 1
     """Points the log-surprise is averaged over before the likelihood (HTM uses 10)."""
     memory: int = 2000
     """Points the long-run mean and deviation of that average are taken over."""
     rest: int = 1000
     """After a peak the bar to speak again falls by 1 / rest per point: for hundreds of
-    points only a surprise nearly as bad speaks (every fold of the held-out evaluation chose
-    1000 among 30 to 3000)."""
+    points only a surprise nearly as bad speaks (most folds of ``benchmarks/nab_eval.py``
+    choose 1000 of 300, 1000 and 3000)."""
     warmup: int = 30
     """Averages learned before any verdict."""
 
