@@ -34,7 +34,9 @@ Each point goes through three stages, all causal:
 ``Verdict.anomalous`` is for alert rules, which fire once per anomalous run and may wait for a
 metric to stay anomalous for a while: a run starts at a reported score at or above
 ``threshold`` (so the one-strike rule holds for the gong too) and lasts while the undamped
-score stays above ``RELEASE`` times the threshold (hysteresis, so one incident is one run).
+score stays above ``RELEASE`` times the threshold or the value stays outside ``RELEASE`` times
+the band of ordinary values around the slow level it left (so one incident is one run, and a
+level that moved and stays is anomalous until the slow level has followed it).
 
 State per series in the bank (``auto_bank.bytes_per_series``): 361 bytes, plus 8 bytes per
 point of a day for series sampled between hourly and every minute (2.3 kB more at 5 minutes);
@@ -56,9 +58,9 @@ FAST = 1.0 / 4.0
 SLOW = 1.0 / 64.0
 """Weight of a new point in the slow average: the level of a noisy but steady series."""
 REL_FLOOR = 0.01
-"""The error scale never drops below this fraction of the series' long-run magnitude: a
-change smaller than 1 % of what a metric usually reads is below the resolution that matters
-for monitoring, however still the series was before."""
+"""Errors within this fraction of the series' long-run magnitude are no surprise, and the
+error scale never drops below it: a change smaller than 1 % of what a metric usually reads is
+below the resolution that matters for monitoring, however still the series was before."""
 CLIP = 4.0
 """An error counts at most this many scales in the scale's average (winsorising): a spike
 cannot blind the detector to the next one, yet a lasting rise in volatility is learned."""
@@ -70,6 +72,10 @@ B_FLOOR = math.log10(2.0)
 """The mean excesses (log-surprise units) never drop below this: in the fitted tail a surprise
 must at least double to be ten times rarer, so a series that has been perfectly predictable
 still needs a miss of several scales, not a wiggle, to be news."""
+PRIOR = 10
+"""Each mean excess starts as this many excesses of ``B_FLOOR``: until about ten real ones are
+seen, the tail leans on the floor rather than on one or two early misses (a series' first
+minutes, when its scale is still being learned)."""
 LN10 = math.log(10.0)
 DAY = 86400.0
 """The season tried, in seconds: the one machine and human activity share."""
@@ -80,7 +86,7 @@ MIN_PERIOD = 24
 MAX_PERIOD = 1440
 """... and at most this many (minute series): finer series would keep too long a ring."""
 RELEASE = 0.6
-"""An anomalous episode ends when the score falls below this fraction of the threshold."""
+"""An anomalous run ends when the undamped score falls below this fraction of the threshold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,22 +95,24 @@ class AutoParams:
 
     threshold: float = 0.3
     """Score at or above which a point is anomalous: 0.3 is a tail of 1 in 1,000 under the
-    fitted heavy (Pareto) tail; on light-tailed noise such points are far rarer (no point of
-    40,000 of stationary noise of any shape the tests try reaches it)."""
+    fitted heavy (Pareto) tail; on stationary noise such points are rarer (at most one in
+    2,000 on Student's t with 3 degrees of freedom, none in 40,000 on normal noise), so a
+    metric sampled every second rings less than twice an hour on noise alone."""
     scale_memory: int = 300
     """Points the error scale is averaged over: long enough to hold the errors of a few
-    bursts of a bursty series, short enough to follow a change of volatility (most folds of
-    ``benchmarks/nab_eval.py`` choose 300 of 100, 300 and 1000)."""
+    bursts of a bursty series, short enough to follow a change of volatility (the folds of
+    ``benchmarks/nab_eval.py`` choose anything from 100 to 1000)."""
     average: int = 1
     """Points the log-surprise is averaged over before the likelihood (HTM uses 10)."""
     memory: int = 2000
-    """Points the long-run mean and deviation of that average are taken over."""
+    """Points the tail of the log-surprise is fitted over (its mean, the rate above it, the
+    mean excesses), and the series' magnitude and the seasonal errors are averaged over."""
     rest: int = 1000
     """After a peak the bar to speak again falls by 1 / rest per point: for hundreds of
     points only a surprise nearly as bad speaks (most folds of ``benchmarks/nab_eval.py``
-    choose 1000 of 300, 1000 and 3000)."""
+    choose 1000 of 300, 1000 and 3000; a burst of spikes is one incident, not many)."""
     warmup: int = 30
-    """Averages learned before any verdict."""
+    """Surprises learned before any verdict."""
 
 
 def check_params(p: AutoParams) -> None:
@@ -132,7 +140,8 @@ def day_period(step: float) -> int:
 class _Day:
     """The seasonal guesses of a series (the value a day earlier at the same phase, and the
     last value moved as the series moved a day ago) and whether they are evident: the running
-    mean absolute error of their ensemble beats the plain ensemble's."""
+    mean squared error of their ensemble beats the plain ensemble's (squares, so that a daily
+    rise the plain guesses keep missing weighs as much as it costs)."""
 
     __slots__ = ("before", "dts", "err_day", "err_plain", "j", "period", "ring", "step", "t_last")
 
@@ -209,13 +218,15 @@ class Auto:
         self._ring = [0.0] * average
         self._sum = 0.0
         self._k = 0
-        self._mu = self._b1 = self._b2 = self._f1 = 0.0
+        self._mu = self._f1 = 0.0
+        self._b1 = self._b2 = B_FLOOR  # the prior's pseudo-excesses
         self._k1 = self._k2 = 0
         self._bar = 0.0
         self._fall = DECADES / rest
         self.decades = 0.0
         """The undamped tail probability of the last point judged, in decades (-log10 p)."""
         self._on = False
+        self._why = ""
         self._day = _Day()
 
     def _surprise(self, x: float, t: float) -> tuple[float, float]:
@@ -272,10 +283,10 @@ class Auto:
         self._f1 += a * ((m > mu) - self._f1)
         if m > mu:
             self._k1 += 1
-            self._b1 += (min(m - mu, CLIP * b1) - self._b1) / min(self._k1, p.memory)
+            self._b1 += (min(m - mu, CLIP * b1) - self._b1) / min(self._k1 + PRIOR, p.memory)
         if m > u2:
             self._k2 += 1
-            self._b2 += (min(m - u2, CLIP * b2) - self._b2) / min(self._k2, p.memory)
+            self._b2 += (min(m - u2, CLIP * b2) - self._b2) / min(self._k2 + PRIOR, p.memory)
         return decades
 
     def _decades(self, m: float, a: float) -> float:
@@ -301,7 +312,7 @@ class Auto:
             self._day.learn(t, x)
             self._learn_level(x)
             return QUIET
-        expected = self._fast
+        expected, away = self._fast, abs(x - self._slow)
         z, sc = self._surprise(x, t)
         s = math.log1p(z)
         decades = self._likelihood(s)
@@ -309,24 +320,27 @@ class Auto:
         self._learn_level(x)
         if self._k <= self.params.warmup:
             return QUIET
-        return self._verdict(z, sc, decades, expected)
+        return self._verdict(z, sc, decades, expected, away)
 
-    def _verdict(self, z: float, sc: float, decades: float, expected: float) -> Verdict:
+    def _verdict(
+        self, z: float, sc: float, decades: float, expected: float, away: float
+    ) -> Verdict:
+        """The verdict on a judged point (``away``: its distance from the slow level)."""
         p = self.params
         raw = min(decades / DECADES, 1.0)
         bar = self._bar - self._fall
         score = raw if decades > bar else 0.0
         self._bar = max(bar, min(decades, DECADES))  # capped: a huge peak must not silence all
         self.decades = decades
-        on = score >= p.threshold or (self._on and raw >= RELEASE * p.threshold)
+        half = self._half(sc)
+        # A run lasts while the surprise stays high or the value stays outside the band of
+        # ordinary values around the slow level it left (a level that moved and stays).
+        held = raw >= RELEASE * p.threshold or away > RELEASE * half
+        start = score >= p.threshold
+        on = start or (self._on and held)
+        if start:
+            self._why = describe(z, decades)
         self._on = on
-        # The band: how far one point must miss for the average to reach the threshold.
-        b1 = max(self._b1, B_FLOOR)
-        f1 = max(self._f1, 1.0 / min(self._k, p.memory))
-        r = LN10 * (p.threshold * DECADES + math.log10(f1))  # e-folds needed above the mean
-        top = self._mu + b1 * min(max(r, 0.0), 1.0) + max(self._b2, B_FLOOR) * max(r - 1.0, 0.0)
-        need = p.average * top - (self._sum - self._ring[self._k % p.average])
-        half = math.expm1(min(max(need, 0.0), 700.0)) * sc
         return Verdict(
             score,
             on,
@@ -334,8 +348,19 @@ class Auto:
             expected - half,
             expected + half,
             "warning" if on else "none",
-            describe(z, decades) if on else "",
+            (self._why if start else f"{self._why} (ongoing)") if on else "",
         )
+
+    def _half(self, sc: float) -> float:
+        """Half the band of ordinary values: how far the next point must miss for its score to
+        reach the threshold (exactly so with ``average`` 1)."""
+        p = self.params
+        b1 = max(self._b1, B_FLOOR)
+        f1 = max(self._f1, 1.0 / min(self._k, p.memory))
+        r = LN10 * (p.threshold * DECADES + math.log10(f1))  # e-folds needed above the mean
+        top = self._mu + b1 * min(max(r, 0.0), 1.0) + max(self._b2, B_FLOOR) * max(r - 1.0, 0.0)
+        need = p.average * top - (self._sum - self._ring[self._k % p.average])
+        return math.expm1(min(max(need, 0.0), 700.0)) * sc
 
 
 def rest_scores(decades: FloatArray, rest: int) -> FloatArray:

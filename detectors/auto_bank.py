@@ -20,6 +20,7 @@ from detectors.auto import (
     DECADES,
     FAST,
     LN10,
+    PRIOR,
     REL_FLOOR,
     RELEASE,
     SCALE_WARMUP,
@@ -146,6 +147,7 @@ class AutoBank:
         self.n = n
         self.cols = np.arange(n)
         self.f = {name: np.zeros(n) for name in _FLOATS}
+        self.f["b1"][:] = self.f["b2"][:] = B_FLOOR  # the prior's pseudo-excesses
         self.i = {name: np.zeros(n, dtype=np.int64) for name in _INTS}
         self.quantum = np.full(n, np.inf)
         self.ring = np.zeros((self.params.average, n))
@@ -200,11 +202,11 @@ class AutoBank:
         up1 = go & (m > mu)
         f["f1"] = np.where(go, f["f1"] + a * (up1 - f["f1"]), f["f1"])
         ii["k1"] = ii["k1"] + up1
-        w1 = np.minimum(np.maximum(ii["k1"], 1), p.memory)
+        w1 = np.minimum(ii["k1"] + PRIOR, p.memory)
         f["b1"] = np.where(up1, f["b1"] + (np.minimum(m - mu, CLIP * b1) - f["b1"]) / w1, f["b1"])
         up2 = go & (m > u2)
         ii["k2"] = ii["k2"] + up2
-        w2 = np.minimum(np.maximum(ii["k2"], 1), p.memory)
+        w2 = np.minimum(ii["k2"] + PRIOR, p.memory)
         f["b2"] = np.where(up2, f["b2"] + (np.minimum(m - u2, CLIP * b2) - f["b2"]) / w2, f["b2"])
         return decades  # type: ignore[no-any-return]
 
@@ -239,7 +241,7 @@ class AutoBank:
         xs = np.where(ok, x, 0.0)
         first = ok & (self.i["n"] == 0)
         go = ok & ~first
-        expected = f["fast"].copy()
+        expected, away = f["fast"].copy(), np.abs(xs - f["slow"])
         with np.errstate(divide="ignore", invalid="ignore"):
             z, sc = self._surprise(xs, go, t)
             decades = self._likelihood(np.log1p(np.where(go, z, 0.0)), go)
@@ -250,8 +252,9 @@ class AutoBank:
         bar = f["bar"] - DECADES / p.rest
         score = np.where(ready & (decades > bar), raw, 0.0)
         f["bar"] = np.where(ready, np.maximum(bar, np.minimum(decades, DECADES)), f["bar"])
-        on = (score >= p.threshold) | (self.on & (raw >= RELEASE * p.threshold))
-        self.on = np.where(ready, on, self.on)
         half = np.where(ready, self._band(sc), np.nan)
+        held = (raw >= RELEASE * p.threshold) | (away > RELEASE * half)
+        on = (score >= p.threshold) | (self.on & held)
+        self.on = np.where(ready, on, self.on)
         exp_out = np.where(ready, expected, np.nan)
         return BankVerdicts(score, ready & on, exp_out, exp_out - half, exp_out + half)

@@ -37,15 +37,19 @@ def test_a_level_shift_is_caught_at_its_first_point() -> None:
 
 
 def test_a_lasting_shift_is_one_anomalous_run() -> None:
-    """Alert rules fire once per run of anomalous verdicts: a level that moves and stays is
-    one incident, one strike of the gong, not one per point that differs from the old level."""
+    """Alert rules fire once per run of anomalous verdicts and may wait for a run to last: a
+    level that moves and stays is one incident, anomalous for a while (until the slow level
+    has followed it), and one strike of the gong."""
     rng = np.random.default_rng(8)
     x = rng.normal(50, 2, 4000)
     x[3000:] += 40.0
     v = _run(x)
     runs = [i for i in range(1, len(v)) if v[i].anomalous and not v[i - 1].anomalous]
     assert runs == [3000]
-    assert not any(vi.anomalous for vi in v[3100:])
+    assert all(vi.anomalous for vi in v[3000:3030])
+    assert v[3000].score >= 0.3 and max(vi.score for vi in v[3001:]) < 0.3
+    assert v[3010].reason == v[3000].reason + " (ongoing)"
+    assert not any(vi.anomalous for vi in v[3300:])
 
 
 def test_a_worse_point_speaks_again_within_an_episode() -> None:
