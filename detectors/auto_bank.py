@@ -3,7 +3,7 @@ state in arrays and one numpy step per tick.
 
 Series i of a bank gives the same scores as its own ``Auto`` fed the same values (a NaN skips
 that series for the tick, as ``Auto`` skips a missing value). Memory (``bytes_per_series``):
-361 bytes per series at the defaults, plus a daily ring of 8 bytes per point of a day for
+377 bytes per series at the defaults, plus a daily ring of 8 bytes per point of a day for
 series sampled between hourly and every minute.
 """
 
@@ -24,7 +24,9 @@ from detectors.auto import (
     REL_FLOOR,
     RELEASE,
     SCALE_WARMUP,
+    SIGNALS,
     SLOW,
+    SPATIAL_TOL,
     STEP_SAMPLES,
     AutoParams,
     check_params,
@@ -34,7 +36,7 @@ from detectors.base import FloatArray
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
-_FLOATS = ("last", "fast", "slow", "mag", "scale", "sum", "mu", "b1", "b2", "f1", "bar")
+_FLOATS = ("last", "fast", "slow", "mag", "scale", "sum", "mu", "b1", "b2", "f1", "bar", "lo", "hi")
 _INTS = ("n", "k", "k1", "k2")
 
 
@@ -148,6 +150,7 @@ class AutoBank:
         self.cols = np.arange(n)
         self.f = {name: np.zeros(n) for name in _FLOATS}
         self.f["b1"][:] = self.f["b2"][:] = B_FLOOR  # the prior's pseudo-excesses
+        self.f["lo"][:], self.f["hi"][:] = np.inf, -np.inf
         self.i = {name: np.zeros(n, dtype=np.int64) for name in _INTS}
         self.quantum = np.full(n, np.inf)
         self.ring = np.zeros((self.params.average, n))
@@ -210,8 +213,20 @@ class AutoBank:
         f["b2"] = np.where(up2, f["b2"] + (np.minimum(m - u2, CLIP * b2) - f["b2"]) / w2, f["b2"])
         return decades  # type: ignore[no-any-return]
 
+    def _novelty(self, x: FloatArray, go: BoolArray) -> FloatArray:
+        """``Auto._novelty`` for every series: log10(n / 2) for a new extreme, else 0."""
+        f, q = self.f, self.quantum
+        lo, hi = f["lo"], f["hi"]
+        tol = np.maximum(SPATIAL_TOL * (hi - lo), REL_FLOOR * f["mag"])
+        tol = np.maximum(tol, np.where(q < np.inf, q, 0.0))
+        over = np.where(x > hi, x - hi, lo - x)
+        new = go & (over > tol)
+        return np.where(new, np.log10(np.maximum(self.i["n"], 1) / 2.0), 0.0)  # type: ignore[no-any-return]
+
     def _learn_level(self, x: FloatArray, ok: BoolArray, first: BoolArray) -> None:
         f, ii = self.f, self.i
+        f["lo"] = np.where(ok, np.minimum(f["lo"], x), f["lo"])
+        f["hi"] = np.where(ok, np.maximum(f["hi"], x), f["hi"])
         for name in ("last", "fast", "slow"):
             f[name] = np.where(first, x, f[name])
         f["last"] = np.where(ok, x, f["last"])
@@ -243,8 +258,10 @@ class AutoBank:
         go = ok & ~first
         expected, away = f["fast"].copy(), np.abs(xs - f["slow"])
         with np.errstate(divide="ignore", invalid="ignore"):
+            new = self._novelty(xs, go)  # before _surprise, which learns the quantum
             z, sc = self._surprise(xs, go, t)
-            decades = self._likelihood(np.log1p(np.where(go, z, 0.0)), go)
+            change = self._likelihood(np.log1p(np.where(go, z, 0.0)), go)
+            decades = np.maximum(np.maximum(change, new) - np.log10(SIGNALS), 0.0)
         self.day.learn(t, xs, ok)
         self._learn_level(xs, ok, first)
         ready = go & (self.i["k"] > p.warmup)

@@ -116,8 +116,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         _o(
             "threshold",
             float,
-            0.3,
-            "score at or above which a point is anomalous (0.3: p=1e-3)",
+            0.25,
+            "score at or above which a point is anomalous (0.25: p = 1 in 316)",
             low=0.01,
             high=1.0,
         ),

@@ -45,7 +45,8 @@ def test_a_lasting_shift_is_one_anomalous_run() -> None:
     x[3000:] += 40.0
     v = _run(x)
     runs = [i for i in range(1, len(v)) if v[i].anomalous and not v[i - 1].anomalous]
-    assert runs == [3000]
+    assert [r for r in runs if r > 2900] == [3000]
+    assert len(runs) <= 2  # noise may set a new extreme before the shift, rarely
     assert all(vi.anomalous for vi in v[3000:3030])
     assert v[3000].score >= 0.3 and max(vi.score for vi in v[3001:]) < 0.3
     assert v[3010].reason == v[3000].reason + " (ongoing)"
@@ -86,7 +87,8 @@ def test_a_flat_series_that_moves_a_lot_is_news() -> None:
 
 def test_calibration_one_threshold_means_the_same_on_every_series() -> None:
     """Long stationary noise of very different scales and shapes: the fraction of points at or
-    above the default threshold is the same small rate (none in 40,000 here) on each."""
+    above the default threshold is small on each, under a quarter of the tail the threshold
+    stands for (1 in 316 at 0.25), and none at all on normal noise."""
     rng = np.random.default_rng(4)
     n = 40000
     e = rng.normal(0, 1, n)
@@ -104,12 +106,15 @@ def test_calibration_one_threshold_means_the_same_on_every_series() -> None:
     for name, x in series.items():
         t = np.arange(n, dtype=float)
         scores = score_series("auto", t, x)[1000:]
-        assert np.mean(scores >= Auto().params.threshold) <= 1e-4, name
+        thr = Auto().params.threshold
+        assert np.mean(scores >= thr) <= 10 ** (-thr * 10) / 4, name
+        if name == "normal":
+            assert not np.any(scores >= thr)
         # ... and no series is left silent by a scale of its own: before the one-strike rule,
-        # on each, a few in a hundred points reach 0.1 (a tail of 1 in 10 under the fitted
-        # heavy tail).
+        # on each, several in a thousand points reach 0.1 (a tail of 1 in 20 under the fitted
+        # heavy tail, with the factor 2 of taking the more surprising of two signals).
         undamped = score_series("auto", t, x, rest=1)[1000:]
-        assert 0.01 <= np.mean(undamped >= 0.1) <= 0.2, name
+        assert 0.005 <= np.mean(undamped >= 0.1) <= 0.2, name
 
 
 def test_rest_scores_is_the_detectors_own_rule() -> None:
@@ -236,3 +241,17 @@ def test_knobs_outside_their_domain_are_refused() -> None:
         Auto(threshold=0.0)
     with pytest.raises(ValueError):
         Auto(rest=0)
+
+
+def test_a_drift_to_a_new_extreme_is_news_the_ensemble_misses() -> None:
+    """A slow climb the ensemble's guesses follow step by step surprises none of them, but it
+    leaves everything the series has done behind: the new extreme scores, once, in words."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(100, 1, 4000)
+    x[3000:] += np.arange(1000) * 0.02  # climbs 20 sd in 1000 points, 0.02 sd a step
+    det = Auto()
+    v = [det.update(600.0 * i, float(xi)) for i, xi in enumerate(x)]
+    high = [i for i, vi in enumerate(v) if vi.score >= det.params.threshold]
+    assert high and high[0] < 3300 and all(i > 3000 for i in high)
+    assert v[high[0]].reason.startswith("above its highest in ")
+    assert "days by " in v[high[0]].reason and "% of its range" in v[high[0]].reason
