@@ -196,6 +196,7 @@ def test_bank_matches_single_detectors(options: dict[str, int]) -> None:
     data[1000:, 5] = 9.0
     data[:, 6] = np.round(data[:, 6])
     data[:, 8] = np.where(rng.random(len(data)) < 0.05, 50.0, 0.0)
+    data[:, 9] += np.linspace(0.0, 40.0, len(data))  # a climb that keeps setting new extremes
     assert_bank_matches_singles(data, **options)
 
 
