@@ -53,7 +53,8 @@ async def test_a_load_past_the_core_count_is_unusual_however_long_it_lasts() -> 
     async with app.run_test(size=(100, 30)):
         table = await shown(app)
         row = next(r for r in table.rows if r.key == "system/load/1m")
-        assert row.marker.strip() == "!" and "above max 2" in row.cells
+        # The limit comes first; a detector that still sees the jump may add its own words.
+        assert row.marker.strip() == "!" and row.cells[-1].startswith("above max 2")
 
 
 async def test_q_quits() -> None:
