@@ -251,17 +251,22 @@ class AutoBank:
         x = np.asarray(x, dtype=np.float64)
         if x.shape != (self.n,):
             raise ValueError(f"expected {self.n} values, got shape {x.shape}")
+        # Values near the ends of the float range overflow to inf in the sums, as they do in
+        # ``Auto``'s floats; the verdicts stay what ``Auto`` says, so the warnings are noise.
+        with np.errstate(all="ignore"):
+            return self._step(t, x)
+
+    def _step(self, t: float, x: FloatArray) -> BankVerdicts:
         p, f = self.params, self.f
         ok = np.isfinite(x)
         xs = np.where(ok, x, 0.0)
         first = ok & (self.i["n"] == 0)
         go = ok & ~first
         expected, away = f["fast"].copy(), np.abs(xs - f["slow"])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            new = self._novelty(xs, go)  # before _surprise, which learns the quantum
-            z, sc = self._surprise(xs, go, t)
-            change = self._likelihood(np.log1p(np.where(go, z, 0.0)), go)
-            decades = np.maximum(np.maximum(change, new) - np.log10(SIGNALS), 0.0)
+        new = self._novelty(xs, go)  # before _surprise, which learns the quantum
+        z, sc = self._surprise(xs, go, t)
+        change = self._likelihood(np.log1p(np.where(go, z, 0.0)), go)
+        decades = np.maximum(np.maximum(change, new) - np.log10(SIGNALS), 0.0)
         self.day.learn(t, xs, ok)
         self._learn_level(xs, ok, first)
         ready = go & (self.i["k"] > p.warmup)

@@ -181,8 +181,8 @@ def assert_bank_matches_singles(
             if v.expected is None:
                 assert np.isnan(expected[j])
             else:
-                assert expected[j] == pytest.approx(v.expected)
-                assert (low[j], high[j]) == pytest.approx((v.low, v.high))
+                assert expected[j] == pytest.approx(v.expected, nan_ok=True)
+                assert (low[j], high[j]) == pytest.approx((v.low, v.high), nan_ok=True)
 
 
 @pytest.mark.parametrize("options", [{}, {"average": 3, "rest": 20, "warmup": 10, "memory": 300}])
@@ -211,6 +211,16 @@ def test_bank_matches_single_detectors_on_seasonal_gappy_series() -> None:
     data[:, 4] = 7.0
     data[:, 5] = rng.normal(0, 1, len(t))  # no season to find
     assert_bank_matches_singles(data, t)
+
+
+@pytest.mark.filterwarnings("error")
+def test_bank_matches_single_detectors_at_the_float_limits() -> None:
+    rng = np.random.default_rng(9)
+    data = rng.normal(0, 1, (300, 3))
+    data[:, 0] = np.where(np.arange(300) % 2 == 0, 1e308, -1e308)  # a variance of inf
+    data[250, 1] = 1.7e308
+    data[::3, 2] = -1e308
+    assert_bank_matches_singles(data)
 
 
 def test_bank_refuses_the_wrong_shape() -> None:
