@@ -76,6 +76,20 @@ class HttpCheckConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PrometheusSourceConfig:
+    """A Prometheus server to read the series of many hosts from (``[[sources.prometheus]]``)."""
+
+    name: str
+    url: str
+    query: str
+    """A PromQL selector, e.g. ``{job="node"}``."""
+    interval: float = 15.0
+    timeout: float = 5.0
+    max_series: int = 2_000
+    """Series read per poll at most."""
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceConfig:
     """A serial device (the gong or the map)."""
 
@@ -120,6 +134,8 @@ class Config:
     )
     serverdensity: tuple[ServerDensityConfig, ...] = ()
     http: tuple[HttpCheckConfig, ...] = ()
+    prometheus: tuple[PrometheusSourceConfig, ...] = ()
+    """Prometheus servers whose hosts are watched."""
     locations: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Extra or overriding (latitude, longitude) of location names for the map."""
     gong: DeviceConfig = field(default_factory=DeviceConfig)

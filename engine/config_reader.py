@@ -19,6 +19,7 @@ from engine.config import (
     ConfigError,
     DeviceConfig,
     HttpCheckConfig,
+    PrometheusSourceConfig,
     ServerDensityConfig,
 )
 from engine.exporters import config as integrations
@@ -35,6 +36,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "for": (0.0, 604_800.0, "seconds"),
     "baud": (1_200, 115_200, ""),
     "flush": (0.1, 3_600.0, "seconds"),
+    "max_series": (1, 100_000, "series"),
 }
 """The range of every number of the configuration, by key name: what a person could mean. An
 interval of 1e-9 s is a busy loop, of 1e300 s an overflow; a history of 10^12 points cannot be
@@ -113,7 +115,7 @@ class Reader:
                 raise self.fail(f"{path}.{k}" if path else k, "unknown key")
 
     def config(self, data: dict[str, Any]) -> Config:
-        sections = {"general", "collectors", "remote", "devices", "detectors", "alerts"}
+        sections = {"general", "collectors", "remote", "sources", "devices", "detectors", "alerts"}
         self.unknown(data, "", sections | integrations.SECTIONS)
         general = self.table(data, "general")
         self.unknown(general, "general", {"refresh", "history", "alert_log"})
@@ -124,6 +126,8 @@ class Reader:
         devices = self.table(data, "devices")
         self.unknown(devices, "devices", {"gong", "map"})
         default_det, rules = self.detectors(self.table(data, "detectors"))
+        sources = self.table(data, "sources")
+        self.unknown(sources, "sources", {"prometheus"})
         return Config(
             source=self.source,
             refresh=self.get(general, "general", "refresh", float, 1.0),
@@ -132,6 +136,7 @@ class Reader:
             collectors=self.collectors(self.table(data, "collectors")),
             serverdensity=tuple(self.serverdensity(remote)),
             http=tuple(self.http(remote)),
+            prometheus=tuple(self.prometheus(sources)),
             locations=self.locations(self.table(remote, "remote.locations")),
             gong=self.device(self.table(devices, "devices.gong"), "devices.gong"),
             map=self.device(self.table(devices, "devices.map"), "devices.map"),
@@ -220,6 +225,29 @@ class Reader:
                     timeout=self.get(it, p, "timeout", float, 5.0),
                     slow=self.get(it, p, "slow", float, 0.4),
                     interval=self.get(it, p, "interval", float, 30.0),
+                )
+            )
+        return out
+
+    def prometheus(self, sources: dict[str, Any]) -> list[PrometheusSourceConfig]:
+        path = "sources.prometheus"
+        items = self.array_of_tables(sources, "prometheus", path)
+        known = {"name", "url", "query", "interval", "timeout", "max_series"}
+        self.named(items, path, known)
+        out = []
+        for i, it in enumerate(items):
+            p = f"{path}[{i}]"
+            query = self.get(it, p, "query", str, "").strip()
+            if not query:
+                raise self.fail(f"{p}.query", 'required, a PromQL selector like {job="node"}')
+            out.append(
+                PrometheusSourceConfig(
+                    name=it["name"],
+                    url=it["url"].rstrip("/"),
+                    query=query,
+                    interval=self.get(it, p, "interval", float, 15.0),
+                    timeout=self.get(it, p, "timeout", float, 5.0),
+                    max_series=self.get(it, p, "max_series", int, 2_000),
                 )
             )
         return out

@@ -30,6 +30,7 @@ def build_collectors(config: Config) -> list[Collector]:
         out.append(SmartCollector(interval=smart.interval, smartctl=smart.smartctl))
     out.extend(remote_collectors(config))
     out.extend(listener_collectors(config))
+    out.extend(prometheus_collectors(config))
     return out
 
 
@@ -41,6 +42,25 @@ def listener_collectors(config: Config) -> list[Collector]:
     from collectors.statsd import StatsdCollector
 
     return [StatsdCollector(statsd.listen.host, statsd.listen.port, flush=statsd.flush)]
+
+
+def prometheus_collectors(config: Config) -> list[Collector]:
+    """Return one collector per ``[[sources.prometheus]]``."""
+    if not config.prometheus:
+        return []
+    from collectors.prometheus import PrometheusCollector
+
+    return [
+        PrometheusCollector(
+            p.name,
+            p.url,
+            p.query,
+            interval=p.interval,
+            timeout=p.timeout,
+            max_series=p.max_series,
+        )
+        for p in config.prometheus
+    ]
 
 
 def remote_collectors(config: Config) -> list[Collector]:
