@@ -10,10 +10,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from collectors.prometheus import PrometheusCollector
 from tests.conftest import require_tool
 
 T = TypeVar("T")
@@ -133,3 +136,35 @@ class Prometheus(Process):
             return True if all(seen.get(t) == v for t, v in up.items()) else None
 
         wait_for(f"prometheus scraped {up}", check, seconds)
+
+
+@dataclass
+class Lab:
+    """A Prometheus server scraping a live node exporter and a dead target."""
+
+    prometheus: Prometheus
+    node: NodeExporter
+    dead: str
+    """``host:port`` of the target where nothing listens."""
+
+    def collector(self, query: str = '{job="node"}', **kwargs: Any) -> PrometheusCollector:
+        """Return a collector of this lab's Prometheus."""
+        return PrometheusCollector("lab", self.prometheus.url, query, **kwargs)
+
+
+@contextmanager
+def running_lab(workdir: Path) -> Iterator[Lab]:
+    """Start a node exporter and a Prometheus scraping it and a dead target; stop both after."""
+    node = NodeExporter(workdir)
+    dead = f"127.0.0.1:{free_port()}"
+    try:
+        prometheus = Prometheus(workdir, [node.address, dead])
+    except BaseException:
+        node.stop()
+        raise
+    try:
+        prometheus.wait_until_scraped({node.address: 1.0, dead: 0.0})
+        yield Lab(prometheus, node, dead)
+    finally:
+        prometheus.stop()
+        node.stop()

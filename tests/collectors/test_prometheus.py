@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,38 +13,20 @@ from collectors.base import Batch, Reading, Status
 from collectors.prometheus import PrometheusCollector, series_key, unit_of, up_query
 from engine import Engine
 from engine.config import Config
-from tests.prometheus_servers import NodeExporter, Prometheus, free_port, wait_for
-
-
-@dataclass
-class Lab:
-    """A Prometheus server scraping a live node exporter and a dead target."""
-
-    prometheus: Prometheus
-    node: NodeExporter
-    dead: str
-    """``host:port`` of the target where nothing listens."""
-
-    def collector(self, query: str = '{job="node"}', **kwargs: object) -> PrometheusCollector:
-        return PrometheusCollector("lab", self.prometheus.url, query, **kwargs)  # type: ignore[arg-type]
+from tests.prometheus_servers import (
+    Lab,
+    NodeExporter,
+    Prometheus,
+    free_port,
+    running_lab,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    workdir = tmp_path_factory.mktemp("prometheus")
-    node = NodeExporter(workdir)
-    dead = f"127.0.0.1:{free_port()}"
-    try:
-        prometheus = Prometheus(workdir, [node.address, dead])
-    except BaseException:
-        node.stop()
-        raise
-    try:
-        prometheus.wait_until_scraped({node.address: 1.0, dead: 0.0})
-        yield Lab(prometheus, node, dead)
-    finally:
-        prometheus.stop()
-        node.stop()
+    with running_lab(tmp_path_factory.mktemp("prometheus")) as running:
+        yield running
 
 
 def by_key(batch: Batch) -> dict[str, Reading]:
