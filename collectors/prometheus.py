@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,6 +144,8 @@ class PrometheusCollector:
         self.url = url.rstrip("/")
         self.query, self.up = query, up_query(query)
         self.interval, self.timeout, self.max_series = interval, timeout, max_series
+        self._hosts: set[str] = set()
+        """Instances whose ``up`` was read: when Prometheus cannot be asked, they are unknown."""
 
     def poll(self) -> Batch:
         """Ask Prometheus for the selector's series and its targets' ``up``, once."""
@@ -160,7 +163,10 @@ class PrometheusCollector:
                 )
         if up.error is not None and series.error is None:
             errors.append(redact(f"query {self.up}: {up.error}")[:300])
-        readings.extend(self._up(up.series))
+        if up.error is not None:
+            readings.extend(self._unknown(time.time()))
+        else:
+            readings.extend(self._up(up.series))
         return Batch(self.name, tuple(readings), tuple(errors))
 
     async def _ask(self) -> tuple[Answer, Answer]:
@@ -188,6 +194,13 @@ class PrometheusCollector:
                 out.append(Reading(key, point[1], unit_of(name), point[0]))
         return out, cut
 
+    def _unknown(self, now: float) -> list[Reading]:
+        # Prometheus not answering says nothing of its targets: their last "up" would be stale.
+        return [
+            Reading(f"{host}/up", None, "", now, status=Status.UNKNOWN, text="unknown")
+            for host in sorted(self._hosts)
+        ]
+
     def _up(self, samples: list[dict[str, Any]]) -> list[Reading]:
         out = []
         for s in samples:
@@ -195,9 +208,11 @@ class PrometheusCollector:
             if point is None:
                 continue
             up = point[1] >= 1
+            host = host_key(str(s["metric"].get("instance", "")))
+            self._hosts.add(host)
             out.append(
                 Reading(
-                    f"{host_key(str(s['metric'].get('instance', '')))}/up",
+                    f"{host}/up",
                     point[1],
                     "",
                     point[0],

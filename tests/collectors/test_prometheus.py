@@ -152,6 +152,13 @@ def test_killing_the_node_exporter_makes_its_host_go_down(tmp_path: Path) -> Non
 
         wait_for("the host goes down", down, 15.0)
         assert polls >= 1
+        # Prometheus itself goes away: what it said of its targets is no longer known.
+        prometheus.stop()
+        batch = collector.poll()
+        assert batch.errors[0].startswith('query {job="node"}: cannot connect')
+        assert [(r.key, r.value, r.status, r.text) for r in batch.readings] == [
+            (key, None, Status.UNKNOWN, "unknown")
+        ]
     finally:
         if prometheus is not None:
             prometheus.stop()
