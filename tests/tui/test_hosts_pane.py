@@ -4,12 +4,18 @@ Prometheus scraping a real node exporter and a target where nothing listens."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
 
 from collectors.base import Status
 from collectors.prometheus import PrometheusCollector
+from collectors.replay import ReplayCollector
 from engine import Engine
+from engine.config import Config
 from tests.prometheus_servers import running_lab, wait_for
-from tests.tui.helpers import recorded_engine
+from tests.tui.helpers import DATA, recorded_engine
 from tests.tui.helpers import test_app as app_on
 from tui.app import GongwatchApp
 from tui.panes.hosts import HostsPane
@@ -44,10 +50,10 @@ async def test_hosts_pane_shows_this_machine_then_each_host_and_a_host_going_dow
             names = [r.cells[0] for r in table.rows if not r.heading]
             assert names[0] == "testhost" and rows["testhost"][1] == "up"
             local = [k for k in engine.snapshot().metrics if k.startswith(("system/", "sensors/"))]
-            assert rows["testhost"][4] == str(len(local))
+            assert rows["testhost"][4] == f"{len(local)} metrics"
             live, dead = rows[lab.node.address], rows[lab.dead]
-            assert live[1] == "up" and int(live[4]) > 10
-            assert dead[1:4] == ("down", "critical", "1")
+            assert live[1] == "up" and int(live[4].split()[0]) > 10
+            assert dead[1:4] == ("down", "critical", "1 anomalous")
             title = str(app.query_one("#hosts-title").render())
             assert "3 hosts" in title and "2 up" in title and "1 down" in title
 
@@ -94,3 +100,22 @@ def _rows_under(table: RowTable, heading: str) -> list[str]:
         elif inside:
             out.append(r.cells[0])
     return out
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_hosts_pane_snapshot(snap_compare: Any, size: tuple[int, int]) -> None:
+    # prometheus_readings.jsonl is `gongwatch once --json` of a [[sources.prometheus]] source
+    # reading the lab above, its two targets renamed web1:9100 (up) and web2:9100 (down).
+    engine = recorded_engine(Config(default_detector="robust_z"))
+    replay = ReplayCollector(DATA / "prometheus_readings.jsonl", name="prometheus:lab")
+    for _ in range(len(replay)):
+        engine.ingest(replay.poll())
+    app = app_on(engine)
+
+    async def show(pilot: Pilot[Any]) -> None:
+        app.action_show_pane(app.pane_classes.index(HostsPane) + 1)
+        await pilot.pause()
+        app.tick()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=show)

@@ -101,7 +101,7 @@ class HostsPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="hosts-title", classes="pane-title")
         yield RowTable(
-            [Column(20, grow=2), Column(8), Column(9), Column(10, "right"), Column(8, "right")],
+            [Column(20, grow=2), Column(8), Column(9), Column(12, "right"), Column(12, "right")],
             id="hosts-table",
         )
         yield Static("", id="hosts-problems")
@@ -124,11 +124,18 @@ class HostsPane(Pane):
         self.set_text("#hosts-problems", [f"✖ {p}" for p in source_problems(snapshot)[-5:]])
 
     def _rows(self, shown: list[Host]) -> list[Row]:
-        rows = [Row("#head", ("host", "state", "worst", "anomalous", "metrics"), heading=True)]
+        rows = []
         for h in shown:
             style = STATE_STYLES.get(h.state) or WORST_STYLES.get(h.worst, "")
-            cells = (h.name, h.state, h.worst, str(h.anomalous), str(h.metrics))
+            # Each cell says what it counts, so the table needs no header row.
+            cells = (
+                h.name,
+                h.state,
+                h.worst,
+                f"{h.anomalous} anomalous",
+                plural(h.metrics, "metric"),
+            )
             rows.append(Row(h.key, cells, style, STATE_MARKERS.get(h.state, "? ")))
-        if len(rows) == 1:
+        if not rows:
             rows.append(Row("#none", ("nothing matches",), heading=True))
         return rows
