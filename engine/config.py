@@ -134,7 +134,7 @@ class Config:
     )
     serverdensity: tuple[ServerDensityConfig, ...] = ()
     http: tuple[HttpCheckConfig, ...] = ()
-    prometheus: tuple[PrometheusSourceConfig, ...] = ()
+    prometheus_sources: tuple[PrometheusSourceConfig, ...] = ()
     """Prometheus servers whose hosts are watched."""
     locations: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Extra or overriding (latitude, longitude) of location names for the map."""

@@ -136,7 +136,7 @@ class Reader:
             collectors=self.collectors(self.table(data, "collectors")),
             serverdensity=tuple(self.serverdensity(remote)),
             http=tuple(self.http(remote)),
-            prometheus=tuple(self.prometheus(sources)),
+            prometheus_sources=tuple(self.prometheus(sources)),
             locations=self.locations(self.table(remote, "remote.locations")),
             gong=self.device(self.table(devices, "devices.gong"), "devices.gong"),
             map=self.device(self.table(devices, "devices.map"), "devices.map"),

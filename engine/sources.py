@@ -46,7 +46,7 @@ def listener_collectors(config: Config) -> list[Collector]:
 
 def prometheus_collectors(config: Config) -> list[Collector]:
     """Return one collector per ``[[sources.prometheus]]``."""
-    if not config.prometheus:
+    if not config.prometheus_sources:
         return []
     from collectors.prometheus import PrometheusCollector
 
@@ -59,7 +59,7 @@ def prometheus_collectors(config: Config) -> list[Collector]:
             timeout=p.timeout,
             max_series=p.max_series,
         )
-        for p in config.prometheus
+        for p in config.prometheus_sources
     ]
 
 

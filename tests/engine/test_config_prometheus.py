@@ -19,14 +19,16 @@ interval = 15.0
 
 
 def test_the_design_example_parses_with_defaults() -> None:
-    (source,) = parse(DESIGN_EXAMPLE).prometheus
+    (source,) = parse(DESIGN_EXAMPLE).prometheus_sources
     assert (source.name, source.url, source.query) == (
         "lab",
         "http://127.0.0.1:9090",
         '{job="node"}',
     )
     assert (source.interval, source.timeout, source.max_series) == (15.0, 5.0, 2_000)
-    bare = parse("[[sources.prometheus]]\nname='a'\nurl='http://x/'\nquery='up'").prometheus[0]
+    bare = parse(
+        "[[sources.prometheus]]\nname='a'\nurl='http://x/'\nquery='up'"
+    ).prometheus_sources[0]
     assert bare.interval == 15.0 and bare.url == "http://x"
 
 
