@@ -1,0 +1,107 @@
+"""Provides the reading side of the history file: points of a series from the right tier."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from engine.history.codec import decode, decode_flags
+from engine.history.writer import MINUTE_S, QUARTER_S, ChunkRow
+
+
+class Tier(Enum):
+    """A resolution of the history, with the seconds one of its points covers."""
+
+    RAW = 0
+    MINUTE = MINUTE_S
+    QUARTER = QUARTER_S
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One stored point: a raw sample, or a rollup of the samples of one bucket."""
+
+    time: float
+    """Seconds since the epoch: the sample's time, or the start of the rollup's bucket."""
+    value: float
+    """The sample, or the mean of the bucket."""
+    min: float
+    """Smallest sample of the bucket (the sample itself for raw points)."""
+    max: float
+    """Largest sample of the bucket (the sample itself for raw points)."""
+    count: int = 1
+    """Samples in the bucket (1 for raw points)."""
+    anomalies: int = 0
+    """Samples of the bucket the detectors called anomalous (0 or 1 for raw points)."""
+
+    @property
+    def anomalous(self) -> bool:
+        """Whether any sample of the point was anomalous."""
+        return self.anomalies > 0
+
+
+def chunk_points(rows: Iterable[ChunkRow], since_ms: int, until_ms: int) -> list[Point]:
+    """Decode chunk rows and keep the points within ``[since_ms, until_ms]``, sorted by time."""
+    points: list[Point] = []
+    for _start, _end, count, data, flags in rows:
+        times, values = decode(data, count)
+        marks = decode_flags(flags, count)
+        for time_ms, value, flag in zip(times, values, marks, strict=True):
+            if since_ms <= time_ms <= until_ms:
+                points.append(Point(time_ms / 1000, value, value, value, 1, int(flag)))
+    points.sort(key=lambda p: p.time)
+    return points
+
+
+def series_id(conn: sqlite3.Connection, key: str) -> int | None:
+    """The id of a series in the file, or None when the file has no such key."""
+    row = conn.execute("SELECT id FROM series WHERE key = ?", (key,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def stored_chunks(
+    conn: sqlite3.Connection, sid: int, since_ms: int, until_ms: int, with_open: bool
+) -> list[ChunkRow]:
+    """The file's chunks of a series that overlap ``[since_ms, until_ms]``."""
+    query = (
+        "SELECT start, end, count, data, flags FROM chunks "
+        "WHERE series = ? AND end >= ? AND start <= ? ORDER BY end"
+    )
+    rows: list[ChunkRow] = conn.execute(query, (sid, since_ms, until_ms)).fetchall()
+    if with_open:
+        rows += conn.execute(
+            "SELECT start, end, count, data, flags FROM open_chunks "
+            "WHERE series = ? AND end >= ? AND start <= ?",
+            (sid, since_ms, until_ms),
+        ).fetchall()
+    return rows
+
+
+def rollups(
+    conn: sqlite3.Connection, sid: int, tier: Tier, since: float, until: float
+) -> list[Point]:
+    """The rollup points of a series whose buckets overlap ``[since, until]``."""
+    table = "minute" if tier is Tier.MINUTE else "quarter"
+    first = int(since) - int(since) % tier.value
+    rows = conn.execute(
+        f"SELECT t, min, max, sum, count, anomalies FROM {table} "
+        "WHERE series = ? AND t >= ? AND t <= ? ORDER BY t",
+        (sid, first, until),
+    ).fetchall()
+    return [
+        Point(float(t), total / count, low, high, count, anomalies)
+        for t, low, high, total, count, anomalies in rows
+    ]
+
+
+def newest_chunks(conn: sqlite3.Connection, sid: int, before_ms: int, limit: int) -> list[ChunkRow]:
+    """Up to ``limit`` of the file's newest chunks of a series ending before ``before_ms``."""
+    return list(
+        conn.execute(
+            "SELECT start, end, count, data, flags FROM chunks "
+            "WHERE series = ? AND end < ? ORDER BY end DESC LIMIT ?",
+            (sid, before_ms, limit),
+        ).fetchall()
+    )

@@ -1,0 +1,273 @@
+"""Provides the history writer: chunks points per series, rolls them up, and saves them in batches.
+
+One writer owns the file's writes; it runs in its own thread (see ``HistoryStore``), so
+collectors never wait on the disk. Every flush is one transaction that saves the sealed
+chunks, the open chunks as they stand, and the rollup increments of the same points, so the
+tiers never disagree after a crash.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.history.codec import ChunkEncoder, seal
+
+ChunkRow = tuple[int, int, int, bytes, bytes]
+"""A chunk as stored: start and end (ms), point count, data blob, flags blob."""
+
+MINUTE_S = 60
+QUARTER_S = 900
+
+_UPSERT = (
+    "INSERT INTO {table} (series, t, min, max, sum, count, anomalies) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series, t) DO UPDATE SET "
+    "min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + excluded.sum, "
+    "count = count + excluded.count, anomalies = anomalies + excluded.anomalies"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long each tier is kept, in seconds of data time."""
+
+    raw: float
+    minute: float
+    quarter: float
+
+
+class _Series:
+    """What the writer holds of one series between flushes."""
+
+    __slots__ = ("buckets", "dirty", "id", "open", "sealed")
+
+    def __init__(self, series_id: int) -> None:
+        self.id = series_id
+        self.open: ChunkEncoder | None = None
+        self.sealed: list[ChunkRow] = []
+        self.dirty = False
+        # Rollup increments since the last flush: (bucket seconds, tier) -> [min, max, sum,
+        # count, anomalies]. Saved as increments (merged in SQL) so a restart can add to a
+        # bucket it began before.
+        self.buckets: dict[tuple[int, int], list[float]] = {}
+
+
+class Writer:
+    """Turns appended points into chunk and rollup rows; every method runs in one thread.
+
+    ``lock`` guards the in-memory state, so another thread may take a consistent snapshot of
+    a series' unsaved points with :meth:`unsaved`.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        retention: Retention,
+        chunk_span: float,
+        compress: bool,
+        on_event: Callable[[str], None],
+    ) -> None:
+        self.conn = conn
+        self.retention = retention
+        self.chunk_span_ms = int(chunk_span * 1000)
+        self.compress = compress
+        self.on_event = on_event
+        self.lock = threading.Lock()
+        self.series: dict[str, _Series] = {}
+        self.newest_ms = 0
+        """Time of the newest point seen: the clock retention counts back from."""
+        self.flush_failed = False
+
+    def recover(self) -> int:
+        """Move chunks left open by a process that died into the sealed chunks.
+
+        Returns:
+            How many open chunks were recovered.
+        """
+        self.conn.execute("BEGIN IMMEDIATE")
+        moved = self.conn.execute(
+            "INSERT INTO chunks (series, start, end, count, data, flags) "
+            "SELECT series, start, end, count, data, flags FROM open_chunks ORDER BY series"
+        ).rowcount
+        self.conn.execute("DELETE FROM open_chunks")
+        self.conn.execute("COMMIT")
+        row = self.conn.execute("SELECT max(end) FROM chunks").fetchone()
+        self.newest_ms = int(row[0] or 0)
+        return int(moved)
+
+    def _series(self, key: str) -> _Series:
+        state = self.series.get(key)
+        if state is None:
+            self.conn.execute("INSERT OR IGNORE INTO series (key) VALUES (?)", (key,))
+            row = self.conn.execute("SELECT id FROM series WHERE key = ?", (key,)).fetchone()
+            state = self.series[key] = _Series(int(row[0]))
+        return state
+
+    def set_unit(self, key: str, unit: str) -> None:
+        """Record the unit of a series."""
+        self._series(key)
+        self.conn.execute("UPDATE series SET unit = ? WHERE key = ?", (unit, key))
+
+    def add(self, key: str, t: float, value: float, anomalous: bool) -> None:
+        """Add one point to its series' open chunk and to its rollup buckets."""
+        state = self._series(key)
+        time_ms = round(t * 1000)
+        chunk = state.open
+        if chunk is not None and (
+            time_ms < chunk.last_time or time_ms - chunk.first_time >= self.chunk_span_ms
+        ):
+            # A clock that stepped back starts a new chunk; queries sort chunks by time.
+            self._seal(state)
+            chunk = None
+        if chunk is None:
+            chunk = state.open = ChunkEncoder()
+        chunk.append(time_ms, value, anomalous)
+        state.dirty = True
+        self.newest_ms = max(self.newest_ms, time_ms)
+        if math.isfinite(value):
+            seconds = time_ms // 1000
+            self._bucket(state, (seconds - seconds % MINUTE_S, MINUTE_S), value, anomalous)
+            self._bucket(state, (seconds - seconds % QUARTER_S, QUARTER_S), value, anomalous)
+
+    @staticmethod
+    def _bucket(state: _Series, slot: tuple[int, int], value: float, anomalous: bool) -> None:
+        agg = state.buckets.get(slot)
+        if agg is None:
+            state.buckets[slot] = [value, value, value, 1, int(anomalous)]
+            return
+        if value < agg[0]:
+            agg[0] = value
+        if value > agg[1]:
+            agg[1] = value
+        agg[2] += value
+        agg[3] += 1
+        agg[4] += anomalous
+
+    def _seal(self, state: _Series) -> None:
+        chunk = state.open
+        if chunk is None:
+            return
+        blob = seal(chunk.data(), self.compress)
+        state.sealed.append((chunk.first_time, chunk.last_time, chunk.count, blob, chunk.flags()))
+        state.open = None
+        state.dirty = True
+
+    def seal_all(self) -> None:
+        """Seal every open chunk (on close)."""
+        for state in self.series.values():
+            self._seal(state)
+
+    def flush(self) -> bool:
+        """Save everything added since the last flush in one transaction.
+
+        Returns:
+            True when saved; False when SQLite refused (the points stay in memory and the
+            next flush tries again).
+        """
+        dirty = [state for state in self.series.values() if state.dirty]
+        if not dirty:
+            return True
+        try:
+            self._write(dirty)
+        except sqlite3.Error as error:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if not self.flush_failed:
+                self.on_event(f"history: cannot save to {self._path()}: {error}")
+            self.flush_failed = True
+            return False
+        if self.flush_failed:
+            self.on_event("history: saving again")
+        self.flush_failed = False
+        for state in dirty:
+            state.sealed.clear()
+            state.buckets.clear()
+            state.dirty = False
+        return True
+
+    def _write(self, dirty: list[_Series]) -> None:
+        sealed = [(s.id, *row) for s in dirty for row in s.sealed]
+        opened = [
+            (s.id, s.open.first_time, s.open.last_time, s.open.count, s.open.data(), s.open.flags())
+            for s in dirty
+            if s.open is not None
+        ]
+        closed = [(s.id,) for s in dirty if s.open is None]
+        rollups: dict[int, list[tuple[int, int, float, float, float, float, float]]] = {
+            MINUTE_S: [],
+            QUARTER_S: [],
+        }
+        for s in dirty:
+            for (bucket, tier), agg in s.buckets.items():
+                rollups[tier].append((s.id, bucket, agg[0], agg[1], agg[2], agg[3], agg[4]))
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO chunks (series, start, end, count, data, flags) VALUES (?, ?, ?, ?, ?, ?)",
+            sealed,
+        )
+        conn.executemany("INSERT OR REPLACE INTO open_chunks VALUES (?, ?, ?, ?, ?, ?)", opened)
+        conn.executemany("DELETE FROM open_chunks WHERE series = ?", closed)
+        conn.executemany(_UPSERT.format(table="minute"), rollups[MINUTE_S])
+        conn.executemany(_UPSERT.format(table="quarter"), rollups[QUARTER_S])
+        conn.execute("COMMIT")
+
+    def _path(self) -> str:
+        row = self.conn.execute("PRAGMA database_list").fetchone()
+        return str(row[2]) if row else "the history file"
+
+    def expire(self) -> None:
+        """Delete what is older than each tier keeps, counting back from the newest point."""
+        newest = self.newest_ms
+        raw_ms = newest - int(self.retention.raw * 1000)
+        minute_s = (newest - int(self.retention.minute * 1000)) // 1000
+        quarter_s = (newest - int(self.retention.quarter * 1000)) // 1000
+        ids = [(row[0],) for row in self.conn.execute("SELECT id FROM series")]
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            # Per series, so each delete is a range of an index rather than a scan.
+            self.conn.executemany(
+                "DELETE FROM chunks WHERE series = ? AND end < ?", [(i, raw_ms) for (i,) in ids]
+            )
+            self.conn.executemany(
+                "DELETE FROM minute WHERE series = ? AND t < ?", [(i, minute_s) for (i,) in ids]
+            )
+            self.conn.executemany(
+                "DELETE FROM quarter WHERE series = ? AND t < ?", [(i, quarter_s) for (i,) in ids]
+            )
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self.on_event(f"history: cannot expire old points: {error}")
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the file and truncate it, so it cannot grow without bound."""
+        try:
+            busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as error:
+            self.on_event(f"history: checkpoint failed: {error}")
+            return
+        # Busy means a reader held an old snapshot; the next checkpoint catches up.
+        del busy
+
+    def unsaved(self, key: str) -> tuple[bool, list[ChunkRow]]:
+        """The chunks of a series this writer holds that the file may lack (call under lock).
+
+        Returns:
+            Whether the writer knows the series (then the file's open chunk of it is stale),
+            and the sealed-but-unsaved chunks plus the open chunk as it stands.
+        """
+        state = self.series.get(key)
+        if state is None:
+            return False, []
+        rows = list(state.sealed)
+        chunk = state.open
+        if chunk is not None and chunk.count:
+            rows.append(
+                (chunk.first_time, chunk.last_time, chunk.count, chunk.data(), chunk.flags())
+            )
+        return True, rows
