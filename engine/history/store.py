@@ -62,7 +62,8 @@ class HistoryStore(HistoryReader):
         flush_interval: float = 5.0,
         checkpoint_interval: float = 60.0,
         expire_interval: float = 60.0,
-        chunk_span: float = 300.0,
+        chunk_points: int = 240,
+        chunk_span: float | None = None,
         queue_size: int = 100_000,
         compress: bool = True,
         clock: Callable[[], float] = time.monotonic,
@@ -76,7 +77,9 @@ class HistoryStore(HistoryReader):
             flush_interval: seconds between saves; a killed process loses at most this much.
             checkpoint_interval: seconds between WAL checkpoints.
             expire_interval: seconds between deletions of what the tiers no longer keep.
-            chunk_span: seconds of points in one chunk.
+            chunk_points: points in a chunk, at most (4 minutes of a 1 Hz series).
+            chunk_span: seconds of points in a chunk, at most; None means as long as raw
+                points are kept (so a sparse series' chunk still expires in time).
             queue_size: points that may wait for the writer; beyond, ``append`` drops them.
             compress: zlib-compress sealed chunks when that makes them smaller.
             clock: monotonic seconds, for the intervals above (a test or benchmark moves it).
@@ -92,7 +95,9 @@ class HistoryStore(HistoryReader):
         """The last lines the store had to say."""
         self._on_event = on_event
         retention = Retention(config.raw, config.minute, config.quarter)
-        self._writer = Writer(conn, retention, chunk_span, compress, self._event)
+        self._writer = Writer(
+            conn, retention, chunk_span or config.raw, chunk_points, compress, self._event
+        )
         self._recovered = self._writer.recover()
         super().__init__(file, config)
         self._inbox: deque[tuple[str, float, float, bool]] = deque()

@@ -14,7 +14,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.history.codec import ChunkEncoder, seal
+from engine.history.codec import ChunkEncoder
+from engine.history.sealing import seal
 
 ChunkRow = tuple[int, int, int, bytes, bytes]
 """A chunk as stored: start and end (ms), point count, data blob, flags blob."""
@@ -67,12 +68,14 @@ class Writer:
         conn: sqlite3.Connection,
         retention: Retention,
         chunk_span: float,
+        chunk_points: int,
         compress: bool,
         on_event: Callable[[str], None],
     ) -> None:
         self.conn = conn
         self.retention = retention
         self.chunk_span_ms = int(chunk_span * 1000)
+        self.chunk_points = chunk_points
         self.compress = compress
         self.on_event = on_event
         self.lock = threading.Lock()
@@ -117,7 +120,9 @@ class Writer:
         time_ms = round(t * 1000)
         chunk = state.open
         if chunk is not None and (
-            time_ms < chunk.last_time or time_ms - chunk.first_time >= self.chunk_span_ms
+            chunk.count >= self.chunk_points
+            or time_ms < chunk.last_time
+            or time_ms - chunk.first_time >= self.chunk_span_ms
         ):
             # A clock that stepped back starts a new chunk; queries sort chunks by time.
             self._seal(state)
@@ -150,7 +155,7 @@ class Writer:
         chunk = state.open
         if chunk is None:
             return
-        blob = seal(chunk.data(), self.compress)
+        blob = seal(chunk, self.compress)
         state.sealed.append((chunk.first_time, chunk.last_time, chunk.count, blob, chunk.flags()))
         state.open = None
         state.dirty = True
