@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -80,18 +80,40 @@ def stored_chunks(
 
 
 def rollups(
-    conn: sqlite3.Connection, sid: int, tier: Tier, since: float, until: float
+    conn: sqlite3.Connection,
+    sid: int | None,
+    tier: Tier,
+    since: float,
+    until: float,
+    unsaved: Mapping[tuple[int, int], tuple[float, ...]],
 ) -> list[Point]:
-    """The rollup points of a series whose buckets overlap ``[since, until]``."""
+    """The rollup points of a series whose buckets overlap ``[since, until]``.
+
+    ``unsaved`` holds the increments a writer has not saved yet, merged in as SQL would.
+    """
     table = "minute" if tier is Tier.MINUTE else "quarter"
     first = int(since) - int(since) % tier.value
-    rows = conn.execute(
-        f"SELECT t, min, max, sum, count, anomalies FROM {table} "
-        "WHERE series = ? AND t >= ? AND t <= ? ORDER BY t",
-        (sid, first, until),
-    ).fetchall()
+    rows: list[tuple[float, ...]] = []
+    if sid is not None:
+        rows = conn.execute(
+            f"SELECT t, min, max, sum, count, anomalies FROM {table} "
+            "WHERE series = ? AND t >= ? AND t <= ? ORDER BY t",
+            (sid, first, until),
+        ).fetchall()
+    extra = {
+        t: agg for (t, size), agg in unsaved.items() if size == tier.value and first <= t <= until
+    }
+    if extra:
+        merged = {row[0]: row[1:] for row in rows}
+        for t, (low, high, total, count, anomalies) in extra.items():
+            old = merged.get(t)
+            if old is not None:
+                low, high = min(low, old[0]), max(high, old[1])
+                total, count, anomalies = total + old[2], count + old[3], anomalies + old[4]
+            merged[t] = (low, high, total, count, anomalies)
+        rows = [(t, *merged[t]) for t in sorted(merged)]
     return [
-        Point(float(t), total / count, low, high, count, anomalies)
+        Point(float(t), total / count, low, high, int(count), int(anomalies))
         for t, low, high, total, count, anomalies in rows
     ]
 

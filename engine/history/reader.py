@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from engine.history.config import DAY, HistoryConfig
 from engine.history.query import (
@@ -21,7 +23,7 @@ from engine.history.query import (
     stored_chunks,
 )
 from engine.history.schema import SchemaError, connect, version
-from engine.history.writer import ChunkRow
+from engine.history.writer import Unsaved
 
 RAW_SPAN = 6 * 3600.0
 """Longest span answered with raw points by default (21 600 points at 1 Hz)."""
@@ -72,7 +74,7 @@ class HistoryReader:
         return conn
 
     @contextlib.contextmanager
-    def _snapshot(self, key: str) -> Iterator[tuple[sqlite3.Connection, bool, list[ChunkRow]]]:
+    def _snapshot(self, key: str) -> Iterator[tuple[sqlite3.Connection, Unsaved]]:
         """One read transaction of the file, taken together with the unsaved chunks of ``key``."""
         conn = self._conn()
         self._before_read()
@@ -80,9 +82,9 @@ class HistoryReader:
             conn.execute("BEGIN")
             # The first read fixes the snapshot; the writer cannot commit meanwhile.
             conn.execute("SELECT count(*) FROM series WHERE id = 0").fetchone()
-            known, unsaved = self._unsaved(key)
+            unsaved = self._unsaved(key)
         try:
-            yield conn, known, unsaved
+            yield conn, unsaved
         finally:
             conn.execute("COMMIT")
 
@@ -92,12 +94,17 @@ class HistoryReader:
     def _writer_lock(self) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext()
 
-    def _unsaved(self, key: str) -> tuple[bool, list[ChunkRow]]:
-        return False, []
+    def _unsaved(self, key: str) -> Unsaved:
+        return Unsaved()
 
     def keys(self) -> list[str]:
         """Every metric key the file holds, sorted."""
         return [row[0] for row in self._conn().execute("SELECT key FROM series ORDER BY key")]
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the file holds a metric ``key``."""
+        query = "SELECT 1 FROM series WHERE key = ?"
+        return isinstance(key, str) and self._conn().execute(query, (key,)).fetchone() is not None
 
     def unit(self, key: str) -> str:
         """The unit recorded for a key, or ``""``."""
@@ -136,13 +143,15 @@ class HistoryReader:
         """
         until = time.time() if until is None else until
         tier = tier or self.choose_tier(since, until)
-        with self._snapshot(key) as (conn, known, unsaved):
+        with self._snapshot(key) as (conn, unsaved):
             sid = series_id(conn, key)
             if tier is not Tier.RAW:
-                return [] if sid is None else rollups(conn, sid, tier, since, until)
+                return rollups(conn, sid, tier, since, until, unsaved.buckets)
             since_ms, until_ms = math.floor(since * 1000), math.ceil(until * 1000)
-            rows = [] if sid is None else stored_chunks(conn, sid, since_ms, until_ms, not known)
-            return chunk_points([*rows, *unsaved], since_ms, until_ms)
+            rows = []
+            if sid is not None:
+                rows = stored_chunks(conn, sid, since_ms, until_ms, not unsaved.known)
+            return chunk_points([*rows, *unsaved.chunks], since_ms, until_ms)
 
     def recent(self, key: str, n: int) -> list[Point]:
         """The last ``n`` raw points of a key, oldest first (fewer if the file has fewer).
@@ -151,10 +160,10 @@ class HistoryReader:
         """
         if n <= 0:
             return []
-        with self._snapshot(key) as (conn, known, unsaved):
+        with self._snapshot(key) as (conn, unsaved):
             sid = series_id(conn, key)
-            rows = list(unsaved)
-            if sid is not None and not known:
+            rows = list(unsaved.chunks)
+            if sid is not None and not unsaved.known:
                 rows += conn.execute(
                     "SELECT start, end, count, data, flags FROM open_chunks WHERE series = ?",
                     (sid,),
@@ -167,6 +176,17 @@ class HistoryReader:
                 rows += older
                 before = older[-1][1]
             return chunk_points(rows, -(2**62), 2**62)[-n:]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close every connection this reader opened."""

@@ -34,8 +34,9 @@ def seal(chunk: ChunkEncoder, compress: bool = True) -> bytes:
         again = ChunkEncoder(unit, digits, ladder)
         for time_ms, value in zip(chunk.times, chunk.values, strict=True):
             again.append(time_ms, value)
-        if again.nbits < chunk.nbits:
-            best = again.data()
+        blob = again.data()
+        if len(blob) < len(best):
+            best = blob
     if compress:
         packed = zlib.compress(best[1:], 9)
         if len(packed) + 1 < len(best):

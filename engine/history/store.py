@@ -15,12 +15,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from engine.history.config import HistoryConfig
 from engine.history.reader import HistoryReader
 from engine.history.schema import connect, migrate
-from engine.history.writer import ChunkRow, Retention, Writer
+from engine.history.writer import Retention, Unsaved, Writer
 
 _DRAIN_BATCH = 2000
 """Points taken under the writer's lock at a time, so a reader never waits long."""
@@ -167,17 +166,6 @@ class HistoryStore(HistoryReader):
         self._writer.conn.close()
         super().close()
 
-    def __enter__(self) -> HistoryStore:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def _ask(self, kind: str, timeout: float) -> None:
         if self._failure is not None:
             raise RuntimeError(f"history writer stopped: {self._failure}") from self._failure
@@ -197,7 +185,7 @@ class HistoryStore(HistoryReader):
     def _writer_lock(self) -> contextlib.AbstractContextManager[object]:
         return self._writer.lock
 
-    def _unsaved(self, key: str) -> tuple[bool, list[ChunkRow]]:
+    def _unsaved(self, key: str) -> Unsaved:
         return self._writer.unsaved(key)
 
     def _run(self) -> None:

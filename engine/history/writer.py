@@ -12,7 +12,7 @@ import math
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.history.codec import ChunkEncoder
 from engine.history.sealing import seal
@@ -29,6 +29,19 @@ _UPSERT = (
     "min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + excluded.sum, "
     "count = count + excluded.count, anomalies = anomalies + excluded.anomalies"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Unsaved:
+    """A writer's points of one series that the file may not have yet."""
+
+    known: bool = False
+    """Whether the writer has the series; then the file's open chunk of it is out of date."""
+    chunks: tuple[ChunkRow, ...] = ()
+    """Sealed chunks not saved yet, and the open chunk as it stands."""
+    buckets: dict[tuple[int, int], tuple[float, ...]] = field(default_factory=dict)
+    """Rollup increments not saved yet: (bucket start, tier seconds) -> (min, max, sum,
+    count, anomalies)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +208,7 @@ class Writer:
 
     def _write(self, dirty: list[_Series]) -> None:
         sealed = [(s.id, *row) for s in dirty for row in s.sealed]
-        opened = [
-            (s.id, s.open.first_time, s.open.last_time, s.open.count, s.open.data(), s.open.flags())
-            for s in dirty
-            if s.open is not None
-        ]
+        opened = [(s.id, *_open_row(s.open)) for s in dirty if s.open is not None]
         closed = [(s.id,) for s in dirty if s.open is None]
         rollups: dict[int, list[tuple[int, int, float, float, float, float, float]]] = {
             MINUTE_S: [],
@@ -259,20 +268,18 @@ class Writer:
         # Busy means a reader held an old snapshot; the next checkpoint catches up.
         del busy
 
-    def unsaved(self, key: str) -> tuple[bool, list[ChunkRow]]:
-        """The chunks of a series this writer holds that the file may lack (call under lock).
-
-        Returns:
-            Whether the writer knows the series (then the file's open chunk of it is stale),
-            and the sealed-but-unsaved chunks plus the open chunk as it stands.
-        """
+    def unsaved(self, key: str) -> Unsaved:
+        """What this writer holds of a series that the file may lack (call under ``lock``)."""
         state = self.series.get(key)
         if state is None:
-            return False, []
+            return Unsaved()
         rows = list(state.sealed)
         chunk = state.open
         if chunk is not None and chunk.count:
-            rows.append(
-                (chunk.first_time, chunk.last_time, chunk.count, chunk.data(), chunk.flags())
-            )
-        return True, rows
+            rows.append(_open_row(chunk))
+        buckets = {slot: tuple(agg) for slot, agg in state.buckets.items()}
+        return Unsaved(True, tuple(rows), buckets)
+
+
+def _open_row(chunk: ChunkEncoder) -> ChunkRow:
+    return (chunk.first_time, chunk.last_time, chunk.count, chunk.data(), chunk.flags())
