@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -177,14 +178,18 @@ def test_readers_read_while_the_writer_writes(tmp_path: Path) -> None:
 
     thread = threading.Thread(target=read)
     thread.start()
-    for i in range(30_000):
-        store.append("k", T0 + i * 0.01, float(i))
-    store.flush()
+    for batch in range(30):
+        for i in range(batch * 1000, (batch + 1) * 1000):
+            store.append("k", T0 + i * 0.01, float(i))
+        store.flush()
+    deadline = time.monotonic() + 30
+    while (not seen or seen[-1] < 30_000) and not errors and time.monotonic() < deadline:
+        time.sleep(0.01)
     stop.set()
     thread.join()
     store.close()
     assert not errors, errors
-    assert len(set(seen)) > 1  # the reader saw the file grow
+    assert seen[-1] == 30_000 and len(set(seen)) > 2  # the reader saw the file grow
 
 
 def test_another_process_reads_the_file_being_written(tmp_path: Path) -> None:
