@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from engine.history.blocks import decode_block
 from engine.history.codec import decode, decode_flags
 from engine.history.writer import MINUTE_S, QUARTER_S, ChunkRow
 
@@ -87,35 +88,54 @@ def rollups(
     until: float,
     unsaved: Mapping[tuple[int, int], tuple[float, ...]],
 ) -> list[Point]:
-    """The rollup points of a series whose buckets overlap ``[since, until]``.
+    """The rollup points of a series whose buckets overlap ``[since, until]``, by time.
 
-    ``unsaved`` holds the increments a writer has not saved yet, merged in as SQL would.
+    They come from the tier's blocks, its rows, and ``unsaved``: the increments a writer has
+    not saved yet. Pieces of one bucket in several of these merge as SQL would merge them.
     """
     table = "minute" if tier is Tier.MINUTE else "quarter"
     first = int(since) - int(since) % tier.value
-    rows: list[tuple[float, ...]] = []
+    loose: dict[float, tuple[float, ...]] = {}
+    packed: list[list[float]] = []
     if sid is not None:
-        rows = conn.execute(
+        for row in conn.execute(
             f"SELECT t, min, max, sum, count, anomalies FROM {table} "
-            "WHERE series = ? AND t >= ? AND t <= ? ORDER BY t",
+            "WHERE series = ? AND t >= ? AND t <= ?",
             (sid, first, until),
-        ).fetchall()
-    extra = {
-        t: agg for (t, size), agg in unsaved.items() if size == tier.value and first <= t <= until
-    }
-    if extra:
-        merged = {row[0]: row[1:] for row in rows}
-        for t, (low, high, total, count, anomalies) in extra.items():
-            old = merged.get(t)
-            if old is not None:
-                low, high = min(low, old[0]), max(high, old[1])
-                total, count, anomalies = total + old[2], count + old[3], anomalies + old[4]
-            merged[t] = (low, high, total, count, anomalies)
-        rows = [(t, *merged[t]) for t in sorted(merged)]
+        ):
+            _merge(loose, row[0], row[1:])
+        for (blob,) in conn.execute(
+            f"SELECT data FROM {table}_blocks WHERE series = ? AND end >= ? AND start <= ? "
+            "ORDER BY start",
+            (sid, first, until),
+        ):
+            rows = decode_block(blob)
+            packed += rows[(rows[:, 0] >= first) & (rows[:, 0] <= until)].tolist()
+    for (t, size), agg in unsaved.items():
+        if size == tier.value and first <= t <= until:
+            _merge(loose, t, agg)
+    if loose:
+        for row in packed:
+            _merge(loose, row[0], row[1:])
+        packed = [[t, *loose[t]] for t in sorted(loose)]
     return [
         Point(float(t), total / count, low, high, int(count), int(anomalies))
-        for t, low, high, total, count, anomalies in rows
+        for t, low, high, total, count, anomalies in packed
     ]
+
+
+def _merge(rows: dict[float, tuple[float, ...]], t: float, agg: Sequence[float]) -> None:
+    old = rows.get(t)
+    if old is None:
+        rows[t] = tuple(agg)
+        return
+    rows[t] = (
+        min(agg[0], old[0]),
+        max(agg[1], old[1]),
+        agg[2] + old[2],
+        agg[3] + old[3],
+        agg[4] + old[4],
+    )
 
 
 def newest_chunks(conn: sqlite3.Connection, sid: int, before_ms: int, limit: int) -> list[ChunkRow]:

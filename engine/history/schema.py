@@ -40,6 +40,14 @@ _V1_TABLES = """
             series INTEGER NOT NULL, t INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
             sum REAL NOT NULL, count INTEGER NOT NULL, anomalies INTEGER NOT NULL,
             PRIMARY KEY (series, t)) WITHOUT ROWID;
+        CREATE TABLE minute_blocks (
+            id INTEGER PRIMARY KEY, series INTEGER NOT NULL, start INTEGER NOT NULL,
+            end INTEGER NOT NULL, data BLOB NOT NULL);
+        CREATE INDEX minute_blocks_by_series ON minute_blocks (series, end);
+        CREATE TABLE quarter_blocks (
+            id INTEGER PRIMARY KEY, series INTEGER NOT NULL, start INTEGER NOT NULL,
+            end INTEGER NOT NULL, data BLOB NOT NULL);
+        CREATE INDEX quarter_blocks_by_series ON quarter_blocks (series, end);
         CREATE TABLE quarter (
             series INTEGER NOT NULL, t INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
             sum REAL NOT NULL, count INTEGER NOT NULL, anomalies INTEGER NOT NULL,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.history.codec import ChunkEncoder
+from engine.history.maintenance import compact, expire
 from engine.history.sealing import seal
 
 ChunkRow = tuple[int, int, int, bytes, bytes]
@@ -96,6 +97,8 @@ class Writer:
         self.newest_ms = 0
         """Time of the newest point seen: the clock retention counts back from."""
         self.flush_failed = False
+        self.refused = 0
+        """Points refused for a bad key or time."""
 
     def recover(self) -> int:
         """Move chunks left open by a process that died into the sealed chunks.
@@ -128,9 +131,22 @@ class Writer:
         self.conn.execute("UPDATE series SET unit = ? WHERE key = ?", (unit, key))
 
     def add(self, key: str, t: float, value: float, anomalous: bool) -> None:
-        """Add one point to its series' open chunk and to its rollup buckets."""
+        """Add one point to its series' open chunk and to its rollup buckets.
+
+        A point whose key is not a string or whose time is not a finite number is refused
+        (one event says so the first time), so bad input never stops the writer.
+        """
+        try:
+            # numpy scalars would reach SQLite as blobs through their buffer interface.
+            time_ms, value, anomalous = round(float(t) * 1000), float(value), bool(anomalous)
+            if not isinstance(key, str):
+                raise TypeError(f"key {key!r} is not a string")
+        except (TypeError, ValueError, OverflowError) as error:
+            self.refused += 1
+            if self.refused == 1:
+                self.on_event(f"history: refused a point of {key!r} at {t!r}: {error}")
+            return
         state = self._series(key)
-        time_ms = round(t * 1000)
         chunk = state.open
         if chunk is not None and (
             chunk.count >= self.chunk_points
@@ -234,24 +250,20 @@ class Writer:
         return str(row[2]) if row else "the history file"
 
     def expire(self) -> None:
-        """Delete what is older than each tier keeps, counting back from the newest point."""
+        """Pack settled rollups into blocks, then delete what each tier no longer keeps.
+
+        Retention counts back from the newest point, not the wall clock, so a store fed
+        old data (an import, a replay) keeps it.
+        """
         newest = self.newest_ms
         raw_ms = newest - int(self.retention.raw * 1000)
         minute_s = (newest - int(self.retention.minute * 1000)) // 1000
         quarter_s = (newest - int(self.retention.quarter * 1000)) // 1000
-        ids = [(row[0],) for row in self.conn.execute("SELECT id FROM series")]
+        ids = [int(row[0]) for row in self.conn.execute("SELECT id FROM series")]
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-            # Per series, so each delete is a range of an index rather than a scan.
-            self.conn.executemany(
-                "DELETE FROM chunks WHERE series = ? AND end < ?", [(i, raw_ms) for (i,) in ids]
-            )
-            self.conn.executemany(
-                "DELETE FROM minute WHERE series = ? AND t < ?", [(i, minute_s) for (i,) in ids]
-            )
-            self.conn.executemany(
-                "DELETE FROM quarter WHERE series = ? AND t < ?", [(i, quarter_s) for (i,) in ids]
-            )
+            compact(self.conn, ids, newest // 1000)
+            expire(self.conn, ids, raw_ms, minute_s, quarter_s)
             self.conn.execute("COMMIT")
         except sqlite3.Error as error:
             if self.conn.in_transaction:

@@ -243,3 +243,18 @@ def test_config_table_reads_durations_and_names_bad_keys() -> None:
         HistoryConfig.from_table({"raw": "2 days"})
     with pytest.raises(ValueError, match=r"history\.rwa: unknown key"):
         HistoryConfig.from_table({"rwa": "2d"})
+
+
+def test_bad_points_are_refused_and_the_writer_goes_on(tmp_path: Path) -> None:
+    lines: list[str] = []
+    with HistoryStore(path=tmp_path / "h.db", on_event=lines.append) as store:
+        store.append("k", float("nan"), 1.0)
+        store.append("k", T0, "garbage")  # type: ignore[arg-type]
+        store.append(7, T0, 1.0)  # type: ignore[arg-type]
+        store.append("k", T0 + 1, np.float64(2.5), anomalous=np.bool_(True))  # type: ignore[arg-type]
+        store.append("k", T0 + 2, float("nan"))
+        store.flush()
+        points = store.points("k", T0, T0 + 10)
+    assert [p.value for p in points][:1] == [2.5] and points[0].anomalous
+    assert points[1].value != points[1].value  # NaN is a value like any other
+    assert len(lines) == 1 and "refused a point of 'k' at nan" in lines[0]
