@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds for it all: opening the port, the board's reset and the reply (default 2)",
     )  # fmt: skip
     send.add_argument("-v", "--verbose", action="store_true", help="show every line on the wire")
+    history = sub.add_parser(
+        "history", parents=[common], help="the stored points of one metric (from the history file)"
+    )
+    from engine.history.cli import add_arguments as add_history_arguments
+
+    add_history_arguments(history)
     return parser
 
 
@@ -99,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from engine.detect_cli import cmd_detect
 
         return cmd_detect(args)
+    if args.command == "history":
+        from engine.history.cli import cmd_history
+
+        path = args.file or config.history_store.file
+        return cmd_history(path, args.metric, args.since, args.json, config=config.history_store)
     if args.command in ("ports", "send"):
         from engine import devices_cli
 

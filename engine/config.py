@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from collectors.base import printable
 from engine.exporters.config import Integrations
+from engine.history.config import HistoryConfig
 
 COLLECTOR_DEFAULTS: dict[str, float] = {"system": 1.0, "sensors": 5.0, "smart": 300.0}
 """Default poll interval in seconds of each local collector."""
@@ -146,6 +147,8 @@ class Config:
     alerts: tuple[AlertRule, ...] = ()
     integrations: Integrations = field(default_factory=Integrations)
     """Prometheus, StatsD, Graphite, InfluxDB and MQTT; each off unless configured."""
+    history_store: HistoryConfig = field(default_factory=HistoryConfig)
+    """The ``[history]`` table: the history file and how long each tier keeps points."""
 
     def collector(self, name: str) -> CollectorConfig:
         """Return the settings of a local collector (defaults when the file has none)."""

@@ -23,6 +23,7 @@ from engine.config import (
     ServerDensityConfig,
 )
 from engine.exporters import config as integrations
+from engine.history.config import HistoryConfig, HistoryConfigError
 
 T = TypeVar("T")
 
@@ -116,6 +117,7 @@ class Reader:
 
     def config(self, data: dict[str, Any]) -> Config:
         sections = {"general", "collectors", "remote", "sources", "devices", "detectors", "alerts"}
+        sections |= {"history"}
         self.unknown(data, "", sections | integrations.SECTIONS)
         general = self.table(data, "general")
         self.unknown(general, "general", {"refresh", "history", "alert_log"})
@@ -144,7 +146,14 @@ class Reader:
             detector_rules=rules,
             alerts=tuple(self.alerts(data)),
             integrations=integrations.read(self, data),
+            history_store=self.history_store(self.table(data, "history")),
         )
+
+    def history_store(self, table: dict[str, Any]) -> HistoryConfig:
+        try:
+            return HistoryConfig.from_table(table)
+        except HistoryConfigError as error:
+            raise self.fail(error.key, error.reason) from None
 
     def collectors(self, table: dict[str, Any]) -> dict[str, CollectorConfig]:
         self.unknown(table, "collectors", set(COLLECTOR_DEFAULTS))

@@ -1,6 +1,6 @@
 """Provides the history store: every reading on disk in tiers, readable while it is written."""
 
-from engine.history.config import HistoryConfig, default_path
+from engine.history.config import HistoryConfig, HistoryConfigError, default_path
 from engine.history.query import Point, Tier
 from engine.history.reader import HistoryReader
 from engine.history.schema import SchemaError
@@ -8,6 +8,7 @@ from engine.history.store import HistoryStats, HistoryStore
 
 __all__ = [
     "HistoryConfig",
+    "HistoryConfigError",
     "HistoryReader",
     "HistoryStats",
     "HistoryStore",

@@ -19,6 +19,17 @@ def default_path() -> Path:
     return Path(state) / "gongwatch" / "history.db"
 
 
+class HistoryConfigError(ValueError):
+    """A ``[history]`` key has a value that cannot be used."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        """The dotted key, e.g. ``history.raw``."""
+        self.reason = reason
+        """What is wrong with it."""
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryConfig:
     """What the ``[history]`` table of the configuration says, with its defaults."""
@@ -42,23 +53,24 @@ class HistoryConfig:
         """Build the settings from a parsed ``[history]`` TOML table.
 
         Raises:
-            ValueError: a key is unknown or a value is not a duration; the message names the key.
+            HistoryConfigError: a key is unknown or a value is not a duration.
         """
         known = {"path", "raw", "minute", "quarter"}
         unknown = sorted(set(table) - known)
         if unknown:
-            raise ValueError(
-                f"history.{unknown[0]}: unknown key (known: {', '.join(sorted(known))})"
-            )
+            names = ", ".join(sorted(known))
+            raise HistoryConfigError(f"history.{unknown[0]}", f"unknown key (known: {names})")
         values: dict[str, Any] = {}
         if "path" in table:
             if not isinstance(table["path"], str) or not table["path"]:
-                raise ValueError("history.path: must be a file path")
+                raise HistoryConfigError("history.path", "expected a file path")
             values["path"] = Path(table["path"])
         for key in ("raw", "minute", "quarter"):
             if key in table:
                 try:
                     values[key] = parse_duration(table[key])
                 except ValueError as error:
-                    raise ValueError(f"history.{key}: {error}") from None
+                    raise HistoryConfigError(f"history.{key}", str(error)) from None
+                if values[key] <= 0:
+                    raise HistoryConfigError(f"history.{key}", "must be longer than 0s")
         return cls(**values)

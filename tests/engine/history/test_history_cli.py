@@ -1,9 +1,11 @@
-"""Tests ``gongwatch history``'s function on a real history file."""
+"""Tests ``gongwatch history`` on a real history file: its function and the command."""
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,49 @@ def test_an_empty_span_says_so(history_file: Path) -> None:
     out = io.StringIO()
     assert cmd_history(history_file, "system/cpu/total", "1h", now=T0 - 86400, out=out) == 0
     assert out.getvalue().splitlines()[-1] == "(no points in that span)"
+
+
+def test_gongwatch_history_reads_the_configured_file(history_file: Path, tmp_path: Path) -> None:
+    gongwatch = Path(sys.executable).with_name("gongwatch")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[history]\npath = "{history_file}"\nraw = "1d"\n')
+    out = subprocess.run(
+        [str(gongwatch), "--config", str(config), "history", "system/cpu/total", "--since", "10y"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # The test's data lies within ten years of now, so a span that long holds all of it.
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].split()[:3] == ["time", "mean", "(%)"]
+    out = subprocess.run(
+        [
+            str(gongwatch),
+            "history",
+            "system/cpu/total",
+            "--json",
+            "--since",
+            "5y",
+            "--file",
+            str(history_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert out.returncode == 0 and sum(r["count"] for r in rows) == 3 * 8640
+
+
+def test_a_bad_history_table_names_its_key_and_line(tmp_path: Path) -> None:
+    gongwatch = Path(sys.executable).with_name("gongwatch")
+    config = tmp_path / "c.toml"
+    config.write_text('[history]\nraw = "2d"\nminute = "a month"\n')
+    out = subprocess.run(
+        [str(gongwatch), "--config", str(config), "history", "k"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith(f"gongwatch: {config}:3: history.minute: not a duration")
