@@ -8,9 +8,9 @@ differ are written, reusing the previous window of meaningful bits when they fit
 Gorilla paper, section 4.1, and the Prometheus TSDB chunk format). Anomaly flags are a
 run-length list beside the data.
 
-The encoder is incremental, so an open chunk can be saved every few seconds without encoding
-it again. A sealed chunk may be encoded once more (see ``sealing``): times in a coarser unit,
-values as decimal integers.
+A chunk is encoded once, when it is sealed (see ``sealing``, which also chooses a coarser
+time unit and decimal values when they are smaller); until then it is kept plain (see
+``open_chunk``), and ``decode`` reads both.
 
 Blob layout: one byte of flags (bit 0: the rest is zlib-compressed); a varint time unit in
 milliseconds; one byte of value code (0: XOR; 1 + e: decimal with e digits after the point,
@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import zlib
-from array import array
 from collections.abc import Iterator
+
+import numpy as np
 
 from engine.history.bits import (
     DEFAULT_LADDER,
@@ -36,6 +37,7 @@ from engine.history.bits import (
     varint,
     varints,
 )
+from engine.history.open_chunk import RAW_POINTS
 
 ZLIB = 1
 """Flag bit of a blob whose body is zlib-compressed."""
@@ -68,8 +70,6 @@ class ChunkEncoder:
         "count",
         "first_time",
         "last_time",
-        "times",
-        "values",
     )
 
     def __init__(
@@ -104,10 +104,6 @@ class ChunkEncoder:
         """Time of the first point, in milliseconds."""
         self.last_time = 0
         """Time of the last point, in milliseconds."""
-        self.times = array("q")
-        """The points' times (ms), kept so sealing can choose another encoding."""
-        self.values = array("d")
-        """The points' values."""
 
     def _write(self, value: int, width: int) -> None:
         self._acc = (self._acc << width) | (value & ((1 << width) - 1))
@@ -134,8 +130,6 @@ class ChunkEncoder:
                 self._write_decimal(value)
         self.last_time = time_ms
         self.count += 1
-        self.times.append(time_ms)
-        self.values.append(value)
         if anomalous != self._run_flag:
             self._runs.append(self._run)
             self._run, self._run_flag = 0, anomalous
@@ -229,6 +223,8 @@ def decode(data: bytes, count: int) -> tuple[list[int], list[float]]:
     Raises:
         ValueError: the blob is not a chunk or holds fewer points than ``count``.
     """
+    if data and data[0] == RAW_POINTS:
+        return _plain(data, count)
     if not data or data[0] & ~ZLIB:
         raise ValueError("not a history chunk")
     body = zlib.decompress(data[1:]) if data[0] & ZLIB else data[1:]
@@ -262,6 +258,14 @@ def decode(data: bytes, count: int) -> tuple[list[int], list[float]]:
         times.append(time_ms)
         values.append(next(read_value))
     return times, values
+
+
+def _plain(data: bytes, count: int) -> tuple[list[int], list[float]]:
+    if len(data) < 1 + 16 * count:
+        raise ValueError("chunk ends before its last point")
+    times = np.frombuffer(data, dtype="<i8", count=count, offset=1)
+    values = np.frombuffer(data, dtype="<f8", count=count, offset=1 + 8 * count)
+    return [int(t) for t in times.tolist()], [float(v) for v in values.tolist()]
 
 
 def _xor_values(bits: BitReader, prev: int) -> Iterator[float]:

@@ -34,8 +34,10 @@ _V1_TABLES = """
             flags BLOB NOT NULL);
         CREATE INDEX chunks_by_series ON chunks (series, end);
         CREATE TABLE open_chunks (
-            series INTEGER PRIMARY KEY, start INTEGER NOT NULL, end INTEGER NOT NULL,
-            count INTEGER NOT NULL, data BLOB NOT NULL, flags BLOB NOT NULL);
+            id INTEGER PRIMARY KEY, series INTEGER NOT NULL, start INTEGER NOT NULL,
+            end INTEGER NOT NULL, count INTEGER NOT NULL, data BLOB NOT NULL,
+            flags BLOB NOT NULL);
+        CREATE INDEX open_chunks_by_series ON open_chunks (series, start);
         CREATE TABLE minute (
             series INTEGER NOT NULL, t INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
             sum REAL NOT NULL, count INTEGER NOT NULL, anomalies INTEGER NOT NULL,

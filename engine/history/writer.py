@@ -14,8 +14,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.history.codec import ChunkEncoder
+from engine.history.codec import decode, decode_flags
 from engine.history.maintenance import compact, expire
+from engine.history.open_chunk import OpenChunk
 from engine.history.sealing import seal
 
 ChunkRow = tuple[int, int, int, bytes, bytes]
@@ -61,7 +62,7 @@ class _Series:
 
     def __init__(self, series_id: int) -> None:
         self.id = series_id
-        self.open: ChunkEncoder | None = None
+        self.open: OpenChunk | None = None
         self.sealed: list[ChunkRow] = []
         self.dirty = False
         # Rollup increments since the last flush: (bucket seconds, tier) -> [min, max, sum,
@@ -101,21 +102,33 @@ class Writer:
         """Points refused for a bad key or time."""
 
     def recover(self) -> int:
-        """Move chunks left open by a process that died into the sealed chunks.
+        """Seal the chunks a process that died left open, from the segments it saved.
 
         Returns:
             How many open chunks were recovered.
         """
         self.conn.execute("BEGIN IMMEDIATE")
-        moved = self.conn.execute(
-            "INSERT INTO chunks (series, start, end, count, data, flags) "
-            "SELECT series, start, end, count, data, flags FROM open_chunks ORDER BY series"
-        ).rowcount
+        rows = self.conn.execute(
+            "SELECT series, count, data, flags FROM open_chunks ORDER BY series, id"
+        ).fetchall()
+        chunks: dict[int, OpenChunk] = {}
+        for sid, count, data, flags in rows:
+            chunk = chunks.setdefault(sid, OpenChunk())
+            times, values = decode(data, count)
+            for time_ms, value, mark in zip(times, values, decode_flags(flags, count), strict=True):
+                chunk.append(time_ms, value, mark)
+        self.conn.executemany(
+            "INSERT INTO chunks (series, start, end, count, data, flags) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (sid, c.first_time, c.last_time, c.count, seal(c, self.compress), c.flags())
+                for sid, c in chunks.items()
+            ],
+        )
         self.conn.execute("DELETE FROM open_chunks")
         self.conn.execute("COMMIT")
         row = self.conn.execute("SELECT max(end) FROM chunks").fetchone()
         self.newest_ms = int(row[0] or 0)
-        return int(moved)
+        return len(chunks)
 
     def _series(self, key: str) -> _Series:
         state = self.series.get(key)
@@ -157,7 +170,7 @@ class Writer:
             self._seal(state)
             chunk = None
         if chunk is None:
-            chunk = state.open = ChunkEncoder()
+            chunk = state.open = OpenChunk()
         chunk.append(time_ms, value, anomalous)
         state.dirty = True
         self.newest_ms = max(self.newest_ms, time_ms)
@@ -220,12 +233,20 @@ class Writer:
             state.sealed.clear()
             state.buckets.clear()
             state.dirty = False
+            if state.open is not None:
+                state.open.saved = state.open.count
         return True
 
     def _write(self, dirty: list[_Series]) -> None:
         sealed = [(s.id, *row) for s in dirty for row in s.sealed]
-        opened = [(s.id, *_open_row(s.open)) for s in dirty if s.open is not None]
-        closed = [(s.id,) for s in dirty if s.open is None]
+        # Segments of chunks sealed since are replaced by the chunks; open chunks add the
+        # points that came since the last flush.
+        replaced = [(s.id, s.sealed[-1][1]) for s in dirty if s.sealed]
+        opened = [
+            (s.id, *s.open.segment(s.open.saved))
+            for s in dirty
+            if s.open is not None and s.open.count > s.open.saved
+        ]
         rollups: dict[int, list[tuple[int, int, float, float, float, float, float]]] = {
             MINUTE_S: [],
             QUARTER_S: [],
@@ -239,8 +260,12 @@ class Writer:
             "INSERT INTO chunks (series, start, end, count, data, flags) VALUES (?, ?, ?, ?, ?, ?)",
             sealed,
         )
-        conn.executemany("INSERT OR REPLACE INTO open_chunks VALUES (?, ?, ?, ?, ?, ?)", opened)
-        conn.executemany("DELETE FROM open_chunks WHERE series = ?", closed)
+        conn.executemany("DELETE FROM open_chunks WHERE series = ? AND start <= ?", replaced)
+        conn.executemany(
+            "INSERT INTO open_chunks (series, start, end, count, data, flags) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            opened,
+        )
         conn.executemany(_UPSERT.format(table="minute"), rollups[MINUTE_S])
         conn.executemany(_UPSERT.format(table="quarter"), rollups[QUARTER_S])
         conn.execute("COMMIT")
@@ -293,5 +318,5 @@ class Writer:
         return Unsaved(True, tuple(rows), buckets)
 
 
-def _open_row(chunk: ChunkEncoder) -> ChunkRow:
-    return (chunk.first_time, chunk.last_time, chunk.count, chunk.data(), chunk.flags())
+def _open_row(chunk: OpenChunk) -> ChunkRow:
+    return chunk.segment(0)
