@@ -60,7 +60,7 @@ class HistoryStore(HistoryReader):
         path: str | Path | None = None,
         flush_interval: float = 5.0,
         checkpoint_interval: float = 60.0,
-        expire_interval: float = 60.0,
+        expire_interval: float = 300.0,
         chunk_points: int = 240,
         chunk_span: float | None = None,
         queue_size: int = 100_000,
@@ -206,6 +206,17 @@ class HistoryStore(HistoryReader):
             self._wake.wait(timeout=min(0.25, flush_every))
             self._wake.clear()
             self._drain()
+            answered = []
+            while self._requests:
+                request = self._requests.popleft()
+                self._drain()
+                if request.kind == "close":
+                    self._close()
+                    request.done.set()
+                    return
+                if request.kind == "flush":
+                    self._flush()
+                answered.append(request)
             now = self._clock()
             if now >= due[0]:
                 self._flush()
@@ -216,22 +227,16 @@ class HistoryStore(HistoryReader):
             if now >= due[2]:
                 self._writer.checkpoint()
                 due[2] = now + checkpoint_every
-            while self._requests:
-                request = self._requests.popleft()
-                self._drain()
-                if request.kind == "drain":
-                    request.done.set()
-                    continue
-                if request.kind == "close":
-                    with self._writer.lock:
-                        self._writer.seal_all()
-                self._flush()
-                if request.kind == "close":
-                    self._writer.expire()
-                    self._writer.checkpoint()
-                    request.done.set()
-                    return
+            # Answered after the round, so a flush() also sees the upkeep that fell due.
+            for request in answered:
                 request.done.set()
+
+    def _close(self) -> None:
+        with self._writer.lock:
+            self._writer.seal_all()
+        self._flush()
+        self._writer.expire(compact_now=True)
+        self._writer.checkpoint()
 
     def _drain(self) -> None:
         while self._units:

@@ -100,6 +100,7 @@ class Writer:
         self.flush_failed = False
         self.refused = 0
         """Points refused for a bad key or time."""
+        self._compacted_hour = -1
 
     def recover(self) -> int:
         """Seal the chunks a process that died left open, from the segments it saved.
@@ -159,21 +160,26 @@ class Writer:
             if self.refused == 1:
                 self.on_event(f"history: refused a point of {key!r} at {t!r}: {error}")
             return
-        state = self._series(key)
+        state = self.series.get(key) or self._series(key)
         chunk = state.open
-        if chunk is not None and (
-            chunk.count >= self.chunk_points
-            or time_ms < chunk.last_time
-            or time_ms - chunk.first_time >= self.chunk_span_ms
-        ):
-            # A clock that stepped back starts a new chunk; queries sort chunks by time.
-            self._seal(state)
-            chunk = None
+        if chunk is not None:
+            times = chunk.times
+            if (
+                len(times) >= self.chunk_points
+                or time_ms < times[-1]
+                or time_ms - times[0] >= self.chunk_span_ms
+            ):
+                # A clock that stepped back starts a new chunk; queries sort chunks by time.
+                self._seal(state)
+                chunk = None
         if chunk is None:
             chunk = state.open = OpenChunk()
-        chunk.append(time_ms, value, anomalous)
+        chunk.times.append(time_ms)
+        chunk.values.append(value)
+        chunk.marks.append(anomalous)
         state.dirty = True
-        self.newest_ms = max(self.newest_ms, time_ms)
+        if time_ms > self.newest_ms:
+            self.newest_ms = time_ms
         if math.isfinite(value):
             seconds = time_ms // 1000
             self._bucket(state, (seconds - seconds % MINUTE_S, MINUTE_S), value, anomalous)
@@ -274,11 +280,15 @@ class Writer:
         row = self.conn.execute("PRAGMA database_list").fetchone()
         return str(row[2]) if row else "the history file"
 
-    def expire(self) -> None:
+    def expire(self, compact_now: bool = False) -> None:
         """Pack settled rollups into blocks, then delete what each tier no longer keeps.
 
         Retention counts back from the newest point, not the wall clock, so a store fed
         old data (an import, a replay) keeps it.
+
+        Args:
+            compact_now: look for full blocks even if the newest point is in the same hour
+                as at the last look (on close).
         """
         newest = self.newest_ms
         raw_ms = newest - int(self.retention.raw * 1000)
@@ -287,7 +297,10 @@ class Writer:
         ids = [int(row[0]) for row in self.conn.execute("SELECT id FROM series")]
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-            compact(self.conn, ids, newest // 1000)
+            # Blocks fill over hours of data; looking for full ones once an hour is enough.
+            if compact_now or newest // 3_600_000 != self._compacted_hour:
+                compact(self.conn, ids, newest // 1000)
+                self._compacted_hour = newest // 3_600_000
             expire(self.conn, ids, raw_ms, minute_s, quarter_s)
             self.conn.execute("COMMIT")
         except sqlite3.Error as error:
