@@ -20,8 +20,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -34,8 +34,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.history import HistoryConfig, HistoryStore, Tier
-from engine.history.codec import ChunkEncoder
+from engine.history import HistoryConfig, HistoryReader, HistoryStore, Tier
+from engine.history.blocks import encode_block
+from engine.history.maintenance import BLOCK_ROWS
+from engine.history.open_chunk import OpenChunk
+from engine.history.sealing import seal
 
 ROOT = Path(__file__).resolve().parents[1]
 NAB = ROOT.parent / "shared" / "data" / "nab-dev" / "data"
@@ -79,7 +82,7 @@ def thread_cpu(thread: threading.Thread) -> float:
     return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
 
 
-def table_bytes(store: HistoryStore) -> dict[str, int]:
+def table_bytes(store: HistoryReader) -> dict[str, int]:
     """Bytes of pages each table and index takes in the file."""
     rows = store._conn().execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")
     return {name: int(size) for name, size in rows}
@@ -101,8 +104,8 @@ def compression(tmp: Path) -> None:
                 "GROUP BY key"
             )
         )
-        store._conn().execute("DELETE FROM minute")
-        store._conn().execute("DELETE FROM quarter")
+        for table in ("minute", "quarter", "minute_blocks", "quarter_blocks"):
+            store._conn().execute(f"DELETE FROM {table}")
         store._conn().execute("VACUUM")
     # Closing checkpoints the WAL into the file, which only then shrinks.
     samples = sum(len(v) for _, v in series.values())
@@ -121,15 +124,17 @@ def codec_cost() -> None:
     values = [v for _, (_, vs) in sorted(real_series().items()) for v in vs]
     rng = np.random.default_rng(0)
     jitter = rng.integers(-3, 4, len(values)).tolist()
-    encoder = ChunkEncoder()
     start = time.process_time()
+    chunk = OpenChunk()
     for i, value in enumerate(values):
-        if i % 300 == 0:
-            encoder = ChunkEncoder()
-        encoder.append(1_700_000_000_000 + 1000 * i + jitter[i], value)
+        chunk.append(1_700_000_000_000 + 1000 * i + jitter[i], value)
+        if chunk.count == 240:
+            seal(chunk)
+            chunk = OpenChunk()
     per_point = (time.process_time() - start) / len(values)
     print(
-        f"codec: {per_point * 1e6:.2f} us to encode a point; 500 series at 1 Hz = "
+        f"codec: {per_point * 1e6:.2f} us to take and encode a point (240-point chunks); "
+        f"500 series at 1 Hz = "
         f"{per_point * 500 * 100:.3f} % of a core"
     )
 
@@ -162,20 +167,11 @@ def simulate(tmp: Path, n_series: int, hours: float) -> None:
     store.flush()
     cpu = time.process_time() - cpu0
     writer_cpu = thread_cpu(store._thread)
-    sizes = table_bytes(store)
     stats = store.stats()
     store.close()
-    samples = n_series * seconds
+    with HistoryReader(path) as reader:
+        report_sizes(reader, n_series, hours)
     per_hour = cpu / hours
-    raw = sizes["chunks"] + sizes.get("chunks_by_series", 0) + sizes.get("open_chunks", 0)
-    minute_rows = n_series * hours * 60
-    quarter_rows = n_series * math.ceil(hours * 4)
-    per_minute_row = sizes["minute"] / minute_rows
-    per_quarter_row = sizes["quarter"] / quarter_rows
-    day = (raw / hours + sizes["minute"] / hours + sizes["quarter"] / hours) * 24
-    steady = raw / hours * 48 + per_minute_row * n_series * 30 * 1440
-    steady += per_quarter_row * n_series * 730 * 96
-    print(f"simulated {n_series} series at 1 Hz for {hours:g} h ({samples} samples)")
     print(f"  CPU: {per_hour:.1f} s per simulated hour = {per_hour / 36:.2f} % of a core")
     print(
         f"  of which the writer thread: {writer_cpu / hours:.1f} s per simulated hour "
@@ -183,10 +179,53 @@ def simulate(tmp: Path, n_series: int, hours: float) -> None:
         "making the points and append()"
     )
     print(f"  dropped {stats.dropped}; file {path.stat().st_size / 1e6:.1f} MB")
+
+
+def report_sizes(reader: HistoryReader, n_series: int, hours: float) -> None:
+    """Bytes per sample and per rollup, the file per day, and its steady state."""
+    sizes = table_bytes(reader)
+    conn = reader._conn()
+    samples = conn.execute("SELECT sum(count) FROM chunks").fetchone()[0]
+    raw = sum(v for k, v in sizes.items() if k.startswith(("chunks", "open_chunks")))
+    print(f"simulated {n_series} series at 1 Hz for {hours:g} h ({samples} samples)")
     print(f"  raw tier: {raw / samples:.2f} bytes/sample (pages and index included)")
-    print(f"  rollup rows: {per_minute_row:.1f} B per 1-minute, {per_quarter_row:.1f} B per 15-min")
-    print(f"  projected file growth per day: {day / 1e6:.0f} MB")
+    keep = {"minute": 30 * DAY, "quarter": 730 * DAY}
+    steady = raw / samples * n_series * 2 * DAY
+    day = raw / hours * 24
+    for table, seconds in (("minute", 60), ("quarter", 900)):
+        per_row = block_row_bytes(conn, table, sizes)
+        loose = sizes[table]
+        steady += per_row * n_series * keep[table] / seconds + loose
+        day += per_row * n_series * DAY / seconds
+        print(
+            f"  {table} rollups: {per_row:.1f} bytes a packed bucket; "
+            f"loose rows {loose / 1e6:.1f} MB"
+        )
+    print(f"  file growth per day until the tiers are full: {day / 1e6:.0f} MB")
     print(f"  steady state (raw 2d, 1-minute 30d, 15-minute 2y): {steady / 1e9:.2f} GB")
+
+
+def block_row_bytes(conn: sqlite3.Connection, table: str, sizes: dict[str, int]) -> float:
+    """Bytes a packed bucket takes: from the blocks written, else by packing the loose rows."""
+    blocks = int(conn.execute(f"SELECT count(*) FROM {table}_blocks").fetchone()[0])
+    if blocks:
+        pages = sizes[f"{table}_blocks"] + sizes[f"{table}_blocks_by_series"]
+        return pages / (blocks * BLOCK_ROWS[table])
+    # No block is full yet: pack each series' rows as the store will (pages add ~10 %).
+    packed, count = 0, 0
+    for (sid,) in conn.execute("SELECT id FROM series").fetchall():
+        data = np.array(
+            conn.execute(
+                f"SELECT t, min, max, sum, count, anomalies FROM {table} "
+                "WHERE series = ? ORDER BY t",
+                (sid,),
+            ).fetchall(),
+            dtype=np.float64,
+        )
+        if len(data):
+            packed += len(encode_block(data)) + 30
+            count += len(data)
+    return 1.1 * packed / max(count, 1)
 
 
 def read_month(tmp: Path, days: int) -> None:
