@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from enum import Enum
+from typing import NamedTuple
+
+import numpy as np
 
 from engine.history.blocks import decode_block
 from engine.history.codec import decode, decode_flags
@@ -20,9 +22,12 @@ class Tier(Enum):
     QUARTER = QUARTER_S
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One stored point: a raw sample, or a rollup of the samples of one bucket."""
+class Point(NamedTuple):
+    """One stored point: a raw sample, or a rollup of the samples of one bucket.
+
+    A named tuple rather than a frozen dataclass: a month of 1-minute rollups is 43 200 of
+    them, and a tuple is several times quicker to make.
+    """
 
     time: float
     """Seconds since the epoch: the sample's time, or the start of the rollup's bucket."""
@@ -32,7 +37,8 @@ class Point:
     """Smallest sample of the bucket (the sample itself for raw points)."""
     max: float
     """Largest sample of the bucket (the sample itself for raw points)."""
-    count: int = 1
+    # The field the JSON output and the daemon name "count" hides tuple.count, on purpose.
+    count: int = 1  # type: ignore[assignment]
     """Samples in the bucket (1 for raw points)."""
     anomalies: int = 0
     """Samples of the bucket the detectors called anomalous (0 or 1 for raw points)."""
@@ -95,47 +101,53 @@ def rollups(
     """
     table = "minute" if tier is Tier.MINUTE else "quarter"
     first = int(since) - int(since) % tier.value
-    loose: dict[float, tuple[float, ...]] = {}
-    packed: list[list[float]] = []
+    parts = [np.array([(t, *agg) for (t, size), agg in unsaved.items() if size == tier.value])]
     if sid is not None:
-        for row in conn.execute(
-            f"SELECT t, min, max, sum, count, anomalies FROM {table} "
-            "WHERE series = ? AND t >= ? AND t <= ?",
-            (sid, first, until),
-        ):
-            _merge(loose, row[0], row[1:])
-        for (blob,) in conn.execute(
-            f"SELECT data FROM {table}_blocks WHERE series = ? AND end >= ? AND start <= ? "
-            "ORDER BY start",
-            (sid, first, until),
-        ):
-            rows = decode_block(blob)
-            packed += rows[(rows[:, 0] >= first) & (rows[:, 0] <= until)].tolist()
-    for (t, size), agg in unsaved.items():
-        if size == tier.value and first <= t <= until:
-            _merge(loose, t, agg)
-    if loose:
-        for row in packed:
-            _merge(loose, row[0], row[1:])
-        packed = [[t, *loose[t]] for t in sorted(loose)]
-    return [
-        Point(float(t), total / count, low, high, int(count), int(anomalies))
-        for t, low, high, total, count, anomalies in packed
-    ]
-
-
-def _merge(rows: dict[float, tuple[float, ...]], t: float, agg: Sequence[float]) -> None:
-    old = rows.get(t)
-    if old is None:
-        rows[t] = tuple(agg)
-        return
-    rows[t] = (
-        min(agg[0], old[0]),
-        max(agg[1], old[1]),
-        agg[2] + old[2],
-        agg[3] + old[3],
-        agg[4] + old[4],
+        parts.append(
+            np.array(
+                conn.execute(
+                    f"SELECT t, min, max, sum, count, anomalies FROM {table} "
+                    "WHERE series = ? AND t >= ? AND t <= ?",
+                    (sid, first, until),
+                ).fetchall()
+            )
+        )
+        parts += [
+            decode_block(blob)
+            for (blob,) in conn.execute(
+                f"SELECT data FROM {table}_blocks WHERE series = ? AND end >= ? AND start <= ? "
+                "ORDER BY start",
+                (sid, first, until),
+            )
+        ]
+    rows = np.concatenate([p.reshape(-1, 6) for p in parts]).astype(np.float64)
+    rows = _merged(rows[(rows[:, 0] >= first) & (rows[:, 0] <= until)])
+    t, low, high, total, count, anomalies = rows.T
+    return list(
+        map(
+            Point,
+            t.tolist(),
+            (total / count).tolist(),
+            low.tolist(),
+            high.tolist(),
+            count.astype(np.int64).tolist(),
+            anomalies.astype(np.int64).tolist(),
+        )
     )
+
+
+def _merged(rows: np.ndarray) -> np.ndarray:
+    """Rows sorted by time, those of one bucket merged: min of mins, max of maxes, sums."""
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    times, starts = np.unique(rows[:, 0], return_index=True)
+    if len(times) == len(rows):
+        return rows
+    merged = np.empty((len(times), 6))
+    merged[:, 0] = times
+    merged[:, 1] = np.minimum.reduceat(rows[:, 1], starts)
+    merged[:, 2] = np.maximum.reduceat(rows[:, 2], starts)
+    merged[:, 3:] = np.add.reduceat(rows[:, 3:], starts, axis=0)
+    return merged
 
 
 def newest_chunks(conn: sqlite3.Connection, sid: int, before_ms: int, limit: int) -> list[ChunkRow]:
