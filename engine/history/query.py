@@ -103,23 +103,7 @@ def rollups(
     first = int(since) - int(since) % tier.value
     parts = [np.array([(t, *agg) for (t, size), agg in unsaved.items() if size == tier.value])]
     if sid is not None:
-        parts.append(
-            np.array(
-                conn.execute(
-                    f"SELECT t, min, max, sum, count, anomalies FROM {table} "
-                    "WHERE series = ? AND t >= ? AND t <= ?",
-                    (sid, first, until),
-                ).fetchall()
-            )
-        )
-        parts += [
-            decode_block(blob)
-            for (blob,) in conn.execute(
-                f"SELECT data FROM {table}_blocks WHERE series = ? AND end >= ? AND start <= ? "
-                "ORDER BY start",
-                (sid, first, until),
-            )
-        ]
+        parts += _stored_rollups(conn, sid, table, first, until)
     rows = np.concatenate([p.reshape(-1, 6) for p in parts]).astype(np.float64)
     rows = _merged(rows[(rows[:, 0] >= first) & (rows[:, 0] <= until)])
     t, low, high, total, count, anomalies = rows.T
@@ -134,6 +118,23 @@ def rollups(
             anomalies.astype(np.int64).tolist(),
         )
     )
+
+
+def _stored_rollups(
+    conn: sqlite3.Connection, sid: int, table: str, first: int, until: float
+) -> list[np.ndarray]:
+    """The file's rollups of a series from ``first`` to ``until``: loose rows, then blocks."""
+    loose = conn.execute(
+        f"SELECT t, min, max, sum, count, anomalies FROM {table} "
+        "WHERE series = ? AND t >= ? AND t <= ?",
+        (sid, first, until),
+    ).fetchall()
+    blocks = conn.execute(
+        f"SELECT data FROM {table}_blocks WHERE series = ? AND end >= ? AND start <= ? "
+        "ORDER BY start",
+        (sid, first, until),
+    )
+    return [np.array(loose), *(decode_block(blob) for (blob,) in blocks)]
 
 
 def _merged(rows: np.ndarray) -> np.ndarray:
