@@ -107,7 +107,9 @@ class HistoryReader:
         return isinstance(key, str) and self._conn().execute(query, (key,)).fetchone() is not None
 
     def unit(self, key: str) -> str:
-        """The unit recorded for a key, or ``""``."""
+        """The unit recorded for a key, or ``""`` (always so in a version 1 file)."""
+        if version(self._conn()) < 2:
+            return ""
         row = self._conn().execute("SELECT unit FROM series WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else ""
 

@@ -30,6 +30,8 @@ def test_a_version_1_file_is_migrated_to_2_with_its_points(tmp_path: Path) -> No
         conn.execute("SELECT unit FROM series")
     conn.close()
     assert _store_at_version_1(path) == 1
+    with HistoryReader(path) as reader:  # a reader reads a v1 file as it is
+        assert reader.unit("k") == "" and len(reader.points("k", T0, T0 + 10)) == 3
 
     with HistoryStore(path=path) as store:  # opening migrates
         assert [p.value for p in store.points("k", T0, T0 + 10)] == [1.0, 2.0, 3.0]
