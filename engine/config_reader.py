@@ -116,8 +116,8 @@ class Reader:
                 raise self.fail(f"{path}.{k}" if path else k, "unknown key")
 
     def config(self, data: dict[str, Any]) -> Config:
-        sections = {"general", "collectors", "remote", "sources", "devices", "detectors", "alerts"}
-        sections |= {"history"}
+        sections = {"general", "collectors", "remote", "sources", "devices", "detectors"}
+        sections |= {"alerts", "history"}
         self.unknown(data, "", sections | integrations.SECTIONS)
         general = self.table(data, "general")
         self.unknown(general, "general", {"refresh", "history", "alert_log"})
