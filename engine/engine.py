@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -16,6 +17,7 @@ from detectors.base import QUIET, Verdict
 from engine.config import Config
 from engine.exporters import Exporters
 from engine.format import value as format_value
+from engine.remember import warm
 from engine.series import History, SeriesStore
 
 SEVERITY_RANK = {"none": 0, "warning": 1, "critical": 2}
@@ -133,11 +135,14 @@ class Engine:
         config: Config,
         collectors: Iterable[Collector] = (),
         monotonic: Callable[[], float] = time.monotonic,
+        history: Any = None,
     ) -> None:
         """Args:
         config: chooses detectors per metric and sizes the history.
         collectors: the sources to run.
         monotonic: clock for anomaly durations.
+        history: the history store (``engine.history.HistoryStore``) every judged point is
+            written to and new detectors are warmed from; the engine closes it on stop.
         """
         self.config = config
         self.collectors = list(collectors)
@@ -156,6 +161,9 @@ class Engine:
         self._observers: list[Observer] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.history_store = history
+        self._units: set[str] = set()
+        """Keys whose unit the history file has been told."""
         self.exporters = Exporters(self)
         """The outputs the configuration asks for; they start and stop with the engine."""
 
@@ -183,6 +191,8 @@ class Engine:
             if callable(close):
                 close()
         self.exporters.stop()
+        if self.history_store is not None:
+            self.history_store.close()  # seals and saves every point still queued
 
     def _run(self, collector: Collector) -> None:
         failures = 0
@@ -256,16 +266,31 @@ class Engine:
         verdict = combine(reading, verdict)
         if reading.value is not None and math.isfinite(reading.value):
             self.store.append(reading.key, reading.time, reading.value, verdict.anomalous)
+            if self.history_store is not None:
+                self._remember(reading, verdict.anomalous)
         prev = self._metrics.get(reading.key)
         since = None
         if verdict.anomalous:
             since = prev.anomalous_since if prev and prev.anomalous_since is not None else now
         return MetricState(reading, verdict, name, since)
 
+    def _remember(self, reading: Reading, anomalous: bool) -> None:
+        """Queue the point for the history file (never blocks: the store's writer saves it)."""
+        if reading.key not in self._units:
+            self._units.add(reading.key)
+            self.history_store.set_unit(reading.key, reading.unit)
+        self.history_store.append(reading.key, reading.time, float(reading.value or 0.0), anomalous)
+
     def _detect(self, reading: Reading, name: str) -> Verdict:
         det = self._detectors.get(reading.key)
         if det is None:
             det = self._detectors[reading.key] = detectors.create(name)
+            if self.history_store is not None:
+                # The series' points from before a restart: its baseline and season go on.
+                try:
+                    warm(det, self.history_store, reading.key)
+                except (ArithmeticError, ValueError, OSError, sqlite3.Error) as exc:
+                    self._event(reading.key, "error", f"could not warm {name} from history: {exc}")
         try:
             return det.update(reading.time, reading.value)  # type: ignore[no-any-return]
         except (ArithmeticError, ValueError, FloatingPointError) as exc:

@@ -18,6 +18,7 @@ from engine import Engine, EngineView, build_collectors
 from engine.alerts import AlertManager
 from engine.config import Config
 from engine.devices import Devices
+from engine.remember import attach_history
 from tui.commands import GongwatchCommands
 from tui.panes import PANES, Pane
 from tui.panes.overview import stopped_note
@@ -301,6 +302,8 @@ def make_app(
     config = config or Config()
     if engine is None:
         engine = Engine(config, build_collectors(config) if collectors is None else collectors)
+        if autostart:
+            attach_history(engine)  # the same file a daemon keeps: charts have days, not minutes
     devices = devices or Devices.from_config(engine.config)
     if alerts is None:
         alerts = AlertManager(engine.config, gong=devices.gong, map=devices.map)
