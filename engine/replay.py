@@ -11,6 +11,7 @@ vector goes to the multivariate Gaussian (see :func:`align`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -86,22 +87,57 @@ def _run(metric: str, start: float, end: float, count: int, peak: Verdict | None
     return Run(metric, start, end, count, peak.score, peak.reason)
 
 
+def resolution_breaks(t: FloatArray, k: int = 3, factor: float = 2.0) -> list[int]:
+    """Where a series changes resolution: the indices of the points that begin a new step.
+
+    An imported RRD file gives a week at 500 s, then a day at 70 s, then hours at 10 s. A
+    detector fitted on averaged rows would find the first raw ones out of the ordinary (they
+    vary more), so each resolution is judged on its own. A break is where ``k`` regular gaps
+    (within 1.5 times of each other) are followed by ``k`` regular gaps more than ``factor``
+    times longer or shorter; the one gap between them is left out, as a seam may have any
+    length. A lone long gap (a restart, an outage) is no break.
+    """
+    gaps = np.diff(t)
+    breaks: list[int] = []
+    i = k + 1
+    while i + k <= len(gaps):
+        before, after = gaps[i - k - 1 : i - 1], gaps[i : i + k]
+        if (
+            before.max() <= 1.5 * before.min()
+            and after.max() <= 1.5 * after.min()
+            and max(before.mean(), after.mean()) > factor * min(before.mean(), after.mean())
+        ):
+            breaks.append(i)
+            i += k
+        else:
+            i += 1
+    return breaks
+
+
+def _segments(n: int, breaks: list[int]) -> list[tuple[int, int]]:
+    edges = [0, *breaks, n]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
 def replay_series(name: str, metric: str, t: FloatArray, x: FloatArray) -> list[Run]:
-    """The runs a registered detector finds in one series.
+    """The runs a registered detector finds in one series, a new detector for each of its
+    resolutions (see :func:`resolution_breaks`).
 
     Raises:
         KeyError: no detector has that name (the message lists the names).
     """
     entry = detectors.info(name)
-    detector = entry.factory()
-    with np.errstate(all="ignore"):
-        if entry.kind == "batch":
-            mask = detector.detect(t, x)
-            batch = Verdict(1.0, True, reason=f"{name} found it in the span")
-            verdicts = [batch if bad else detectors.QUIET for bad in mask.tolist()]
-        else:
-            update = detector.update
-            verdicts = [update(ti, xi) for ti, xi in zip(t.tolist(), x.tolist(), strict=True)]
+    verdicts: list[Verdict] = []
+    for a, b in _segments(len(t), resolution_breaks(t)):
+        detector = entry.factory()
+        with np.errstate(all="ignore"):
+            if entry.kind == "batch":
+                mask = detector.detect(t[a:b], x[a:b])
+                batch = Verdict(1.0, True, reason=f"{name} found it in the span")
+                verdicts += [batch if bad else detectors.QUIET for bad in mask.tolist()]
+            else:
+                pairs = zip(t[a:b].tolist(), x[a:b].tolist(), strict=True)
+                verdicts += [detector.update(ti, xi) for ti, xi in pairs]
     return runs(metric, t.tolist(), verdicts)
 
 
@@ -158,7 +194,10 @@ def replay_machine(
     """The runs the multivariate Gaussian finds in the aligned series of one machine."""
     names = [name for name, _ in MACHINE_FEATURES if name in features]
     times, matrix = align([series[features[name]] for name in names])
-    detector = MultiGaussian(len(names), names=names)
-    verdicts = [detector.update(t, row) for t, row in zip(times.tolist(), matrix, strict=True)]
+    verdicts: list[Verdict] = []
+    for a, b in _segments(len(times), resolution_breaks(times)):
+        detector = MultiGaussian(len(names), names=names)
+        rows = zip(times[a:b].tolist(), matrix[a:b], strict=True)
+        verdicts += [detector.update(t, row) for t, row in rows]
     label = f"{machine or '(machine)'} [{'+'.join(names)}]"
     return runs(label, times.tolist(), verdicts)

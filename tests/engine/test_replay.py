@@ -15,7 +15,7 @@ import pytest
 
 from detectors.base import QUIET, Verdict
 from engine.history import HistoryStore
-from engine.replay import align, machines, runs
+from engine.replay import align, machines, resolution_breaks, runs
 from engine.replay_cli import cmd_replay
 from tests.conftest import require_tool
 from tests.engine import rrd_files
@@ -51,6 +51,18 @@ def test_align_takes_the_nearest_point_within_one_step() -> None:
     # 20 is 16 s from 4 and 14 s from 34; from 100 to 150 the nearest point is over 30 s away.
     expected = [1, 1, 2, 2, 2, 3, 3, 3, 3, 3] + [np.nan] * 6 + [4, 4, 4, 4]
     np.testing.assert_array_equal(matrix[:, 0], expected)
+
+
+def test_a_series_breaks_where_its_resolution_changes_not_at_an_outage() -> None:
+    week = np.arange(0.0, 5000.0, 500.0)  # ten points at 500 s
+    day = np.arange(5040.0, 5740.0, 70.0)  # ten at 70 s, the seam gap 40 s
+    hours = np.arange(5750.0, 5850.0, 10.0)
+    t = np.concatenate([week, day, hours])
+    assert resolution_breaks(t) == [10, 20]
+    outage = np.concatenate([np.arange(0.0, 50.0), np.arange(110.0, 160.0)])
+    assert resolution_breaks(outage) == []
+    events = np.cumsum(np.random.default_rng(1).exponential(10.0, 200))
+    assert resolution_breaks(events) == []
 
 
 def test_machines_are_found_by_the_endings_of_their_keys() -> None:
@@ -131,11 +143,13 @@ def test_console_script_imports_rrd_files_and_replays_the_anomaly(tmp_path: Path
     done = gongwatch("replay", "import/web1/load/shortterm", "--file", db, "--json", home=tmp_path)
     assert done.returncode == 0, done.stderr
     found = [json.loads(line) for line in done.stdout.splitlines()]
-    big = [r for r in found if r["peak"] > 0.9]
-    assert [(r["start"], r["end"]) for r in big] == [(SPIKE[0], SPIKE[1] - 10)]
+    assert [(r["start"], r["end"], r["points"]) for r in found] == [(SPIKE[0], SPIKE[1] - 10, 12)]
+    assert found[0]["peak"] > 0.9
     done = gongwatch("replay", "--detector", "gaussian-machine", "--file", db, home=tmp_path)
     assert done.returncode == 0, done.stderr
+    # The anomaly alone: no run where the 70 s archive gives way to the 10 s one.
     lines = done.stdout.splitlines()
-    spike = [line for line in lines if "peak 1.00" in line]
-    assert len(spike) == 1 and spike[0].startswith("import/web1 [load+memory+processes+zombies]")
-    assert lines[-1] == f"{len(lines) - 1} anomalous runs in 1 series (gaussian-machine)"
+    assert len(lines) == 2, done.stdout
+    assert lines[0].startswith("import/web1 [load+memory+processes+zombies]  ")
+    assert " 12 pts  peak 1.00  " in lines[0] and "zombies z=+" in lines[0]
+    assert lines[1] == "1 anomalous runs in 1 series (gaussian-machine)"
