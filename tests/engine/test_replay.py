@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from detectors.base import QUIET, Verdict
-from engine.history import HistoryStore
+from engine.history import HistoryConfig, HistoryStore
 from engine.replay import align, machines, resolution_breaks, runs
 from engine.replay_cli import cmd_replay
 from tests.conftest import require_tool
@@ -153,3 +153,21 @@ def test_console_script_imports_rrd_files_and_replays_the_anomaly(tmp_path: Path
     assert lines[0].startswith("import/web1 [load+memory+processes+zombies]  ")
     assert " 12 pts  peak 1.00  " in lines[0] and "zombies z=+" in lines[0]
     assert lines[1] == "1 anomalous runs in 1 series (gaussian-machine)"
+
+
+def test_replay_reads_minute_means_where_raw_points_have_expired(tmp_path: Path) -> None:
+    config = HistoryConfig(raw=3600.0)
+    db = tmp_path / "h.db"
+    rng = np.random.default_rng(5)
+    with HistoryStore(config, path=db) as store:
+        # Twelve hours at 10 s; a jump for ten minutes in the fourth hour, long since raw.
+        for i in range(12 * 360):
+            jump = 40.0 if 3 * 360 <= i < 3 * 360 + 60 else 0.0
+            store.append("system/cpu/total", T0 + 10 * i, 50 + rng.normal(0, 1) + jump)
+    out = io.StringIO()
+    assert cmd_replay(db, "system/*", json_lines=True, config=config, out=out) == 0
+    found = [json.loads(line) for line in out.getvalue().splitlines()]
+    jumps = [r for r in found if r["peak"] > 0.9]
+    # The jump is seen in the 1-minute means, one point a minute from its minute on.
+    minute = (T0 + 3 * 3600) // 60 * 60
+    assert [(r["start"], r["points"]) for r in jumps] == [(minute, 10)]
