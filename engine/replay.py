@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -119,9 +120,14 @@ def _segments(n: int, breaks: list[int]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
-def replay_series(name: str, metric: str, t: FloatArray, x: FloatArray) -> list[Run]:
+def replay_series(
+    name: str, metric: str, t: FloatArray, x: FloatArray, notes: list[str] | None = None
+) -> list[Run]:
     """The runs a registered detector finds in one series, a new detector for each of its
     resolutions (see :func:`resolution_breaks`).
+
+    A batch detector may refuse a span (too short for its period); that span is left out and
+    one line saying so goes to ``notes``.
 
     Raises:
         KeyError: no detector has that name (the message lists the names).
@@ -132,13 +138,24 @@ def replay_series(name: str, metric: str, t: FloatArray, x: FloatArray) -> list[
         detector = entry.factory()
         with np.errstate(all="ignore"):
             if entry.kind == "batch":
-                mask = detector.detect(t[a:b], x[a:b])
-                batch = Verdict(1.0, True, reason=f"{name} found it in the span")
-                verdicts += [batch if bad else detectors.QUIET for bad in mask.tolist()]
+                verdicts += _batch_verdicts(detector, name, metric, t[a:b], x[a:b], notes)
             else:
                 pairs = zip(t[a:b].tolist(), x[a:b].tolist(), strict=True)
                 verdicts += [detector.update(ti, xi) for ti, xi in pairs]
     return runs(metric, t.tolist(), verdicts)
+
+
+def _batch_verdicts(
+    detector: Any, name: str, metric: str, t: FloatArray, x: FloatArray, notes: list[str] | None
+) -> list[Verdict]:
+    try:
+        mask = detector.detect(t, x)
+    except ValueError as error:
+        if notes is not None:
+            notes.append(f"{metric}: {name} left {len(t)} points out: {error}")
+        return [detectors.QUIET] * len(t)
+    found = Verdict(1.0, True, reason=f"{name} found it in the span")
+    return [found if bad else detectors.QUIET for bad in mask.tolist()]
 
 
 def step(t: FloatArray) -> float:

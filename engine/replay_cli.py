@@ -89,7 +89,10 @@ def cmd_replay(
         return _fail(f"cannot read {store_path}: {error}")
     finally:
         reader.close()
-    found = _replay(detector, series)
+    notes: list[str] = []
+    found = _replay(detector, series, notes)
+    for note in notes:
+        print(printable(f"gongwatch: {note}"), file=sys.stderr)
     if found is None:
         return _fail(f"no machine among {len(keys)} metrics: {MACHINE_DETECTOR} needs two of "
                      "load, memory, processes, zombies")  # fmt: skip
@@ -101,9 +104,13 @@ def cmd_replay(
     return 0
 
 
-def _replay(detector: str, series: dict[str, Series]) -> list[Run] | None:
+def _replay(detector: str, series: dict[str, Series], notes: list[str]) -> list[Run] | None:
     if detector != MACHINE_DETECTOR:
-        return [run for key, (t, x) in series.items() for run in replay_series(detector, key, t, x)]
+        return [
+            run
+            for key, (t, x) in series.items()
+            for run in replay_series(detector, key, t, x, notes)
+        ]
     found = machines(series)
     if not found:
         return None

@@ -171,3 +171,15 @@ def test_replay_reads_minute_means_where_raw_points_have_expired(tmp_path: Path)
     # The jump is seen in the 1-minute means, one point a minute from its minute on.
     minute = (T0 + 3 * 3600) // 60 * 60
     assert [(r["start"], r["points"]) for r in jumps] == [(minute, 10)]
+
+
+def test_a_span_a_batch_detector_refuses_is_one_line_and_the_rest_is_judged(
+    spiky: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = io.StringIO()
+    # S-H-ESD with a period of 1440 points needs two periods; these series have 2000 points.
+    assert cmd_replay(spiky, "system/*", None, "shesd", out=out) == 0
+    assert out.getvalue().splitlines()[-1] == "0 anomalous runs in 2 series (shesd)"
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("gongwatch: system/cpu/total: shesd left 2000 points out: ")
