@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.history.store import HistoryStore
@@ -13,6 +15,8 @@ from engine.imports.text import read_csv, read_graphite
 __all__ = ["DEFAULT_PREFIX", "ImportFileError", "read_series", "store_points"]
 
 _RRD_MAGIC = b"RRD\0"
+_FUTURE = 86_400.0
+"""Seconds past now a point may lie (clocks disagree); later ones make the file refused."""
 _FLUSH_EVERY = 50_000
 """Points appended between saves, so an import never fills the store's queue."""
 
@@ -44,7 +48,25 @@ def read_series(path: Path, prefix: str = DEFAULT_PREFIX) -> dict[str, Points]:
         found = read_graphite(path, prefix)
     else:
         found = read_csv(path, prefix)
-    return {key: sorted(points) for key, points in found.items() if points}
+    series = {key: sorted(points) for key, points in found.items() if points}
+    _check_times(path, series)
+    return series
+
+
+def _check_times(path: Path, series: dict[str, Points]) -> None:
+    """Refuse a file with a time before 1970 or after tomorrow.
+
+    The store's tiers keep points counting back from the newest one, so a single point in the
+    year 5000 (milliseconds taken for seconds, a garbled row) would expire everything else.
+    """
+    latest = time.time() + _FUTURE
+    for key, points in series.items():
+        for t in (points[0][0], points[-1][0]):
+            if not 0 <= t <= latest:
+                raise ImportFileError(
+                    f"{path}: {key} has a point at {t:.15g}, not a time between 1970 and "
+                    f"{datetime.fromtimestamp(latest, UTC):%Y-%m-%d}; nothing imported from it"
+                )
 
 
 def store_points(store: HistoryStore, key: str, points: Points) -> tuple[int, int]:

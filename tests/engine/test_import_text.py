@@ -110,3 +110,25 @@ def test_importing_the_same_csv_twice_stores_each_point_once(tmp_path: Path) -> 
         minute = reader.points("import/temp", T0 - 60, T0 + 1000, Tier.MINUTE)
     # The rollups count each point once too.
     assert sum(p.count for p in minute) == 100
+
+
+def test_a_time_far_in_the_future_refuses_the_file_and_keeps_what_is_stored(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "h.db"
+    good = tmp_path / "temp.csv"
+    good.write_text(f"{T0},1\n{T0 + 10},2\n")
+    assert do_import(db, good)[0] == 0
+    # Milliseconds where seconds belong: the year 58,000.
+    millis = tmp_path / "millis.csv"
+    millis.write_text(f"{T0 * 1000},3\n")
+    before = tmp_path / "before.json"
+    before.write_text('[{"target": "old", "datapoints": [[1, -86400]]}]')
+    status, out, err = do_import(db, millis, before)
+    assert (status, out) == (2, "")
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert f"{millis}: import/millis has a point at 1790000000000, not a time between" in lines[0]
+    assert f"{before}: import/old has a point at -86400" in lines[1]
+    # Retention counts back from the newest point: one in the far future would expire the rest.
+    assert stored(db) == {"import/temp": [(T0, 1.0), (T0 + 10, 2.0)]}
