@@ -12,6 +12,8 @@ import pytest
 from engine.history import HistoryReader
 from engine.history.query import Tier
 from engine.imports.cli import cmd_import
+from engine.imports.rrd import read_rrd
+from engine.imports.series import ImportFileError
 from tests.conftest import require_tool
 from tests.engine import rrd_files
 from tests.engine.rrd_files import DAY, END, STEP
@@ -131,3 +133,12 @@ def test_nothing_importable_exits_2(rrdtool: str, tmp_path: Path) -> None:
     assert status == 2 and out == ""
     assert "no AVERAGE archive" in err.splitlines()[0]
     assert str(garbage) in err.splitlines()[1]
+
+
+def test_rrdtool_that_takes_too_long_is_stopped_and_said_in_one_line(
+    rrdtool: str, tmp_path: Path
+) -> None:
+    rrd = rrd_files.create(rrdtool, tmp_path / "h1" / "load" / "load.rrd", ["shortterm"])
+    # A real rrdtool cannot even start in a millisecond: the timeout is what answers.
+    with pytest.raises(ImportFileError, match=r"load\.rrd: rrdtool dump gave no answer within"):
+        read_rrd(rrd, timeout=0.001)
