@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import stat
 import subprocess
 import threading
@@ -15,12 +16,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from collectors.base import Batch, json_line
 from collectors.process import child_environment
 from collectors.serial_link import CommandError, Gong, Map, Reply
+from engine.alert_state import AlertState, StateError, default_state_path
+from engine.alert_text import alert_message, resolved_message
 from engine.config import AlertRule, Config, glob_match
 from engine.engine import SEVERITY_RANK, Engine, MetricState
+
+if TYPE_CHECKING:
+    from engine.notify import Notifier
 
 MAX_RECORDS = 500
 """Actions kept in memory for the Alerts pane (the log file keeps them all)."""
@@ -92,6 +99,8 @@ class AlertManager:
         log_path: str | os.PathLike[str] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        state_path: str | os.PathLike[str] | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         """Args:
         config: the alert rules and the map's location names.
@@ -101,7 +110,9 @@ class AlertManager:
         log_path: file every action is appended to (default: ``config.alert_log`` or the
             user's state directory).
         monotonic: the engine's monotonic clock, for how long a metric has been anomalous.
-        wall: wall clock, for the records.
+        wall: wall clock, for the records, silences and repeats.
+        state_path: the alert state file (default: ``alerts.db`` beside the log).
+        notifier: sends the ``notify:`` actions (default: one built from ``config.notify``).
         """
         self.rules: tuple[AlertRule, ...] = config.alerts
         self.locations = dict(config.map.locations)
@@ -122,6 +133,13 @@ class AlertManager:
         self._strike_asked: Future[Reply] | None = None
         self._listeners: list[Callable[[AlertRecord], None]] = []
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-command")
+        self.state = AlertState(state_path or default_state_path(self.log_path))
+        self.state_error: str | None = None
+        """Why the last use of the state file failed; None when it works."""
+        self.host = notifier.host if notifier is not None else socket.gethostname()
+        self.notifier = notifier or _notifier(config, self.host, monotonic)
+        self._ended: list[tuple[AlertRule, MetricState, float]] = []
+        self._hushed: set[tuple[int, str]] = set()
 
     def attach(self, engine: Engine) -> None:
         """Subscribe to the engine's batches."""
@@ -150,20 +168,27 @@ class AlertManager:
     def close(self) -> None:
         """Let running commands finish in the background; start no more."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.notifier is not None:
+            self.notifier.close()
 
     def observe(self, batch: Batch, changed: list[MetricState]) -> None:
         """Engine observer: fire what the batch calls for (in the collector's thread)."""
         with self._lock:
             due = [(r, st) for st in changed for r in self._due(st)]
             leds = self._led_changes(changed)
+            ended, self._ended = self._ended, []
         rang = False
-        for rule, st in due:
-            rang = self._fire(rule, st, rang)
+        for (i, rule, repeat), st in due:
+            if repeat or self._admit(i, rule, st):
+                rang = self._fire(rule, st, rang)
+        for rule, st, since in ended:
+            self._resolve(rule, st, since)
         for led, status, key in leds:
             self._set_led(led, status, key)
 
-    def _due(self, st: MetricState) -> list[AlertRule]:
-        """Return the rules that fire for this metric now (once per anomalous run)."""
+    def _due(self, st: MetricState) -> list[tuple[int, AlertRule, bool]]:
+        """Return the rules that fire for this metric now: once per anomalous run, then at the
+        rule's repeat interval while nobody acknowledges it; and note the runs that end."""
         out = []
         now = self._monotonic()
         for i, rule in enumerate(self.rules):
@@ -172,11 +197,69 @@ class AlertManager:
             since = st.anomalous_since
             strong = SEVERITY_RANK[st.verdict.severity] >= SEVERITY_RANK[rule.severity]
             if not st.verdict.anomalous or since is None or not strong:
-                self._fired.pop((i, st.key), None)
+                if (was := self._fired.pop((i, st.key), None)) is not None:
+                    self._ended.append((rule, st, self._wall() - (now - was)))
             elif now - since >= rule.for_seconds and self._fired.get((i, st.key)) != since:
                 self._fired[(i, st.key)] = since
-                out.append(rule)
+                out.append((i, rule, False))
+            elif rule.repeat and self._fired.get((i, st.key)) == since and self._repeat(rule, st):
+                out.append((i, rule, True))
         return out
+
+    def _admit(self, i: int, rule: AlertRule, st: MetricState) -> bool:
+        """Open the alert in the state file; return False (and note it once) if a silence
+        covers it, in which case it is looked at again on the next batch."""
+        now = self._wall()
+        try:
+            hush = self.state.silenced(rule.label, st.key, now)
+            if hush is None:
+                self.state.open(rule.label, st.key, st.verdict.reason or st.verdict.severity, now)
+        except StateError as exc:
+            self.state_error = str(exc)  # the alert still fires: a broken file must not mute it
+            return True
+        with self._lock:
+            if hush is None:
+                self._hushed.discard((i, st.key))
+                return True
+            self._fired.pop((i, st.key), None)
+            told = (i, st.key) in self._hushed
+            self._hushed.add((i, st.key))
+        if not told:
+            self._record("silence", st.key, st.verdict.severity, rule.label, f"silenced by {hush}")
+        return False
+
+    def _repeat(self, rule: AlertRule, st: MetricState) -> bool:
+        """Return whether a firing alert is due to repeat (never once acknowledged)."""
+        now = self._wall()
+        try:
+            for alert in self.state.alerts(now):
+                if alert.rule == rule.label and alert.key == st.key:
+                    return alert.state == "firing" and self.state.repeat_due(
+                        alert.id, rule.repeat, now
+                    )
+        except StateError as exc:
+            self.state_error = str(exc)
+        return False
+
+    def _resolve(self, rule: AlertRule, st: MetricState, since: float) -> None:
+        """Close the alert in the state file and tell the rule's notify targets it is over."""
+        now = self._wall()
+        try:
+            if self.state.resolve(rule.label, st.key, now) is None:
+                return  # it never fired (silenced all along): nobody was told, so no "resolved"
+        except StateError as exc:
+            self.state_error = str(exc)
+        for action in rule.actions:
+            if action.startswith("notify:"):
+                title, body = resolved_message(rule.label, st, self.host, since, now)
+                self._notify(action, st.key, "resolved", title, body)
+
+    def _notify(self, action: str, key: str, severity: str, title: str, body: str) -> None:
+        rec = self._record(action, key, severity, title)
+        if self.notifier is None or action[7:] not in self.notifier.targets:
+            self._finish(rec, f"no [notify.{action[7:]}] table", ok=False)
+            return
+        self.notifier.send(action[7:], title, body, lambda res, ok: self._finish(rec, res, ok))
 
     def _fire(self, rule: AlertRule, st: MetricState, rang: bool) -> bool:
         """Run a rule's actions for one metric; return whether the bell has rung this batch."""
@@ -197,6 +280,10 @@ class AlertManager:
                     self._pool.submit(self._run, rec, rule.command, self._environment(rule, st))
                 except RuntimeError:  # the app is closing: the pool takes no more work
                     self._finish(rec, "not run: gongwatch is stopping", ok=False)
+            elif action.startswith("notify:"):
+                since = self._wall() - (self._monotonic() - (st.anomalous_since or 0.0))
+                title, body = alert_message(rule.label, st, self.host, since, self._wall())
+                self._notify(action, st.key, v.severity, title, body)
         return rang
 
     def _ring(self, st: MetricState, why: str, rang: bool) -> None:
@@ -335,6 +422,16 @@ class AlertManager:
     def _tell(self, rec: AlertRecord) -> None:
         for listener in list(self._listeners):
             listener(rec)
+
+
+def _notifier(config: Config, host: str, monotonic: Callable[[], float]) -> Notifier | None:
+    """Return a notifier for the ``[notify.*]`` tables; None (and no import) when there are
+    none."""
+    if not config.notify:
+        return None
+    from engine.notify import Notifier
+
+    return Notifier(config.notify, host=host, monotonic=monotonic)
 
 
 def append_private(path: Path, text: str) -> None:

@@ -113,9 +113,48 @@ class AlertRule:
     for_seconds: float = 0.0
     """Seconds anomalous before it fires."""
     actions: tuple[str, ...] = ("bell",)
-    """``gong``, ``bell``, ``command``."""
+    """``gong``, ``bell``, ``command``, ``notify:<name>``."""
     command: tuple[str, ...] = ()
     """Argument list run by the ``command`` action (never through a shell)."""
+    name: str = ""
+    """What ``gongwatch alerts`` and silences call the rule; its metric glob when unset."""
+    repeat: float = 0.0
+    """Seconds between repeats of its actions while it fires unacknowledged; 0 for never."""
+
+    @property
+    def label(self) -> str:
+        """The rule's name, or its metric glob when it has none."""
+        return self.name or self.metrics
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyTarget:
+    """A ``[notify.<name>]`` table: where the ``notify:<name>`` action sends its messages."""
+
+    name: str
+    urls: tuple[str, ...] = field(default=(), repr=False)
+    """Apprise URLs, one per target; kept out of repr, as they often hold a token."""
+    timeout: float = 10.0
+    """Seconds one URL may take before it counts as failed."""
+    group: float = 30.0
+    """Seconds after a message during which further alerts are gathered into one; 0: never."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleEntry:
+    """A ``[[schedule]]`` table: strike ahead of the events of a calendar."""
+
+    name: str
+    ics: str = field(repr=False)
+    """A local ``.ics`` file or an http(s) URL (which may hold a private token)."""
+    lead: float = 0.0
+    """Seconds before an event's start at which its actions run."""
+    match: str = ""
+    """A regular expression on the event's title; empty for every event."""
+    actions: tuple[str, ...] = ("gong",)
+    """``gong``, ``notify:<name>``, or a map command such as ``all slow``."""
+    refresh: float = 900.0
+    """Seconds between readings of the calendar."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +188,8 @@ class Config:
     """Prometheus, StatsD, Graphite, InfluxDB and MQTT; each off unless configured."""
     history_store: HistoryConfig = field(default_factory=HistoryConfig)
     """The ``[history]`` table: the history file and how long each tier keeps points."""
+    notify: dict[str, NotifyTarget] = field(default_factory=dict)
+    schedules: tuple[ScheduleEntry, ...] = ()
 
     def collector(self, name: str) -> CollectorConfig:
         """Return the settings of a local collector (defaults when the file has none)."""

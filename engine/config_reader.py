@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from engine import config_people as people
 from engine.config import (
     COLLECTOR_DEFAULTS,
     AlertRule,
@@ -19,6 +20,7 @@ from engine.config import (
     ConfigError,
     DeviceConfig,
     HttpCheckConfig,
+    NotifyTarget,
     PrometheusSourceConfig,
     ServerDensityConfig,
 )
@@ -118,6 +120,7 @@ class Reader:
     def config(self, data: dict[str, Any]) -> Config:
         sections = {"general", "collectors", "remote", "sources", "devices", "detectors"}
         sections |= {"alerts", "history"}
+        sections |= {"notify", "schedule"}
         self.unknown(data, "", sections | integrations.SECTIONS)
         general = self.table(data, "general")
         self.unknown(general, "general", {"refresh", "history", "alert_log"})
@@ -130,6 +133,7 @@ class Reader:
         default_det, rules = self.detectors(self.table(data, "detectors"))
         sources = self.table(data, "sources")
         self.unknown(sources, "sources", {"prometheus"})
+        notify = people.notify_targets(self, data)
         return Config(
             source=self.source,
             refresh=self.get(general, "general", "refresh", float, 1.0),
@@ -144,7 +148,9 @@ class Reader:
             map=self.device(self.table(devices, "devices.map"), "devices.map"),
             default_detector=default_det,
             detector_rules=rules,
-            alerts=tuple(self.alerts(data)),
+            alerts=tuple(self.alerts(data, notify)),
+            notify=notify,
+            schedules=people.schedules(self, data, notify),
             integrations=integrations.read(self, data),
             history_store=self.history_store(self.table(data, "history")),
         )
@@ -303,9 +309,9 @@ class Reader:
             rules.append((glob, name))
         return default, tuple(rules)
 
-    def alerts(self, data: dict[str, Any]) -> list[AlertRule]:
+    def alerts(self, data: dict[str, Any], notify: dict[str, NotifyTarget]) -> list[AlertRule]:
         out = []
-        known = {"metrics", "severity", "for", "actions", "command"}
+        known = {"metrics", "severity", "for", "actions", "command", "name", "repeat"}
         for i, it in enumerate(self.array_of_tables(data, "alerts", "alerts")):
             p = f"alerts[{i}]"
             self.unknown(it, p, known)
@@ -317,8 +323,11 @@ class Reader:
                 raise self.fail(f"{p}.severity", "expected 'warning' or 'critical'")
             actions = self.strings(it, p, "actions") or ("bell",)
             for a in actions:
-                if a not in ("gong", "bell", "command"):
-                    raise self.fail(f"{p}.actions", f"unknown action {a!r} (gong, bell, command)")
+                if a not in ("gong", "bell", "command") and not a.startswith("notify:"):
+                    raise self.fail(
+                        f"{p}.actions", f"unknown action {a!r} (gong, bell, command, notify:NAME)"
+                    )
+                people.check_action(self, f"{p}.actions", a, notify)
             command = self.strings(it, p, "command")
             if "command" in actions and not command:
                 raise self.fail(f"{p}.command", "the command action needs an argument list")
@@ -329,6 +338,8 @@ class Reader:
                     for_seconds=self.get(it, p, "for", float, 0.0),
                     actions=actions,
                     command=command,
+                    name=self.get(it, p, "name", str, ""),
+                    repeat=people.duration(self, it, p, "repeat", 0.0),
                 )
             )
         return out
