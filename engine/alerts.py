@@ -180,7 +180,7 @@ class AlertManager:
         rang = False
         for (i, rule, repeat), st in due:
             if repeat or self._admit(i, rule, st):
-                rang = self._fire(rule, st, rang)
+                rang = self._fire(rule, st, rang, repeat)
         for rule, st, since in ended:
             self._resolve(rule, st, since)
         for led, status, key in leds:
@@ -207,13 +207,16 @@ class AlertManager:
         return out
 
     def _admit(self, i: int, rule: AlertRule, st: MetricState) -> bool:
-        """Open the alert in the state file; return False (and note it once) if a silence
-        covers it, in which case it is looked at again on the next batch."""
+        """Open the alert in the state file; return False when it was open already (before a
+        restart: people were told) or when a silence covers it (noted once, and looked at again
+        on the next batch)."""
         now = self._wall()
         try:
             hush = self.state.silenced(rule.label, st.key, now)
             if hush is None:
-                self.state.open(rule.label, st.key, st.verdict.reason or st.verdict.severity, now)
+                why = st.verdict.reason or st.verdict.severity
+                if not self.state.open(rule.label, st.key, why, now)[1]:
+                    return False
         except StateError as exc:
             self.state_error = str(exc)  # the alert still fires: a broken file must not mute it
             return True
@@ -261,7 +264,7 @@ class AlertManager:
             return
         self.notifier.send(action[7:], title, body, lambda res, ok: self._finish(rec, res, ok))
 
-    def _fire(self, rule: AlertRule, st: MetricState, rang: bool) -> bool:
+    def _fire(self, rule: AlertRule, st: MetricState, rang: bool, repeat: bool = False) -> bool:
         """Run a rule's actions for one metric; return whether the bell has rung this batch."""
         v = st.verdict
         why = v.severity + (f": {v.reason}" if v.reason else "")
@@ -282,7 +285,9 @@ class AlertManager:
                     self._finish(rec, "not run: gongwatch is stopping", ok=False)
             elif action.startswith("notify:"):
                 since = self._wall() - (self._monotonic() - (st.anomalous_since or 0.0))
-                title, body = alert_message(rule.label, st, self.host, since, self._wall())
+                title, body = alert_message(
+                    rule.label, st, self.host, since, self._wall(), repeat=repeat
+                )
                 self._notify(action, st.key, v.severity, title, body)
         return rang
 

@@ -94,7 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.replay_cli import add_arguments as add_replay_arguments
 
     add_replay_arguments(replay)
+    add_alerts_parser(sub, common)
     return parser
+
+
+def add_alerts_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """Add ``gongwatch alerts [list|ack ID|silence GLOB --for DURATION|unsilence GLOB]``."""
+    from engine.alerts_cli import add_arguments
+
+    alerts = sub.add_parser("alerts", parents=[common], help="list, acknowledge and silence alerts")
+    add_arguments(alerts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_history(path, args.metric, args.since, args.json, config=config.history_store)
     if args.command in ("import", "replay"):
         return cmd_history_tool(args, config)
+    if args.command == "alerts":
+        from engine.alerts_cli import cmd_alerts
+
+        return cmd_alerts(config, args)
     if args.command in ("ports", "send"):
         from engine import devices_cli
 
