@@ -3,6 +3,7 @@ run a command, and remote statuses light the map; every action is listed and log
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -18,16 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from collectors.base import Batch, json_line
+from collectors.base import Batch, json_line, printable
 from collectors.process import child_environment
 from collectors.serial_link import CommandError, Gong, Map, Reply
 from engine.alert_state import AlertState, StateError, default_state_path
 from engine.alert_text import alert_message, resolved_message
-from engine.config import AlertRule, Config, glob_match
+from engine.config import AlertRule, Config, ScheduleEntry, glob_match
 from engine.engine import SEVERITY_RANK, Engine, MetricState
 
 if TYPE_CHECKING:
     from engine.notify import Notifier
+    from engine.schedule import Occurrence, Scheduler
 
 MAX_RECORDS = 500
 """Actions kept in memory for the Alerts pane (the log file keeps them all)."""
@@ -140,11 +142,39 @@ class AlertManager:
         self.notifier = notifier or _notifier(config, self.host, monotonic)
         self._ended: list[tuple[AlertRule, MetricState, float]] = []
         self._hushed: set[tuple[int, str]] = set()
+        self.schedules = config.schedules
+        self.scheduler: Scheduler | None = None
 
     def attach(self, engine: Engine) -> None:
-        """Subscribe to the engine's batches."""
+        """Subscribe to the engine's batches, and build the calendar strikes, if any."""
         engine.subscribe(self.observe)
         engine.exporters.watch_alerts(self)
+        if self.schedules and self.scheduler is None:
+            from engine.schedule import Scheduler
+
+            say = functools.partial(engine.note, "schedule")
+            self.scheduler = Scheduler(
+                self.schedules, self.state, self._calendar, say=say, wall=self._wall
+            )
+
+    def start_schedules(self) -> None:
+        """Start looking at the calendars (in a thread of their own)."""
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def _calendar(self, entry: ScheduleEntry, occ: Occurrence) -> None:
+        """Run a schedule's actions for an occurrence due at its lead time."""
+        key = f"schedule/{entry.name}"
+        when = datetime.fromtimestamp(occ.start, UTC).strftime("%H:%M UTC")
+        why = f"{occ.title} at {when}"
+        for action in entry.actions:
+            if action == "gong":
+                self._strike(key, "event", why)
+            elif action.startswith("notify:"):
+                title = f"gongwatch on {self.host}: {occ.title} at {when}"
+                self._notify(action, key, "event", printable(title), printable(why))
+            elif self.map is not None:
+                self._map_command(action, key)
 
     def add_listener(self, listener: Callable[[AlertRecord], None]) -> None:
         """Tell ``listener`` of every new or finished record (from any thread)."""
@@ -170,6 +200,8 @@ class AlertManager:
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self.notifier is not None:
             self.notifier.close()
+        if self.scheduler is not None:
+            self.scheduler.stop()
 
     def observe(self, batch: Batch, changed: list[MetricState]) -> None:
         """Engine observer: fire what the batch calls for (in the collector's thread)."""
@@ -272,7 +304,7 @@ class AlertManager:
             with self._lock:
                 self._fired_counts[(rule.metrics, action)] += 1
             if action == "gong":
-                self._strike(st, why)
+                self._strike(st.key, v.severity, why)
             elif action == "bell":
                 self._ring(st, why, rang)
                 rang = True
@@ -302,19 +334,19 @@ class AlertManager:
             return
         self._record("bell", st.key, st.verdict.severity, why, "rang")
 
-    def _strike(self, st: MetricState, why: str) -> None:
+    def _strike(self, key: str, severity: str, why: str) -> None:
         if self.gong is None:
-            self._record("gong", st.key, st.verdict.severity, why, "no gong configured")
+            self._record("gong", key, severity, why, "no gong configured")
             return
         future = self.gong.strike()
         if future is None:
-            self._record("gong", st.key, st.verdict.severity, why, "cooling down")
+            self._record("gong", key, severity, why, "cooling down")
             return
         # Alerts asking while a strike is on its way get that one: the gong rings once.
         joins = future is self._strike_asked
         self._strike_asked = future
         detail = why + (" (joins the strike on its way)" if joins else "")
-        rec = self._record("gong", st.key, st.verdict.severity, detail)
+        rec = self._record("gong", key, severity, detail)
         future.add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
 
     def _environment(self, rule: AlertRule, st: MetricState) -> dict[str, str]:
@@ -381,6 +413,17 @@ class AlertManager:
             if glob_match(pattern, service_location):
                 return led
         return None
+
+    def _map_command(self, command: str, key: str) -> None:
+        """Send a schedule's map command (``all slow``, ``london down``)."""
+        if self.map is None:
+            return
+        led, status = command.split()
+        if led != "all":
+            self._set_led(led, status, key)
+            return
+        rec = self._record("map", key, status, command)
+        self.map.all(status).add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
 
     def _set_led(self, led: str, status: str, key: str) -> None:
         if self.map is None:

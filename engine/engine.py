@@ -315,6 +315,12 @@ class Engine:
             errors=batch.errors,
         )
 
+    def note(self, source: str, level: str, text: str) -> None:
+        """Add an event from beside the collectors (a calendar feed that cannot be read)."""
+        with self._lock:
+            self._event(source, level, text)
+            self._version += 1
+
     def _event(self, source: str, level: str, text: str) -> None:
         self._event_seq += 1
         self._events.append(Event(self._event_seq, time.time(), source, level, text))

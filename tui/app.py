@@ -115,6 +115,8 @@ class GongwatchApp(App[None]):
             self.engine.start()
             if self.devices is not None:
                 self.devices.start()
+            if self.alerts is not None:
+                self.alerts.start_schedules()
         # The first frame comes as soon as the first readings do, not a refresh period later.
         self._early_ticks = 0
         self._early = self.set_interval(EARLY_EVERY, self._first_frame)
