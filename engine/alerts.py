@@ -19,17 +19,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from collectors.base import Batch, json_line, printable
+from collectors.base import Batch, json_line
 from collectors.process import child_environment
 from collectors.serial_link import CommandError, Gong, Map, Reply
-from engine.alert_state import AlertState, StateError, default_state_path
-from engine.alert_text import alert_message, resolved_message
-from engine.config import AlertRule, Config, ScheduleEntry, glob_match
+from engine.alert_people import PeopleActions, device_outcome, make_notifier
+from engine.alert_state import AlertState, default_state_path
+from engine.alert_text import alert_message
+from engine.config import AlertRule, Config, glob_match
 from engine.engine import SEVERITY_RANK, Engine, MetricState
 
 if TYPE_CHECKING:
     from engine.notify import Notifier
-    from engine.schedule import Occurrence, Scheduler
+    from engine.schedule import Scheduler
 
 MAX_RECORDS = 500
 """Actions kept in memory for the Alerts pane (the log file keeps them all)."""
@@ -84,7 +85,7 @@ def terminal_bell() -> None:
     os.write(2, b"\a")
 
 
-class AlertManager:
+class AlertManager(PeopleActions):
     """Watches the engine's verdicts and fires the configured actions, never blocking it.
 
     Serial I/O goes to each device's own thread and commands to a small pool, so the collector
@@ -139,7 +140,7 @@ class AlertManager:
         self.state_error: str | None = None
         """Why the last use of the state file failed; None when it works."""
         self.host = notifier.host if notifier is not None else socket.gethostname()
-        self.notifier = notifier or _notifier(config, self.host, monotonic)
+        self.notifier = notifier or make_notifier(config, self.host, monotonic)
         self._ended: list[tuple[AlertRule, MetricState, float]] = []
         self._hushed: set[tuple[int, str]] = set()
         self.schedules = config.schedules
@@ -156,25 +157,6 @@ class AlertManager:
             self.scheduler = Scheduler(
                 self.schedules, self.state, self._calendar, say=say, wall=self._wall
             )
-
-    def start_schedules(self) -> None:
-        """Start looking at the calendars (in a thread of their own)."""
-        if self.scheduler is not None:
-            self.scheduler.start()
-
-    def _calendar(self, entry: ScheduleEntry, occ: Occurrence) -> None:
-        """Run a schedule's actions for an occurrence due at its lead time."""
-        key = f"schedule/{entry.name}"
-        when = datetime.fromtimestamp(occ.start, UTC).strftime("%H:%M UTC")
-        why = f"{occ.title} at {when}"
-        for action in entry.actions:
-            if action == "gong":
-                self._strike(key, "event", why)
-            elif action.startswith("notify:"):
-                title = f"gongwatch on {self.host}: {occ.title} at {when}"
-                self._notify(action, key, "event", printable(title), printable(why))
-            elif self.map is not None:
-                self._map_command(action, key)
 
     def add_listener(self, listener: Callable[[AlertRecord], None]) -> None:
         """Tell ``listener`` of every new or finished record (from any thread)."""
@@ -238,64 +220,6 @@ class AlertManager:
                 out.append((i, rule, True))
         return out
 
-    def _admit(self, i: int, rule: AlertRule, st: MetricState) -> bool:
-        """Open the alert in the state file; return False when it was open already (before a
-        restart: people were told) or when a silence covers it (noted once, and looked at again
-        on the next batch)."""
-        now = self._wall()
-        try:
-            hush = self.state.silenced(rule.label, st.key, now)
-            if hush is None:
-                why = st.verdict.reason or st.verdict.severity
-                if not self.state.open(rule.label, st.key, why, now)[1]:
-                    return False
-        except StateError as exc:
-            self.state_error = str(exc)  # the alert still fires: a broken file must not mute it
-            return True
-        with self._lock:
-            if hush is None:
-                self._hushed.discard((i, st.key))
-                return True
-            self._fired.pop((i, st.key), None)
-            told = (i, st.key) in self._hushed
-            self._hushed.add((i, st.key))
-        if not told:
-            self._record("silence", st.key, st.verdict.severity, rule.label, f"silenced by {hush}")
-        return False
-
-    def _repeat(self, rule: AlertRule, st: MetricState) -> bool:
-        """Return whether a firing alert is due to repeat (never once acknowledged)."""
-        now = self._wall()
-        try:
-            for alert in self.state.alerts(now):
-                if alert.rule == rule.label and alert.key == st.key:
-                    return alert.state == "firing" and self.state.repeat_due(
-                        alert.id, rule.repeat, now
-                    )
-        except StateError as exc:
-            self.state_error = str(exc)
-        return False
-
-    def _resolve(self, rule: AlertRule, st: MetricState, since: float) -> None:
-        """Close the alert in the state file and tell the rule's notify targets it is over."""
-        now = self._wall()
-        try:
-            if self.state.resolve(rule.label, st.key, now) is None:
-                return  # it never fired (silenced all along): nobody was told, so no "resolved"
-        except StateError as exc:
-            self.state_error = str(exc)
-        for action in rule.actions:
-            if action.startswith("notify:"):
-                title, body = resolved_message(rule.label, st, self.host, since, now)
-                self._notify(action, st.key, "resolved", title, body)
-
-    def _notify(self, action: str, key: str, severity: str, title: str, body: str) -> None:
-        rec = self._record(action, key, severity, title)
-        if self.notifier is None or action[7:] not in self.notifier.targets:
-            self._finish(rec, f"no [notify.{action[7:]}] table", ok=False)
-            return
-        self.notifier.send(action[7:], title, body, lambda res, ok: self._finish(rec, res, ok))
-
     def _fire(self, rule: AlertRule, st: MetricState, rang: bool, repeat: bool = False) -> bool:
         """Run a rule's actions for one metric; return whether the bell has rung this batch."""
         v = st.verdict
@@ -347,7 +271,7 @@ class AlertManager:
         self._strike_asked = future
         detail = why + (" (joins the strike on its way)" if joins else "")
         rec = self._record("gong", key, severity, detail)
-        future.add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
+        future.add_done_callback(lambda f: self._finish(rec, *device_outcome(f)))
 
     def _environment(self, rule: AlertRule, st: MetricState) -> dict[str, str]:
         r, v = st.reading, st.verdict
@@ -414,17 +338,6 @@ class AlertManager:
                 return led
         return None
 
-    def _map_command(self, command: str, key: str) -> None:
-        """Send a schedule's map command (``all slow``, ``london down``)."""
-        if self.map is None:
-            return
-        led, status = command.split()
-        if led != "all":
-            self._set_led(led, status, key)
-            return
-        rec = self._record("map", key, status, command)
-        self.map.all(status).add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
-
     def _set_led(self, led: str, status: str, key: str) -> None:
         if self.map is None:
             return
@@ -434,7 +347,7 @@ class AlertManager:
         except CommandError as exc:
             self._finish(rec, f"not sent: {exc}", ok=False)
             return
-        future.add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
+        future.add_done_callback(lambda f: self._finish(rec, *device_outcome(f)))
 
     def _record(
         self, action: str, key: str, severity: str, detail: str, result: str | None = None
@@ -470,16 +383,6 @@ class AlertManager:
     def _tell(self, rec: AlertRecord) -> None:
         for listener in list(self._listeners):
             listener(rec)
-
-
-def _notifier(config: Config, host: str, monotonic: Callable[[], float]) -> Notifier | None:
-    """Return a notifier for the ``[notify.*]`` tables; None (and no import) when there are
-    none."""
-    if not config.notify:
-        return None
-    from engine.notify import Notifier
-
-    return Notifier(config.notify, host=host, monotonic=monotonic)
 
 
 def append_private(path: Path, text: str) -> None:
@@ -529,14 +432,3 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
         hide_next = _SECRET_FLAG.fullmatch(arg) is not None
         out.append(_URL_PASSWORD.sub(r"\1***@", arg))
     return out
-
-
-def _outcome(future: Future[Reply]) -> tuple[str, bool]:
-    """Return how a device command went, in a few words, and whether it worked."""
-    if future.cancelled():
-        return "cancelled", False
-    exc = future.exception()
-    if exc is not None:
-        return str(exc), False
-    reply = future.result()
-    return reply.line, reply.ok

@@ -162,3 +162,18 @@ def test_urls_are_shown_without_their_secrets() -> None:
     )
     assert shown_url("tgram://123456:ABCDEF-bot-token/98765") == "tgram://123456/***"
     assert "hunter22" not in repr(NotifyTarget("x", ("json://u:hunter22@h/",)))
+
+
+def test_apprise_is_imported_only_when_a_notify_table_exists(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from engine.alerts import AlertManager\n"
+        "from engine.config_reader import parse\n"
+        f"AlertManager(parse(''), log_path={str(tmp_path / 'a.log')!r})\n"
+        "print('apprise' in sys.modules, 'engine.notify' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -1,0 +1,158 @@
+"""Provides the alert actions that reach people, mixed into the alert manager: alerts opened,
+silenced, repeated and resolved in the alert state file, ``notify:`` messages, and the actions
+of calendar strikes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from collectors.base import printable
+from engine.alert_state import AlertState, StateError
+from engine.alert_text import resolved_message
+from engine.config import AlertRule, Config, ScheduleEntry
+from engine.engine import MetricState
+
+if TYPE_CHECKING:
+    from collectors.serial_link import Map, Reply
+    from engine.alerts import AlertRecord
+    from engine.notify import Notifier
+    from engine.schedule import Occurrence, Scheduler
+
+
+class PeopleActions:
+    """The part of ``AlertManager`` that deals with people and calendars."""
+
+    state: AlertState
+    state_error: str | None
+    notifier: Notifier | None
+    scheduler: Scheduler | None
+    host: str
+    map: Map | None
+    _lock: Any
+    _fired: dict[tuple[int, str], float]
+    _hushed: set[tuple[int, str]]
+    _wall: Callable[[], float]
+
+    if TYPE_CHECKING:
+
+        def _record(
+            self, action: str, key: str, severity: str, detail: str, result: str | None = None
+        ) -> AlertRecord: ...
+
+        def _finish(self, rec: AlertRecord, result: str, ok: bool = True) -> AlertRecord: ...
+
+        def _strike(self, key: str, severity: str, why: str) -> None: ...
+
+        def _set_led(self, led: str, status: str, key: str) -> None: ...
+
+    def start_schedules(self) -> None:
+        """Start looking at the calendars (in a thread of their own)."""
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def _calendar(self, entry: ScheduleEntry, occ: Occurrence) -> None:
+        """Run a schedule's actions for an occurrence due at its lead time."""
+        key = f"schedule/{entry.name}"
+        when = datetime.fromtimestamp(occ.start, UTC).strftime("%H:%M UTC")
+        why = f"{occ.title} at {when}"
+        for action in entry.actions:
+            if action == "gong":
+                self._strike(key, "event", why)
+            elif action.startswith("notify:"):
+                title = f"gongwatch on {self.host}: {occ.title} at {when}"
+                self._notify(action, key, "event", printable(title), printable(why))
+            elif self.map is not None:
+                self._map_command(action, key)
+
+    def _admit(self, i: int, rule: AlertRule, st: MetricState) -> bool:
+        """Open the alert in the state file; return False when it was open already (before a
+        restart: people were told) or when a silence covers it (noted once, and looked at again
+        on the next batch)."""
+        now = self._wall()
+        try:
+            hush = self.state.silenced(rule.label, st.key, now)
+            if hush is None:
+                why = st.verdict.reason or st.verdict.severity
+                if not self.state.open(rule.label, st.key, why, now)[1]:
+                    return False
+        except StateError as exc:
+            self.state_error = str(exc)  # the alert still fires: a broken file must not mute it
+            return True
+        with self._lock:
+            if hush is None:
+                self._hushed.discard((i, st.key))
+                return True
+            self._fired.pop((i, st.key), None)
+            told = (i, st.key) in self._hushed
+            self._hushed.add((i, st.key))
+        if not told:
+            self._record("silence", st.key, st.verdict.severity, rule.label, f"silenced by {hush}")
+        return False
+
+    def _repeat(self, rule: AlertRule, st: MetricState) -> bool:
+        """Return whether a firing alert is due to repeat (never once acknowledged)."""
+        now = self._wall()
+        try:
+            for alert in self.state.alerts(now):
+                if alert.rule == rule.label and alert.key == st.key:
+                    return alert.state == "firing" and self.state.repeat_due(
+                        alert.id, rule.repeat, now
+                    )
+        except StateError as exc:
+            self.state_error = str(exc)
+        return False
+
+    def _resolve(self, rule: AlertRule, st: MetricState, since: float) -> None:
+        """Close the alert in the state file and tell the rule's notify targets it is over."""
+        now = self._wall()
+        try:
+            if self.state.resolve(rule.label, st.key, now) is None:
+                return  # it never fired (silenced all along): nobody was told, so no "resolved"
+        except StateError as exc:
+            self.state_error = str(exc)
+        for action in rule.actions:
+            if action.startswith("notify:"):
+                title, body = resolved_message(rule.label, st, self.host, since, now)
+                self._notify(action, st.key, "resolved", title, body)
+
+    def _notify(self, action: str, key: str, severity: str, title: str, body: str) -> None:
+        rec = self._record(action, key, severity, title)
+        if self.notifier is None or action[7:] not in self.notifier.targets:
+            self._finish(rec, f"no [notify.{action[7:]}] table", ok=False)
+            return
+        self.notifier.send(action[7:], title, body, lambda res, ok: self._finish(rec, res, ok))
+
+    def _map_command(self, command: str, key: str) -> None:
+        """Send a schedule's map command (``all slow``, ``london down``)."""
+        if self.map is None:
+            return
+        led, status = command.split()
+        if led != "all":
+            self._set_led(led, status, key)
+            return
+        rec = self._record("map", key, status, command)
+        self.map.all(status).add_done_callback(lambda f: self._finish(rec, *device_outcome(f)))
+
+
+def make_notifier(config: Config, host: str, monotonic: Callable[[], float]) -> Notifier | None:
+    """Return a notifier for the ``[notify.*]`` tables; None (and no import) when there are
+    none."""
+    if not config.notify:
+        return None
+    from engine.notify import Notifier
+
+    return Notifier(config.notify, host=host, monotonic=monotonic)
+
+
+def device_outcome(future: Future[Reply]) -> tuple[str, bool]:
+    """Return how a device command went, in a few words, and whether it worked."""
+    if future.cancelled():
+        return "cancelled", False
+    exc = future.exception()
+    if exc is not None:
+        return str(exc), False
+    reply = future.result()
+    return reply.line, reply.ok
