@@ -35,6 +35,8 @@ class PeopleActions:
     _fired: dict[tuple[int, str], float]
     _hushed: set[tuple[int, str]]
     _wall: Callable[[], float]
+    _monotonic: Callable[[], float]
+    rules: tuple[AlertRule, ...]
 
     if TYPE_CHECKING:
 
@@ -47,6 +49,23 @@ class PeopleActions:
         def _strike(self, key: str, severity: str, why: str) -> None: ...
 
         def _set_led(self, led: str, status: str, key: str) -> None: ...
+
+    def _take_up_open_alerts(self) -> None:
+        """Take up the alerts an earlier run left open: one whose metric is still anomalous is
+        not announced again, and one whose metric has recovered is resolved."""
+        if not self.state.path.exists():
+            return
+        try:
+            wall = self._wall()
+            left = self.state.alerts(wall)
+        except StateError as exc:
+            self.state_error = str(exc)
+            return
+        mono = self._monotonic()
+        for alert in left:
+            for i, rule in enumerate(self.rules):
+                if rule.label == alert.rule:
+                    self._fired[(i, alert.key)] = mono - (wall - alert.since)
 
     def start_schedules(self) -> None:
         """Start looking at the calendars (in a thread of their own)."""

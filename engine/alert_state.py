@@ -53,7 +53,11 @@ class Alert:
 
 
 def default_state_path(log_path: Path) -> Path:
-    """Return the state file that goes with an alert log: ``alerts.db`` beside it."""
+    """Return the state file that goes with an alert log: ``alerts.db`` beside it; in the
+    user's state directory when the log is no file of its own (``/dev/null``, a pipe)."""
+    if log_path.exists() and not log_path.is_file():
+        base = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
+        return Path(base) / "gongwatch" / "alerts.db"
     return log_path.with_name("alerts.db")
 
 

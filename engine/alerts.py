@@ -145,6 +145,7 @@ class AlertManager(PeopleActions):
         self._hushed: set[tuple[int, str]] = set()
         self.schedules = config.schedules
         self.scheduler: Scheduler | None = None
+        self._take_up_open_alerts()
 
     def attach(self, engine: Engine) -> None:
         """Subscribe to the engine's batches, and build the calendar strikes, if any."""

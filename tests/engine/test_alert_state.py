@@ -36,12 +36,15 @@ repeat = "1h"
 """
 
 
-def start(tmp_path: Path, hook: Webhook, clock: ManualClock) -> tuple[Path, Engine, AlertManager]:
+def start(
+    tmp_path: Path, hook: Webhook, clock: ManualClock, base: float | None = None
+) -> tuple[Path, Engine, AlertManager]:
     path = tmp_path / "config.toml"
     path.write_text(RULES.format(log=tmp_path / "alerts.log", url=hook.url()), encoding="utf-8")
     config = load(path)
     engine = Engine(config, monotonic=clock)
-    base = time.time() - clock.now  # the wall clock moves with the test's clock
+    if base is None:
+        base = time.time() - clock.now  # the wall clock moves with the test's clock
     notifier = Notifier(config.notify, host="h", monotonic=clock, flush_thread=False)
     alerts = AlertManager(
         config, log_path=tmp_path / "alerts.log", monotonic=clock,
@@ -128,10 +131,11 @@ def test_unsilence_lifts_it_at_once(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_the_state_survives_a_restart(tmp_path: Path) -> None:
     clock = ManualClock(1000.0)
     with webhook() as hook:
-        _, engine, alerts = start(tmp_path, hook, clock)
+        base = time.time() - clock.now
+        _, engine, alerts = start(tmp_path, hook, clock, base)
         hot(engine)
         alerts.close()
-        _, engine, alerts = start(tmp_path, hook, clock)  # a new monitor on the same file
+        _, engine, alerts = start(tmp_path, hook, clock, base)  # a new monitor on the same file
         clock.advance(60.0)
         hot(engine)  # the alert is still open: the new monitor does not announce it again
         assert len(settle(hook, 1)) == 1
@@ -140,6 +144,12 @@ def test_the_state_survives_a_restart(tmp_path: Path) -> None:
         clock.advance(3600.0)
         hot(engine)  # but it repeats, an hour after the first message
         assert len(settle(hook, 2)) == 2
+        alerts.close()
+        _, engine, alerts = start(tmp_path, hook, clock, base)
+        hot(engine, Status.OK)  # it recovered while nothing watched: resolved all the same
+        assert settle(hook, 3)[2] == "gongwatch on h: resolved sensors/cpu/temp"
+        assert "for 01:01:00" in hook.bodies[2]["message"]
+        assert alerts.state.alerts(time.time()) == []
         alerts.close()
 
 
@@ -161,3 +171,13 @@ def test_the_cli_refuses_a_bad_duration_and_an_unknown_id(
     err = capsys.readouterr().err
     assert "not a duration: 'soon'" in err and "no firing alert with id 42" in err
     assert Config  # the default configuration needs no file
+
+
+def test_the_state_file_lies_beside_the_log_unless_the_log_is_a_device(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.alert_state import default_state_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert default_state_path(tmp_path / "logs" / "a.log") == tmp_path / "logs" / "alerts.db"
+    assert default_state_path(Path("/dev/null")) == tmp_path / "state" / "gongwatch" / "alerts.db"
