@@ -13,6 +13,7 @@ from collectors.base import printable
 from engine.alert_state import AlertState, StateError
 from engine.alert_text import resolved_message
 from engine.config import AlertRule, Config, ScheduleEntry
+from engine.durations import format_duration
 from engine.engine import MetricState
 
 if TYPE_CHECKING:
@@ -66,6 +67,41 @@ class PeopleActions:
             for i, rule in enumerate(self.rules):
                 if rule.label == alert.rule:
                     self._fired[(i, alert.key)] = mono - (wall - alert.since)
+
+    def act_on(self, what: str, key: str, seconds: float = 0.0) -> str:
+        """Acknowledge (``ack``), silence (``silence``, for ``seconds``) or unsilence
+        (``unsilence``) the alerts of one metric, as the Alerts pane's keys ask; return a line
+        saying what was done. It reads and writes the state file: call it off the UI thread."""
+        now = self._wall()
+        try:
+            if what == "ack":
+                open_ = [a for a in self.state.alerts(now) if a.key == key]
+                done = [a.id for a in open_ if self.state.ack(a.id, now)]
+                return f"acknowledged {key}" if done else f"no firing alert on {key}"
+            if what == "silence":
+                self.state.silence(key, now + seconds)
+                return f"silenced {key} for {format_duration(seconds)}"
+            if self.state.unsilence(key):
+                return f"unsilenced {key}"
+            return f"no silence on {key}"
+        except StateError as exc:
+            return str(exc)
+
+    def state_line(self) -> str:
+        """Return the alert states in a few words: ``1 firing · 1 silenced · silence ...``."""
+        now = self._wall()
+        try:
+            alerts, silences = self.state.alerts(now), self.state.silences(now)
+        except StateError as exc:
+            return str(exc)
+        counts: dict[str, int] = {}
+        for a in alerts:
+            counts[a.state] = counts.get(a.state, 0) + 1
+        parts = [f"{n} {state}" for state, n in sorted(counts.items())] or ["no open alerts"]
+        for glob, until in silences.items():
+            ends = datetime.fromtimestamp(until).astimezone().strftime("%H:%M")
+            parts.append(f"silence {glob} until {ends}")
+        return " · ".join(parts)
 
     def start_schedules(self) -> None:
         """Start looking at the calendars (in a thread of their own)."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static
 
@@ -40,6 +41,19 @@ class AlertsPane(Pane):
 
     TITLE = "Alerts"
     PANE_ID = "alerts"
+    BINDINGS: ClassVar = [
+        Binding("a", "people('ack')", "Acknowledge"),
+        Binding("s", "people('silence', 3600)", "Silence 1 h"),
+        Binding("S", "people('silence', 86400)", "Silence 1 day"),
+        Binding("u", "people('unsilence')", "Unsilence"),
+    ]
+
+    @dataclass
+    class StateChanged(Message, bubble=False):
+        """The alert states were read (after a key acted on them, or on mount)."""
+
+        summary: str
+        said: str = ""
 
     @dataclass
     class AlertRecorded(Message, bubble=False):
@@ -57,6 +71,7 @@ class AlertsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="alerts-title", classes="pane-title")
+        yield Static("", id="alerts-state", classes="pane-title")
         yield RowTable(
             [
                 Column(14),
@@ -72,6 +87,7 @@ class AlertsPane(Pane):
         self.alerts = getattr(self.app, "alerts", None)
         if self.alerts is not None:
             self.alerts.add_listener(self._relay)
+            self._people("", "")
         self.refresh_records()
 
     def on_unmount(self) -> None:
@@ -85,6 +101,30 @@ class AlertsPane(Pane):
     @on(AlertRecorded)
     def _recorded(self) -> None:
         self.refresh_records()
+
+    def action_people(self, what: str, seconds: float = 0.0) -> None:
+        """Acknowledge, silence or unsilence the alerts of the metric under the cursor."""
+        key = self.query_one("#alerts-table", RowTable).selected_key
+        records = {str(r.id): r for r in self.alerts.records()} if self.alerts else {}
+        rec = records.get(key or "")
+        if rec is None:
+            self.app.notify("no alert under the cursor", severity="warning", markup=False)
+            return
+        self._people(what, rec.key, seconds)
+
+    @work(thread=True, group="alert-state", exit_on_error=False)
+    def _people(self, what: str, key: str, seconds: float = 0.0) -> None:
+        # The state is a file: read and written in a thread, the answer posted back.
+        if self.alerts is None:
+            return
+        said = self.alerts.act_on(what, key, seconds) if what else ""
+        self.post_message(self.StateChanged(self.alerts.state_line(), said))
+
+    @on(StateChanged)
+    def _state_changed(self, event: StateChanged) -> None:
+        self.query_one("#alerts-state", Static).update(Text(event.summary))
+        if event.said:
+            self.app.notify(event.said, title="alerts", markup=False)
 
     @on(RowTable.Selected, "#alerts-table")
     def _open(self, event: RowTable.Selected) -> None:
