@@ -4,6 +4,7 @@ of calendar strikes."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -12,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from collectors.base import printable
 from engine.alert_state import AlertState, StateError
 from engine.alert_text import resolved_message
-from engine.config import AlertRule, Config, ScheduleEntry
+from engine.config import AlertRule, Config, MqttInConfig, MqttTrigger, ScheduleEntry
 from engine.durations import format_duration
-from engine.engine import MetricState
+from engine.engine import Engine, MetricState
 
 if TYPE_CHECKING:
     from collectors.serial_link import Map, Reply
     from engine.alerts import AlertRecord
+    from engine.mqtt_in import MqttTriggers
     from engine.notify import Notifier
     from engine.schedule import Occurrence, Scheduler
 
@@ -30,6 +32,9 @@ class PeopleActions:
     state_error: str | None
     notifier: Notifier | None
     scheduler: Scheduler | None
+    mqtt_in: MqttTriggers | None
+    schedules: tuple[ScheduleEntry, ...]
+    _mqtt_config: MqttInConfig | None
     host: str
     map: Map | None
     _lock: Any
@@ -103,21 +108,44 @@ class PeopleActions:
             parts.append(f"silence {glob} until {ends}")
         return " · ".join(parts)
 
-    def start_schedules(self) -> None:
-        """Start looking at the calendars (in a thread of their own)."""
+    def _build_triggers(self, engine: Engine) -> None:
+        """Build the calendar strikes and the MQTT triggers the configuration asks for; their
+        troubles become the engine's events."""
+        if self.schedules and self.scheduler is None:
+            from engine.schedule import Scheduler
+
+            say = functools.partial(engine.note, "schedule")
+            self.scheduler = Scheduler(
+                self.schedules, self.state, self._calendar, say=say, wall=self._wall
+            )
+        if self._mqtt_config is not None and self.mqtt_in is None:
+            from engine.mqtt_in import MqttTriggers
+
+            say = functools.partial(engine.note, "mqtt")
+            self.mqtt_in = MqttTriggers(self._mqtt_config, self._mqtt, say)
+
+    def start_triggers(self) -> None:
+        """Start looking at the calendars and listening to MQTT (in threads of their own)."""
         if self.scheduler is not None:
             self.scheduler.start()
+        if self.mqtt_in is not None:
+            self.mqtt_in.start()
 
     def _calendar(self, entry: ScheduleEntry, occ: Occurrence) -> None:
         """Run a schedule's actions for an occurrence due at its lead time."""
-        key = f"schedule/{entry.name}"
         when = datetime.fromtimestamp(occ.start, UTC).strftime("%H:%M UTC")
-        why = f"{occ.title} at {when}"
-        for action in entry.actions:
+        self._run_actions(entry.actions, f"schedule/{entry.name}", f"{occ.title} at {when}")
+
+    def _mqtt(self, trigger: MqttTrigger, topic: str, payload: str) -> None:
+        """Run a trigger's actions for a message on its topic (in paho's thread)."""
+        self._run_actions(trigger.actions, f"mqtt/{topic}", f"{topic}: {payload}")
+
+    def _run_actions(self, actions: tuple[str, ...], key: str, why: str) -> None:
+        for action in actions:
             if action == "gong":
                 self._strike(key, "event", why)
             elif action.startswith("notify:"):
-                title = f"gongwatch on {self.host}: {occ.title} at {when}"
+                title = f"gongwatch on {self.host}: {why}"
                 self._notify(action, key, "event", printable(title), printable(why))
             elif self.map is not None:
                 self._map_command(action, key)

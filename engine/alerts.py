@@ -3,7 +3,6 @@ run a command, and remote statuses light the map; every action is listed and log
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import socket
@@ -29,6 +28,7 @@ from engine.config import AlertRule, Config, glob_match
 from engine.engine import SEVERITY_RANK, Engine, MetricState
 
 if TYPE_CHECKING:
+    from engine.mqtt_in import MqttTriggers
     from engine.notify import Notifier
     from engine.schedule import Scheduler
 
@@ -145,19 +145,15 @@ class AlertManager(PeopleActions):
         self._hushed: set[tuple[int, str]] = set()
         self.schedules = config.schedules
         self.scheduler: Scheduler | None = None
+        self.mqtt_in: MqttTriggers | None = None
+        self._mqtt_config = config.mqtt_in
         self._take_up_open_alerts()
 
     def attach(self, engine: Engine) -> None:
-        """Subscribe to the engine's batches, and build the calendar strikes, if any."""
+        """Subscribe to the engine's batches; build the calendar strikes and MQTT triggers."""
         engine.subscribe(self.observe)
         engine.exporters.watch_alerts(self)
-        if self.schedules and self.scheduler is None:
-            from engine.schedule import Scheduler
-
-            say = functools.partial(engine.note, "schedule")
-            self.scheduler = Scheduler(
-                self.schedules, self.state, self._calendar, say=say, wall=self._wall
-            )
+        self._build_triggers(engine)
 
     def add_listener(self, listener: Callable[[AlertRecord], None]) -> None:
         """Tell ``listener`` of every new or finished record (from any thread)."""
@@ -185,6 +181,8 @@ class AlertManager(PeopleActions):
             self.notifier.close()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.mqtt_in is not None:
+            self.mqtt_in.stop()
 
     def observe(self, batch: Batch, changed: list[MetricState]) -> None:
         """Engine observer: fire what the batch calls for (in the collector's thread)."""

@@ -158,6 +158,25 @@ class ScheduleEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class MqttTrigger:
+    """A ``[[mqtt.triggers]]`` table: a message on a topic runs actions."""
+
+    topic: str
+    """An MQTT topic filter (``+`` and ``#`` wildcards allowed)."""
+    actions: tuple[str, ...] = ("gong",)
+    """``gong``, ``notify:<name>``, or a map command such as ``all down``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MqttInConfig:
+    """The broker ``[mqtt] url`` names, and the triggers listening on it."""
+
+    host: str
+    port: int = 1883
+    triggers: tuple[MqttTrigger, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration."""
 
@@ -190,6 +209,7 @@ class Config:
     """The ``[history]`` table: the history file and how long each tier keeps points."""
     notify: dict[str, NotifyTarget] = field(default_factory=dict)
     schedules: tuple[ScheduleEntry, ...] = ()
+    mqtt_in: MqttInConfig | None = None
 
     def collector(self, name: str) -> CollectorConfig:
         """Return the settings of a local collector (defaults when the file has none)."""

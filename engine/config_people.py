@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from engine.config import NotifyTarget, ScheduleEntry
+from engine.config import MqttInConfig, MqttTrigger, NotifyTarget, ScheduleEntry
 from engine.durations import parse_duration
 
 if TYPE_CHECKING:
@@ -56,6 +56,46 @@ def check_action(reader: Reader, key: str, action: str, notify: dict[str, Notify
         raise reader.fail(key, f"{action!r}: no [notify.{action[7:]}] table ({known})")
 
 
+def check_actions(
+    reader: Reader, key: str, actions: tuple[str, ...], notify: dict[str, NotifyTarget]
+) -> None:
+    """Refuse an action a schedule or a trigger cannot run."""
+    for a in actions:
+        if a != "gong" and not a.startswith("notify:") and not MAP_COMMAND.fullmatch(a):
+            raise reader.fail(key, f"unknown action {a!r} (gong, notify:NAME, a map command)")
+        check_action(reader, key, a, notify)
+
+
+def mqtt_in(
+    reader: Reader, data: dict[str, Any], notify: dict[str, NotifyTarget]
+) -> MqttInConfig | None:
+    """Read ``[mqtt] url`` and its ``[[mqtt.triggers]]``; None when there are no triggers.
+
+    ``topic``, ``discovery`` and ``timeout`` belong to the MQTT exporter and are left to it.
+    """
+    table = reader.table(data, "mqtt")
+    reader.unknown(table, "mqtt", {"url", "topic", "discovery", "timeout", "triggers"})
+    items = reader.array_of_tables(table, "triggers", "mqtt.triggers")
+    if not items:
+        return None
+    url = reader.get(table, "mqtt", "url", str, "mqtt://127.0.0.1:1883")
+    m = re.fullmatch(r"mqtt://([\w.-]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?/?", url)
+    if m is None or not 0 < int(m.group(2) or 1883) < 65536:
+        raise reader.fail("mqtt.url", "expected mqtt://HOST[:PORT]")
+    triggers = []
+    for i, it in enumerate(items):
+        p = f"mqtt.triggers[{i}]"
+        reader.unknown(it, p, {"topic", "actions"})
+        topic = reader.get(it, p, "topic", str, "")
+        if not topic or re.search(r"\s", topic):
+            raise reader.fail(f"{p}.topic", "required, a topic filter without spaces")
+        actions = reader.strings(it, p, "actions") or ("gong",)
+        check_actions(reader, f"{p}.actions", actions, notify)
+        triggers.append(MqttTrigger(topic, actions))
+    host = m.group(1).strip("[]")
+    return MqttInConfig(host, int(m.group(2) or 1883), tuple(triggers))
+
+
 def schedules(
     reader: Reader, data: dict[str, Any], notify: dict[str, NotifyTarget]
 ) -> tuple[ScheduleEntry, ...]:
@@ -74,12 +114,7 @@ def schedules(
         except re.error as exc:
             raise reader.fail(f"{p}.match", f"not a regular expression: {exc}") from None
         actions = reader.strings(it, p, "actions") or ("gong",)
-        for a in actions:
-            if a != "gong" and not a.startswith("notify:") and not MAP_COMMAND.fullmatch(a):
-                raise reader.fail(
-                    f"{p}.actions", f"unknown action {a!r} (gong, notify:NAME, a map command)"
-                )
-            check_action(reader, f"{p}.actions", a, notify)
+        check_actions(reader, f"{p}.actions", actions, notify)
         refresh = duration(reader, it, p, "refresh", 900.0)
         if refresh < 10.0:
             raise reader.fail(f"{p}.refresh", "must be at least 10 s")

@@ -153,6 +153,7 @@ class Reader:
             schedules=people.schedules(self, data, notify),
             integrations=integrations.read(self, data),
             history_store=self.history_store(self.table(data, "history")),
+            mqtt_in=people.mqtt_in(self, data, notify),
         )
 
     def history_store(self, table: dict[str, Any]) -> HistoryConfig:

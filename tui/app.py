@@ -116,7 +116,7 @@ class GongwatchApp(App[None]):
             if self.devices is not None:
                 self.devices.start()
             if self.alerts is not None:
-                self.alerts.start_schedules()
+                self.alerts.start_triggers()
         # The first frame comes as soon as the first readings do, not a refresh period later.
         self._early_ticks = 0
         self._early = self.set_interval(EARLY_EVERY, self._first_frame)

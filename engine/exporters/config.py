@@ -171,7 +171,8 @@ def _influxdb(reader: Reader, data: dict[str, Any]) -> InfluxConfig | None:
 def _mqtt(reader: Reader, data: dict[str, Any]) -> MqttConfig | None:
     if "mqtt" not in data:
         return None
-    t = _section(reader, data, "mqtt", {"url", "topic", "discovery", "timeout"})
+    # [[mqtt.triggers]] share the broker; engine.config_people reads them.
+    t = _section(reader, data, "mqtt", {"url", "topic", "discovery", "timeout", "triggers"})
     topic = reader.get(t, "mqtt", "topic", str, "gongwatch").strip("/")
     if not topic or re.search(r"[+#\s]", topic):
         raise reader.fail("mqtt.topic", "a topic without spaces, '+' or '#'")
