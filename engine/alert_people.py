@@ -179,11 +179,10 @@ class PeopleActions:
         """Return whether a firing alert is due to repeat (never once acknowledged)."""
         now = self._wall()
         try:
-            for alert in self.state.alerts(now):
-                if alert.rule == rule.label and alert.key == st.key:
-                    return alert.state == "firing" and self.state.repeat_due(
-                        alert.id, rule.repeat, now
-                    )
+            found = self.state.find(rule.label, st.key)
+            if found is None or found[1] != "firing":
+                return False
+            return self.state.repeat_due(found[0], rule.repeat, now)
         except StateError as exc:
             self.state_error = str(exc)
         return False

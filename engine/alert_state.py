@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,23 +63,41 @@ def default_state_path(log_path: Path) -> Path:
 
 
 class AlertState:
-    """The alert state file. Every call opens, uses and closes it, so any thread may call, and
-    ``gongwatch alerts`` run from a shell sees and changes what the monitor does."""
+    """The alert state file. Every call is one transaction on a connection of the calling
+    thread's own, so any thread may call, and ``gongwatch alerts`` run from a shell sees and
+    changes what the monitor does at once."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
+        self._local = threading.local()
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self) -> sqlite3.Connection:
+        """Return this thread's connection, opening it on first use: opening and closing one
+        per call would cost a checkpoint and an fsync each time (~25 ms), on the collector
+        thread that evaluates the rules."""
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is not None:
+            return con
         try:
             _private_folders(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # silences name hosts
             os.close(fd)
             con = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+            # WAL: readers never wait for the writer, and a commit appends to the log without
+            # an fsync; SQLite gives the -wal and -shm files the database's own mode.
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot open {self.path}: {exc}") from None
+        self._local.con = con
+        return con
+
+    @contextmanager
+    def _db(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        con = self._connection()
         try:
-            con.execute("BEGIN IMMEDIATE")  # one writer at a time: the monitor or the CLI
+            # One writer at a time (the monitor or the CLI); reads take no lock until they read.
+            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             version = con.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StateError(f"{self.path} was written by a newer gongwatch (v{version})")
@@ -90,11 +109,13 @@ class AlertState:
             yield con
             con.execute("COMMIT")
         except sqlite3.Error as exc:
+            self._local.con = None  # a file replaced or broken: open it afresh next time
+            con.close()  # which rolls back what was begun
             raise StateError(f"{self.path}: {exc}") from None
-        finally:
+        except BaseException:
             if con.in_transaction:
                 con.execute("ROLLBACK")
-            con.close()
+            raise
 
     def open(self, rule: str, key: str, summary: str, now: float) -> tuple[int, bool]:
         """Return the id of the open alert of ``rule`` on ``key``, opening one if there is
@@ -159,27 +180,36 @@ class AlertState:
 
     def silences(self, now: float) -> dict[str, float]:
         """Return the silences still running: glob to the time they end."""
-        with self._db() as db:
-            db.execute("DELETE FROM silences WHERE until <= ?", (now,))
-            return dict(db.execute("SELECT glob, until FROM silences ORDER BY glob"))
+        with self._db(write=False) as db:
+            rows = db.execute(
+                "SELECT glob, until FROM silences WHERE until > ? ORDER BY glob", (now,)
+            )
+            return dict(rows.fetchall())
 
     def silenced(self, rule: str, key: str, now: float) -> str | None:
         """Return the silence that covers this rule or metric, or None."""
-        for glob, _until in self.silences(now).items():
-            if glob == rule or glob_match(glob, rule) or glob_match(glob, key):
-                return glob
-        return None
+        return _covering(self.silences(now), rule, key)
+
+    def find(self, rule: str, key: str) -> tuple[int, str] | None:
+        """Return the id and state of the open alert of ``rule`` on ``key``, if there is one."""
+        with self._db(write=False) as db:
+            row = db.execute(
+                "SELECT id, state FROM alerts WHERE rule=? AND key=? AND state!='resolved'",
+                (rule, key),
+            ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
 
     def alerts(self, now: float, resolved: bool = False) -> list[Alert]:
         """Return the open alerts (and the resolved ones too when asked), newest first."""
         where = "" if resolved else "WHERE state!='resolved'"
-        with self._db() as db:
+        with self._db(write=False) as db:
             rows = db.execute(
                 f"SELECT id, rule, key, state, since, summary FROM alerts {where} ORDER BY id DESC"
             ).fetchall()
+        silences = self.silences(now)
         out = []
         for id_, rule, key, state, since, summary in rows:
-            if state == "firing" and self.silenced(rule, key, now):
+            if state == "firing" and _covering(silences, rule, key):
                 state = "silenced"
             out.append(Alert(id_, rule, key, state, since, summary))
         return out
@@ -193,6 +223,14 @@ class AlertState:
                 (schedule, uid, start),
             )
             return cur.rowcount > 0
+
+
+def _covering(silences: dict[str, float], rule: str, key: str) -> str | None:
+    """Return the glob of the silence that covers a rule or a metric, or None."""
+    for glob in silences:
+        if glob == rule or glob_match(glob, rule) or glob_match(glob, key):
+            return glob
+    return None
 
 
 def _private_folders(folder: Path) -> None:

@@ -181,3 +181,17 @@ def test_the_state_file_lies_beside_the_log_unless_the_log_is_a_device(
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     assert default_state_path(tmp_path / "logs" / "a.log") == tmp_path / "logs" / "alerts.db"
     assert default_state_path(Path("/dev/null")) == tmp_path / "state" / "gongwatch" / "alerts.db"
+
+
+def test_the_state_files_are_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        AlertState(tmp_path / "new" / "alerts.db").silence("disks", 1e12)
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "new").iterdir()}
+    assert modes == {"alerts.db": 0o600, "alerts.db-wal": 0o600, "alerts.db-shm": 0o600}
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
