@@ -69,7 +69,10 @@ def cmd_alerts(config: Config, args: argparse.Namespace, now: float | None = Non
 
 def _list(state: AlertState, now: float, everything: bool, json_lines: bool) -> None:
     out = sys.stdout
-    for a in state.alerts(now, resolved=everything):
+    alerts, silences = state.alerts(now, resolved=everything), state.silences(now)
+    if not alerts and not silences and not json_lines:
+        out.write("no open alerts and no silences\n")
+    for a in alerts:
         if json_lines:
             row = {"id": a.id, "state": a.state, "rule": a.rule, "key": a.key}
             row |= {"since": _when(a.since), "summary": a.summary}
@@ -79,7 +82,7 @@ def _list(state: AlertState, now: float, everything: bool, json_lines: bool) -> 
                 f"{a.id:>5}  {a.state:<12} {a.rule:<20} {a.key:<36} {_when(a.since)}  {a.summary}"
             )
             out.write(printable(line) + "\n")
-    for glob, until in state.silences(now).items():
+    for glob, until in silences.items():
         if json_lines:
             out.write(json_line({"silence": glob, "until": _when(until)}) + "\n")
         else:

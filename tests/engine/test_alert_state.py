@@ -166,6 +166,8 @@ def test_the_cli_refuses_a_bad_duration_and_an_unknown_id(
 ) -> None:
     path = tmp_path / "c.toml"
     path.write_text(f'[general]\nalert_log = "{tmp_path / "a.log"}"\n', encoding="utf-8")
+    assert main(["--config", str(path), "alerts"]) == 0
+    assert capsys.readouterr().out == "no open alerts and no silences\n"
     assert main(["--config", str(path), "alerts", "silence", "x", "--for", "soon"]) == 1
     assert main(["--config", str(path), "alerts", "ack", "42"]) == 1
     err = capsys.readouterr().err
