@@ -1,21 +1,14 @@
-"""Provides the real servers the tests of alerts that reach people talk to: an HTTP server on
-127.0.0.1 that records every body posted to it, one that never answers, an SMTP sink, and
-mosquitto."""
+"""Provides the real receivers the notification tests send to: an HTTP server on 127.0.0.1
+that records every body posted to it, one that never answers, and an SMTP sink."""
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import signal
 import socket
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 
@@ -102,49 +95,3 @@ def smtp_sink() -> Iterator[tuple[int, list[Any]]]:
         yield port, got
     finally:
         controller.stop()
-
-
-@contextmanager
-def mosquitto(folder: Path) -> Iterator[int]:
-    """Run Debian's mosquitto on a free 127.0.0.1 port with a config of its own; yield the
-    port; stop it by its pid."""
-    from tests.conftest import require_tool
-
-    binary = require_tool("mosquitto")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    conf = folder / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        f"user {getpass.getuser()}\n",
-        encoding="utf-8",
-    )
-    out = (folder / "mosquitto.out").open("wb")
-    proc = subprocess.Popen(
-        [binary, "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 10.0
-        while not _accepts(port):
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                folder / "mosquitto.out"
-            ).read_text()
-            time.sleep(0.05)
-        yield port
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        out.close()
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False

@@ -15,7 +15,7 @@ from engine.alerts import AlertManager
 from engine.config import ConfigError
 from engine.config_reader import parse
 from tests.emulator import EmulatedDevice
-from tests.engine.receivers import mosquitto
+from tests.engine.exporters.push_servers import mosquitto
 
 CONFIG = """
 [mqtt]
