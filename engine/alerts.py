@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from collectors.base import Batch, json_line
 from collectors.process import child_environment
@@ -121,6 +122,9 @@ class AlertManager:
         self._leds: dict[str, str] = {}
         self._strike_asked: Future[Reply] | None = None
         self._listeners: list[Callable[[AlertRecord], None]] = []
+        self.on_error: Callable[[str, str, str], None] | None = None
+        """Told ``(source, level, text)`` when the work of an action fails unexpectedly (the
+        engine's ``report``): a bug in a command's thread or a device's reply never vanishes."""
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-command")
 
     def attach(self, engine: Engine) -> None:
@@ -141,6 +145,9 @@ class AlertManager:
         """Return how many times each (rule's metric glob, action) has fired."""
         with self._lock:
             return dict(self._fired_counts)
+    def listeners(self) -> list[Callable[[AlertRecord], None]]:
+        """Return the listeners (to hand them to the manager of a new configuration)."""
+        return list(self._listeners)
 
     def records(self) -> list[AlertRecord]:
         """Return the recent records, oldest first."""
@@ -194,7 +201,8 @@ class AlertManager:
                 shown = " ".join(redact_argv(rule.command))
                 rec = self._record("command", st.key, v.severity, shown)
                 try:
-                    self._pool.submit(self._run, rec, rule.command, self._environment(rule, st))
+                    env = self._environment(rule, st)
+                    self._pool.submit(self._guard(self._run), rec, rule.command, env)
                 except RuntimeError:  # the app is closing: the pool takes no more work
                     self._finish(rec, "not run: gongwatch is stopping", ok=False)
         return rang
@@ -223,7 +231,22 @@ class AlertManager:
         self._strike_asked = future
         detail = why + (" (joins the strike on its way)" if joins else "")
         rec = self._record("gong", st.key, st.verdict.severity, detail)
-        future.add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
+        future.add_done_callback(self._guard(lambda f: self._finish(rec, *_outcome(f))))
+
+    def _guard(self, work: Callable[..., object]) -> Callable[..., None]:
+        """Wrap work done on another thread so that its exception becomes an engine event
+        (a pool or a future callback would otherwise only log it, or drop it)."""
+
+        def guarded(*args: Any) -> None:
+            try:
+                work(*args)
+            except Exception as exc:
+                if self.on_error is None:
+                    raise
+                why = f"alert action failed: {type(exc).__name__}: {exc}"
+                self.on_error("alerts", "error", why)
+
+        return guarded
 
     def _environment(self, rule: AlertRule, st: MetricState) -> dict[str, str]:
         r, v = st.reading, st.verdict
@@ -299,7 +322,7 @@ class AlertManager:
         except CommandError as exc:
             self._finish(rec, f"not sent: {exc}", ok=False)
             return
-        future.add_done_callback(lambda f: self._finish(rec, *_outcome(f)))
+        future.add_done_callback(self._guard(lambda f: self._finish(rec, *_outcome(f))))
 
     def _record(
         self, action: str, key: str, severity: str, detail: str, result: str | None = None

@@ -20,6 +20,7 @@ from engine.config import (
     DeviceConfig,
     HttpCheckConfig,
     ServerDensityConfig,
+    SyntheticConfig,
 )
 from engine.exporters import config as integrations
 
@@ -113,7 +114,7 @@ class Reader:
                 raise self.fail(f"{path}.{k}" if path else k, "unknown key")
 
     def config(self, data: dict[str, Any]) -> Config:
-        sections = {"general", "collectors", "remote", "devices", "detectors", "alerts"}
+        sections = {"general", "collectors", "remote", "devices", "detectors", "alerts", "daemon"}
         self.unknown(data, "", sections | integrations.SECTIONS)
         general = self.table(data, "general")
         self.unknown(general, "general", {"refresh", "history", "alert_log"})
@@ -124,12 +125,16 @@ class Reader:
         devices = self.table(data, "devices")
         self.unknown(devices, "devices", {"gong", "map"})
         default_det, rules = self.detectors(self.table(data, "detectors"))
+        daemon = self.table(data, "daemon")
+        self.unknown(daemon, "daemon", {"socket"})
+        collectors = self.table(data, "collectors")
         return Config(
             source=self.source,
             refresh=self.get(general, "general", "refresh", float, 1.0),
             history=history,
             alert_log=alert_log,
-            collectors=self.collectors(self.table(data, "collectors")),
+            collectors=self.collectors({k: v for k, v in collectors.items() if k != "synthetic"}),
+            synthetic=self.synthetic(collectors),
             serverdensity=tuple(self.serverdensity(remote)),
             http=tuple(self.http(remote)),
             locations=self.locations(self.table(remote, "remote.locations")),
@@ -139,7 +144,20 @@ class Reader:
             detector_rules=rules,
             alerts=tuple(self.alerts(data)),
             integrations=integrations.read(self, data),
+            daemon_socket=self.get(daemon, "daemon", "socket", str, "") or None,
         )
+
+    def synthetic(self, collectors: dict[str, Any]) -> SyntheticConfig | None:
+        if "synthetic" not in collectors:
+            return None
+        path = "collectors.synthetic"
+        sub = self.table(collectors, path)
+        self.unknown(sub, path, {"series", "interval", "critical_after"})
+        series = self.get(sub, path, "series", int, 10)
+        if not 1 <= series <= 100_000:
+            raise self.fail(f"{path}.series", f"must be between 1 and 100000, got {series}")
+        after = self.positive(sub, path, "critical_after", 1.0) if "critical_after" in sub else None
+        return SyntheticConfig(series, self.positive(sub, path, "interval", 1.0), after)
 
     def collectors(self, table: dict[str, Any]) -> dict[str, CollectorConfig]:
         self.unknown(table, "collectors", set(COLLECTOR_DEFAULTS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,25 @@ class History:
 
     def __len__(self) -> int:
         return len(self.t)
+
+
+class Archive(Protocol):
+    """A history store that keeps every point for longer than memory does (SQLite, tiers).
+
+    The engine appends to it from its observers' thread, so ``append`` may take its time
+    without delaying a poll; ``read`` answers ``EngineView.history`` for a span of time.
+    """
+
+    def append(self, key: str, t: float, x: float, anomalous: bool = False) -> None:
+        """Keep one point of the series ``key`` (wall-clock ``t``, value ``x``)."""
+        ...
+
+    def read(
+        self, key: str, since: float, until: float | None = None, count: int | None = None
+    ) -> History:
+        """Return the points of ``key`` from ``since`` to ``until`` (now when None), oldest
+        first, at most the newest ``count`` when given."""
+        ...
 
 
 class _Ring:
