@@ -8,13 +8,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from collectors.serial_link import (
-    MAP_STATUSES,
     CommandError,
     Device,
     DeviceState,
     Gong,
     Map,
     Reply,
+    check_command,
 )
 from engine.config import Config
 
@@ -68,18 +68,15 @@ class Devices:
         device = self.device(name)
         if device is None:
             return failed(CommandError(f"no device called {name!r} (gong or map)"))
-        words = line.split()
         try:
-            if name == "gong" and words == ["gong"]:
-                future = self.gong.strike(force=True)
-                assert future is not None  # forced strikes are always sent
-                return future
-            if name == "map" and len(words) > 2 and words[-1] in MAP_STATUSES:
-                raise CommandError(f"a location name has no spaces: {' '.join(words[:-1])!r}")
-            if name == "map" and len(words) == 2 and words[1] in MAP_STATUSES:
-                if words[0] == "all":
-                    return self.map.all(words[1])
-                return self.map.set(words[0], words[1])
+            command = check_command(line, name, device.state.locations)
         except CommandError as exc:
             return failed(exc)
-        return device.submit(line)
+        if name == "gong" and command == "gong":
+            future = self.gong.strike(force=True)
+            assert future is not None  # a forced strike is always sent
+            return future
+        if name == "map":
+            # A command from a person is a test: the map's desired state is the alerts' to set.
+            return self.map.test(command)
+        return device.submit(command)

@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.config import Config
 
 
 def runtime_dir() -> Path:
@@ -34,3 +38,8 @@ def private_dir(path: Path) -> Path:
     if st.st_mode & 0o077 and path.parent != path:
         path.chmod(0o700)
     return path
+
+
+def socket_path(config: Config) -> Path:
+    """Return the socket of the daemon of ``config``: ``[daemon] socket``, else the default."""
+    return Path(config.daemon_socket).expanduser() if config.daemon_socket else default_socket()

@@ -10,12 +10,19 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import replace
 
 from collectors.base import Collector
-from collectors.serial_link import CommandError, DeviceState, PortInfo, Reply, discover
+from collectors.serial_link import (
+    CommandError,
+    DeviceState,
+    PortInfo,
+    Reply,
+    discover,
+    list_port_paths,
+)
 from engine.alerts import AlertManager, AlertRecord
 from engine.config import Config
 from engine.devices import Devices, failed
@@ -199,27 +206,30 @@ class Runtime:
         if device is not None:
             device.disconnect()
 
-    def scan_ports(self) -> Future[list[PortInfo]]:
+    def scan_ports(
+        self, on_port: Callable[[PortInfo], None] | None = None
+    ) -> Future[list[PortInfo]]:
         """Probe the ports on a thread of its own; skip the ones any gongwatch drives."""
         future: Future[list[PortInfo]] = Future()
         states = self.devices.states()
         extra = [st.port for st in states if st.port]
         busy = [st.port for st in states if st.port and st.status != "disconnected"]
         thread = threading.Thread(
-            target=self._scan, args=(future, extra, busy), name="port-scan", daemon=True
+            target=self._scan, args=(future, extra, busy, on_port), name="port-scan", daemon=True
         )
         thread.start()
         return future
 
-    def _scan(self, future: Future[list[PortInfo]], extra: list[str], busy: list[str]) -> None:
+    def _scan(
+        self, future: Future[list[PortInfo]], extra: list[str], busy: list[str],
+        on_port: Callable[[PortInfo], None] | None,
+    ) -> None:  # fmt: skip
         if not future.set_running_or_notify_cancel():
             return
         try:
-            from serial.tools import list_ports
-
-            found = [p.device for p in list_ports.comports()] + extra
+            found = [path for path, _ in list_port_paths(extra)]
             held = [p for p in found if p not in busy and not _free(p)]
-            future.set_result(discover(extra, skip=busy + held))
+            future.set_result(discover(extra, skip=busy + held, on_port=on_port))
         except Exception as exc:  # the scan's failure goes back to who asked for it
             future.set_exception(exc)
 

@@ -93,6 +93,15 @@ class SeriesStore:
                 return History(empty, empty.copy(), np.zeros(0, dtype=bool))
             return ring.tail(self.capacity if count is None else count)
 
+    def load(self, key: str, history: History) -> None:
+        """Replace the series ``key`` with ``history`` (its newest points, if it holds more)."""
+        ring = _Ring(self.capacity)
+        for t, x, a in zip(history.t[-self.capacity :], history.x[-self.capacity :],
+                           history.anomalous[-self.capacity :], strict=True):  # fmt: skip
+            ring.append(float(t), float(x), bool(a))
+        with self._lock:
+            self._rings[key] = ring
+
     def keys(self) -> list[str]:
         """Return the keys that have at least one point."""
         with self._lock:

@@ -145,8 +145,14 @@ class EngineView(Protocol):
         """Close a device's port and stop reconnecting."""
         ...
 
-    def scan_ports(self) -> Future[list[PortInfo]]:
-        """Probe the serial ports for our firmware (never those a device of ours holds)."""
+    def scan_ports(
+        self, on_port: Callable[[PortInfo], None] | None = None
+    ) -> Future[list[PortInfo]]:
+        """Probe the serial ports for our firmware (never those a device of ours holds).
+
+        Args:
+            on_port: told of each port's answer as it comes, from any thread.
+        """
         ...
 
     def add_device_listener(self, listener: DeviceListener) -> None:

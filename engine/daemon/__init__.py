@@ -16,7 +16,7 @@ from pathlib import Path
 from engine.config import Config, ConfigError
 from engine.config_reader import default_path, parse
 from engine.daemon.server import Server
-from engine.paths import default_socket, private_dir
+from engine.paths import private_dir, socket_path
 from engine.runtime import Runtime
 
 log = logging.getLogger("gongwatch")
@@ -41,11 +41,6 @@ def read_config(path: str | None) -> tuple[Config, str, str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(file), "", f"cannot read: {exc}") from None
     return parse(text, str(file)), str(file), text
-
-
-def socket_path(config: Config) -> Path:
-    """Return the socket the daemon of ``config`` listens on."""
-    return Path(config.daemon_socket).expanduser() if config.daemon_socket else default_socket()
 
 
 def setup_log(file: str | None) -> None:

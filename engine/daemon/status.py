@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import httpx
 
 from engine.config import Config
-from engine.daemon import socket_path
+from engine.paths import socket_path
 
 NOT_RUNNING = 3
 """Exit status of ``status`` when no daemon answers (as ``systemctl status`` does)."""
