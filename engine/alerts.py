@@ -3,8 +3,10 @@ run a command, and remote statuses light the map; every action is listed and log
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import stat
 import subprocess
 import threading
@@ -125,6 +127,8 @@ class AlertManager:
         self.on_error: Callable[[str, str, str], None] | None = None
         """Told ``(source, level, text)`` when the work of an action fails unexpectedly (the
         engine's ``report``): a bug in a command's thread or a device's reply never vanishes."""
+        self._children: set[subprocess.Popen[str]] = set()
+        self._closing = False
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-command")
 
     def attach(self, engine: Engine) -> None:
@@ -155,8 +159,15 @@ class AlertManager:
             return list(self._records.values())
 
     def close(self) -> None:
-        """Let running commands finish in the background; start no more."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Start no more commands, end the running ones (and their children), and wait for
+        their threads: gongwatch leaves no process behind."""
+        self._closing = True
+        with self._lock:
+            running = list(self._children)
+        for proc in running:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def observe(self, batch: Batch, changed: list[MetricState]) -> None:
         """Engine observer: fire what the batch calls for (in the collector's thread)."""
@@ -272,18 +283,33 @@ class AlertManager:
     def _run(self, rec: AlertRecord, argv: Sequence[str], env: dict[str, str]) -> None:
         """Run an alert command (an argument list, never a shell) in the pool."""
         try:
-            proc = subprocess.run(
-                list(argv), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                text=True, errors="replace", timeout=COMMAND_TIMEOUT, check=False,
+            # A session of its own, so that ending it on close ends its children too.
+            proc = subprocess.Popen(
+                list(argv), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True,
             )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            self._finish(rec, f"killed after {COMMAND_TIMEOUT:g} s", ok=False)
         except (OSError, ValueError) as exc:  # ValueError: a NUL in an alert's text
             self._finish(rec, f"cannot run: {getattr(exc, 'strerror', None) or exc}", ok=False)
-        else:
-            last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
-            result = f"exit {proc.returncode}" + (f": {last}" if last else "")
-            self._finish(rec, result, ok=proc.returncode == 0)
+            return
+        with self._lock:
+            self._children.add(proc)
+        try:
+            _, stderr = proc.communicate(timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            self._finish(rec, f"killed after {COMMAND_TIMEOUT:g} s", ok=False)
+            return
+        finally:
+            with self._lock:
+                self._children.discard(proc)
+        if self._closing and proc.returncode == -signal.SIGKILL:
+            self._finish(rec, "killed: gongwatch stopped", ok=False)
+            return
+        last = (stderr.strip().splitlines() or [""])[-1][:200]
+        result = f"exit {proc.returncode}" + (f": {last}" if last else "")
+        self._finish(rec, result, ok=proc.returncode == 0)
 
     def _led_changes(self, changed: list[MetricState]) -> list[tuple[str, str, str]]:
         """Return ``(led, status, service/location)`` for every LED whose status changes."""

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -112,7 +113,6 @@ class Daemon:
         await self.server.close()
         await asyncio.to_thread(self.runtime.stop)
         self._log_events()
-        log.info("stopped")
 
     def _log_start(self) -> None:
         names = ", ".join(c.name for c in self.runtime.engine.collectors) or "none"
@@ -178,4 +178,9 @@ def run_daemon(config_arg: str | None, log_file: str | None) -> int:
         asyncio.run(Daemon(config_arg, config, source, text).run())
     finally:
         os.close(lock)
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if left:
+        log.warning("stopped, but threads still run: %s", ", ".join(sorted(left)))
+    else:
+        log.info("stopped cleanly: no thread left")
     return 0
