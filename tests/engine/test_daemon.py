@@ -118,7 +118,7 @@ def test_sigterm_leaves_no_thread_and_no_child() -> None:
             log = daemon.log()
             assert "stopped cleanly: no thread left" in log, log
             assert "killed: gongwatch stopped" in log
-            gone, alive = psutil.wait_procs(children, timeout=5)
+            _gone, alive = psutil.wait_procs(children, timeout=5)
             assert not alive
             assert not daemon.socket.exists()
             assert gong.opens >= 1 and not os.path.exists(daemon.socket)
