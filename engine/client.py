@@ -79,6 +79,7 @@ class RemoteEngineView:
         self._thread: threading.Thread | None = None
         self._poller: httpx.Client | None = None
         self._commands: ThreadPoolExecutor | None = None
+        self._scans: ThreadPoolExecutor | None = None
 
     @classmethod
     def attach(cls, socket: Path, local: Config) -> RemoteEngineView | None:
@@ -110,7 +111,9 @@ class RemoteEngineView:
             return
         self._stop.clear()
         self._poller = _client(self.socket, REQUEST_TIMEOUT)
+        # Commands go in order, one at a time; a port scan (seconds) never holds them up.
         self._commands = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-command")
+        self._scans = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-scan")
         self._thread = threading.Thread(target=self._run, name="daemon-poll", daemon=True)
         self._thread.start()
 
@@ -120,9 +123,10 @@ class RemoteEngineView:
         if self._thread is not None:
             self._thread.join(REQUEST_TIMEOUT + 1.0)
             self._thread = None
-        if self._commands is not None:
-            self._commands.shutdown(wait=True, cancel_futures=True)
-            self._commands = None
+        for pool in (self._commands, self._scans):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._commands = self._scans = None
         if self._poller is not None:
             self._poller.close()
             self._poller = None
@@ -155,7 +159,7 @@ class RemoteEngineView:
         since = self._snapshot.version
         got = c.get("/v1/snapshot", params={"since_version": since}).raise_for_status()
         if got.status_code != 204:
-            self._take_snapshot(wire.snapshot_from(got.json()))
+            self._take_snapshot(wire.snapshot_from(got.json(), self._snapshot))
         self._devices = tuple(wire.unflat(DeviceState, d) for d in status["devices"])
         log = c.get("/v1/devices/log", params={"since": self._log_seq}).raise_for_status()
         self._tell_devices([wire.device_line_from(e) for e in log.json()])
@@ -284,16 +288,17 @@ class RemoteEngineView:
         """The daemon's devices, as of the last poll."""
         return self._devices
 
-    def _submit(self, work: Callable[[httpx.Client], Any]) -> Future[Any]:
+    def _submit(self, work: Callable[[httpx.Client], Any], scan: bool = False) -> Future[Any]:
         def run() -> Any:
             with _client(self.socket, COMMAND_TIMEOUT) as c:
                 return work(c)
 
-        if self._commands is None:
+        pool = self._scans if scan else self._commands
+        if pool is None:
             future: Future[Any] = Future()
             future.set_exception(DeviceGone("not attached to the daemon"))
             return future
-        return self._commands.submit(run)
+        return pool.submit(run)
 
     def device_command(self, name: str, line: str) -> Future[Reply]:
         """Send a command through the daemon; the future holds the reply or the error."""
@@ -331,7 +336,7 @@ class RemoteEngineView:
                 on_port(info)  # type: ignore[misc]
             return found
 
-        return self._submit(scan)
+        return self._submit(scan, scan=True)
 
     def add_device_listener(self, listener: DeviceListener) -> None:
         """Tell ``listener`` of the daemon's device lines (from the polling thread)."""

@@ -8,6 +8,7 @@ tests check that every record comes back equal to what was sent.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -26,12 +27,23 @@ _FLAT = (Verdict, Event, SourceState, AlertRecord, DeviceState, LineEvent, PortI
 """Records whose fields are all numbers, strings, None or tuples of strings."""
 
 
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def names(cls: type) -> tuple[str, ...]:
+    """Return the field names of a record class, in order (looked up once per class)."""
+    found = _NAMES.get(cls)
+    if found is None:
+        found = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return found
+
+
 def flat(obj: object) -> Json:
     """Return a record of plain fields as a JSON-ready dict (tuples become lists)."""
     out: Json = {}
-    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
-        value = getattr(obj, f.name)
-        out[f.name] = list(value) if isinstance(value, tuple) else value
+    for name in names(type(obj)):
+        value = getattr(obj, name)
+        out[name] = list(value) if isinstance(value, tuple) else value
     return out
 
 
@@ -41,8 +53,7 @@ def unflat(cls: type[T], data: Json) -> T:
     Raises:
         ValueError: a field is missing or unknown.
     """
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(data) - names
+    unknown = set(data) - set(names(cls))
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
@@ -65,43 +76,90 @@ def reading_from(data: Json) -> Reading:
     return dataclasses.replace(reading, status=Status(reading.status))
 
 
-def metric_to(st: MetricState) -> Json:
-    """Return one metric's state."""
-    return {
-        "reading": reading_to(st.reading),
-        "verdict": flat(st.verdict),
-        "detector": st.detector,
-        "anomalous_since": st.anomalous_since,
-    }
+COLUMNS = (
+    *(f"reading.{n}" for n in names(Reading)),
+    *(f"verdict.{n}" for n in names(Verdict)),
+    "detector",
+    "anomalous_since",
+)
+"""What each position of a metric's row holds (a snapshot of hundreds of metrics goes out every
+second: rows are half the size of dicts, and quicker both ways)."""
+_R, _V = len(names(Reading)), len(names(Verdict))
+_STATUS = names(Reading).index("status")
 
 
-def metric_from(data: Json) -> MetricState:
-    """Rebuild one metric's state."""
-    return MetricState(
-        reading_from(data["reading"]),
-        unflat(Verdict, data["verdict"]),
-        data["detector"],
-        data.get("anomalous_since"),
-    )
+def metric_row(st: MetricState) -> list[Any]:
+    """Return one metric's state as a row of ``COLUMNS``."""
+    r, v = st.reading, st.verdict
+    return [
+        *(getattr(r, n) for n in names(Reading)),
+        *(getattr(v, n) for n in names(Verdict)),
+        st.detector,
+        st.anomalous_since,
+    ]
 
 
-def snapshot_to(snap: Snapshot) -> Json:
-    """Return a whole snapshot."""
+def metric_from_row(row: Sequence[Any]) -> MetricState:
+    """Rebuild one metric's state from its row.
+
+    Raises:
+        ValueError: the row does not have the columns of ``COLUMNS``.
+    """
+    if len(row) != len(COLUMNS):
+        raise ValueError(f"a metric row has {len(COLUMNS)} columns, not {len(row)}")
+    fields = list(row[:_R])
+    fields[_STATUS] = Status(fields[_STATUS])
+    return MetricState(Reading(*fields), Verdict(*row[_R : _R + _V]), row[-2], row[-1])
+
+
+def snapshot_to(
+    snap: Snapshot, rows: dict[str, tuple[MetricState, list[Any]]] | None = None
+) -> Json:
+    """Return a whole snapshot; metrics are rows of ``COLUMNS``.
+
+    Args:
+        snap: the snapshot.
+        rows: a cache of rows by metric key, kept by the caller between snapshots: a metric
+            whose state is the same object as last time is not encoded again.
+    """
+    cache = {} if rows is None else rows
+    out = []
+    for key, st in snap.metrics.items():
+        held = cache.get(key)
+        if held is None or held[0] is not st:
+            held = cache[key] = (st, metric_row(st))
+        out.append(held[1])
     return {
         "version": snap.version,
-        "metrics": [metric_to(st) for st in snap.metrics.values()],
+        "columns": list(COLUMNS),
+        "metrics": out,
         "sources": [flat(src) for src in snap.sources.values()],
         "events": [flat(e) for e in snap.events],
     }
 
 
-def snapshot_from(data: Json) -> Snapshot:
-    """Rebuild a snapshot; the order of metrics and sources is kept."""
-    metrics = (metric_from(m) for m in data["metrics"])
+def snapshot_from(data: Json, previous: Snapshot | None = None) -> Snapshot:
+    """Rebuild a snapshot; the order of metrics and sources is kept.
+
+    Args:
+        data: what ``snapshot_to`` made, through JSON.
+        previous: the last snapshot rebuilt: a metric whose row is unchanged keeps its object,
+            so a screen sees at once that it has nothing new.
+    """
+    if data.get("columns", list(COLUMNS)) != list(COLUMNS):
+        raise ValueError("the snapshot's metric columns are not this version's")
+    old = previous.metrics if previous is not None else {}
+    metrics = {}
+    for row in data["metrics"]:
+        key = row[0]
+        st = old.get(key)
+        if st is None or metric_row(st) != row:
+            st = metric_from_row(row)
+        metrics[key] = st
     sources = (unflat(SourceState, s) for s in data["sources"])
     return Snapshot(
         data["version"],
-        {m.key: m for m in metrics},
+        metrics,
         {s.name: s for s in sources},
         tuple(unflat(Event, e) for e in data["events"]),
     )
@@ -139,8 +197,9 @@ __all__ = [
     "flat",
     "history_from",
     "history_to",
-    "metric_from",
-    "metric_to",
+    "metric_from_row",
+    "metric_row",
+    "names",
     "reading_from",
     "reading_to",
     "snapshot_from",

@@ -115,6 +115,10 @@ class Daemon:
         self._log_events()
 
     def _log_start(self) -> None:
+        from engine.sources import config_warnings
+
+        for line in config_warnings(self.runtime.config):
+            log.warning("%s", line)
         names = ", ".join(c.name for c in self.runtime.engine.collectors) or "none"
         log.info("gongwatch daemon pid %d on %s (config %s)", os.getpid(), self.socket, self.source)
         log.info("sources: %s; %d alert rules", names, len(self.runtime.config.alerts))

@@ -20,6 +20,7 @@ Routes (all under ``/v1``):
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 import time
@@ -96,6 +97,8 @@ class Server:
         runtime.add_device_listener(self.device_log)
         runtime.add_alert_listener(self.alert_changes)
         self._runner: web.AppRunner | None = None
+        self._rows: dict[str, tuple[Any, list[Any]]] = {}
+        self._encoded: tuple[int, bytes] = (-1, b"")
 
     def app(self) -> web.Application:
         """Return the aiohttp application with every route."""
@@ -151,7 +154,14 @@ class Server:
         snap = self.runtime.snapshot()
         if _int(request, "since_version", -1) == snap.version:
             return web.Response(status=204)
-        return web.json_response(wire.snapshot_to(snap))
+        if self._encoded[0] != snap.version:
+            # Encoded once per version, whatever the number of clients; metrics whose state
+            # did not change reuse their row.
+            body = json.dumps(wire.snapshot_to(snap, self._rows)).encode()
+            self._encoded = (snap.version, body)
+            for gone in self._rows.keys() - snap.metrics.keys():
+                del self._rows[gone]
+        return web.Response(body=self._encoded[1], content_type="application/json")
 
     async def history(self, request: web.Request) -> web.Response:
         key = request.query.get("key", "")

@@ -50,6 +50,27 @@ def test_a_snapshot_comes_back_equal() -> None:
     assert back.metrics[READING.key].reading.status is Status.WARNING
 
 
+def test_unchanged_metrics_keep_their_objects_both_ways() -> None:
+    snap = snapshot()
+    rows: dict[str, object] = {}
+    first = wire.snapshot_to(snap, rows)  # type: ignore[arg-type]
+    again = wire.snapshot_to(snap, rows)  # type: ignore[arg-type]
+    assert first["metrics"][0] is again["metrics"][0]  # not encoded twice
+    back = wire.snapshot_from(through_json(first))  # type: ignore[arg-type]
+    moved = dict(snap.metrics)
+    moved[READING.key] = MetricState(READING, Verdict(0.1, False), "auto")
+    changed = wire.snapshot_to(Snapshot(43, moved, snap.sources, snap.events))
+    later = wire.snapshot_from(through_json(changed), back)  # type: ignore[arg-type]
+    text_key = "disk/sda/smart/health"
+    assert later.metrics[text_key] is back.metrics[text_key]
+    assert later.metrics[READING.key] == moved[READING.key]
+
+
+def test_a_row_of_another_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="columns"):
+        wire.metric_from_row([1, 2, 3])
+
+
 def test_a_reading_keeps_every_field() -> None:
     assert wire.reading_from(through_json(wire.reading_to(READING))) == READING  # type: ignore[arg-type]
 

@@ -104,8 +104,13 @@ async def test_a_device_command_reaches_the_board_through_the_daemon(
         pane = app.query_one(DevicesPane)
         connected = lambda: all(s.status == "connected" for s in app.engine.device_states())  # noqa: E731
         await until(pilot, connected)
+        # The keys are the pane's once its port list has the focus (after the tab switch).
+        await until(pilot, lambda: app.focused is not None and pane in app.focused.ancestors)
         await pilot.press("g")
-        await asyncio.to_thread(gong.wait_event, "strike", 10.0)
+        try:
+            await asyncio.to_thread(gong.wait_event, "strike", 10.0)
+        except TimeoutError:
+            raise AssertionError(f"{list(pane.lines)} {app.focused} {daemon.log()}") from None
         await until(pilot, lambda: any("ok gong" in line for line in pane.lines))
         await pilot.press("m")
         await asyncio.to_thread(leds.wait_event, "all up", 10.0)
