@@ -43,6 +43,10 @@ REQUEST_TIMEOUT = 3.0
 """Seconds a poll waits for the daemon."""
 COMMAND_TIMEOUT = 20.0
 """Seconds a device command or a port scan waits (the daemon waits for the board)."""
+STATUS_EVERY = 10
+"""Polls between two fetches of the daemon's status (a new daemon shows in every answer's
+``Gongwatch-Pid`` header; the status says what the device log cannot: why a port is held)."""
+PID_HEADER = "Gongwatch-Pid"
 ERRORS: dict[str, type[Exception]] = {"CommandError": CommandError, "DeviceGone": DeviceGone}
 
 
@@ -68,7 +72,8 @@ class RemoteEngineView:
         )
         self._events: list[Event] = []
         self._event_offset = self._last_daemon_seq = 0
-        self._devices: tuple[DeviceState, ...] = ()
+        self._devices = tuple(wire.unflat(DeviceState, d) for d in status.get("devices", ()))
+        self._polls = 0
         self._log_seq, self._alert_change = 0, -1
         self._records: list[AlertRecord] = []
         self._info = AlertInfo(0, 0, "")
@@ -154,13 +159,16 @@ class RemoteEngineView:
         """
         c = self._poller
         assert c is not None
-        status = c.get("/v1/status").raise_for_status().json()
-        self._reconnected(status)
-        since = self._snapshot.version
-        got = c.get("/v1/snapshot", params={"since_version": since}).raise_for_status()
+        self._polls += 1
+        got = c.get("/v1/snapshot", params={"since_version": self._snapshot.version})
+        pid = int(got.raise_for_status().headers.get(PID_HEADER, "0"))
+        if pid != self._status["pid"] or not self._connected or self._polls % STATUS_EVERY == 0:
+            status = c.get("/v1/status").raise_for_status().json()
+            if self._reconnected(status):
+                got = c.get("/v1/snapshot").raise_for_status()
+            self._devices = tuple(wire.unflat(DeviceState, d) for d in status["devices"])
         if got.status_code != 204:
             self._take_snapshot(wire.snapshot_from(got.json(), self._snapshot))
-        self._devices = tuple(wire.unflat(DeviceState, d) for d in status["devices"])
         log = c.get("/v1/devices/log", params={"since": self._log_seq}).raise_for_status()
         self._tell_devices([wire.device_line_from(e) for e in log.json()])
         got = c.get("/v1/alerts", params={"since_change": self._alert_change}).raise_for_status()
@@ -168,9 +176,11 @@ class RemoteEngineView:
             self._take_alerts(got.json())
         self._fetch_wanted(c)
 
-    def _reconnected(self, status: dict[str, Any]) -> None:
+    def _reconnected(self, status: dict[str, Any]) -> bool:
+        """Take a new status; return whether it comes from another daemon than the last."""
+        new = status["pid"] != self._status["pid"]
         with self._lock:
-            if status["pid"] != self._status["pid"]:
+            if new:
                 # A new daemon numbers everything from the start again.
                 self._snapshot = Snapshot(0)
                 self._log_seq, self._alert_change = 0, -1
@@ -179,6 +189,7 @@ class RemoteEngineView:
             if not self._connected:
                 self._add_event("daemon", "info", f"daemon pid {status['pid']} answers again")
             self._status, self._connected, self._detail = status, True, str(self.socket)
+        return new
 
     def _take_snapshot(self, snap: Snapshot) -> None:
         old = self._snapshot.metrics
@@ -211,6 +222,8 @@ class RemoteEngineView:
     def _tell_devices(self, entries: list[tuple[int, str, LineEvent | DeviceState]]) -> None:
         for seq, name, event in entries:
             self._log_seq = max(self._log_seq, seq)
+            if isinstance(event, DeviceState):
+                self._devices = tuple(event if d.name == name else d for d in self._devices)
             for listener in list(self._device_listeners):
                 listener(name, event)
 

@@ -103,6 +103,7 @@ class Server:
     def app(self) -> web.Application:
         """Return the aiohttp application with every route."""
         app = web.Application()
+        app.on_response_prepare.append(_pid_header)
         get: dict[str, Callable[[web.Request], Any]] = {
             "status": self.status, "config": self.config, "snapshot": self.snapshot,
             "history": self.history, "events": self.events, "devices": self.devices,
@@ -217,6 +218,11 @@ class Server:
     async def disconnect(self, request: web.Request) -> web.Response:
         self.runtime.device_disconnect(request.match_info["name"])
         return web.json_response({"ok": True})
+
+
+async def _pid_header(request: web.Request, response: web.StreamResponse) -> None:
+    # Every answer names the daemon's process, so a client notices a restarted daemon at once.
+    response.headers["Gongwatch-Pid"] = str(os.getpid())
 
 
 async def _wait(future: Future[Any], seconds: float) -> Any:
