@@ -178,7 +178,7 @@ class RemoteEngineView:
 
     def _reconnected(self, status: dict[str, Any]) -> bool:
         """Take a new status; return whether it comes from another daemon than the last."""
-        new = status["pid"] != self._status["pid"]
+        new = bool(status["pid"] != self._status["pid"])
         with self._lock:
             if new:
                 # A new daemon numbers everything from the start again.
