@@ -28,27 +28,33 @@ _FLAT = (Verdict, Event, SourceState, AlertRecord, DeviceState, LineEvent, PortI
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}
+_SETS: dict[type, frozenset[str]] = {}
 
 
 def names(cls: type) -> tuple[str, ...]:
     """Return the field names of a record class, in order (looked up once per class)."""
     found = _NAMES.get(cls)
     if found is None:
-        found = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        fields = dataclasses.fields(cls)
+        found = _NAMES[cls] = tuple(f.name for f in fields)
+        # Annotations are strings here (postponed evaluation): a set field says so in its name.
+        _SETS[cls] = frozenset(f.name for f in fields if str(f.type).startswith("frozenset"))
     return found
 
 
 def flat(obj: object) -> Json:
-    """Return a record of plain fields as a JSON-ready dict (tuples become lists)."""
+    """Return a record of plain fields as a JSON-ready dict (tuples and sets become lists)."""
     out: Json = {}
     for name in names(type(obj)):
         value = getattr(obj, name)
+        if isinstance(value, frozenset):
+            value = sorted(value)
         out[name] = list(value) if isinstance(value, tuple) else value
     return out
 
 
 def unflat(cls: type[T], data: Json) -> T:
-    """Rebuild a record of plain fields from ``flat``'s dict (lists become tuples again).
+    """Rebuild a record of plain fields from ``flat``'s dict (lists become tuples or sets again).
 
     Raises:
         ValueError: a field is missing or unknown.
@@ -56,7 +62,11 @@ def unflat(cls: type[T], data: Json) -> T:
     unknown = set(data) - set(names(cls))
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    sets = _SETS[cls]
+    values = {
+        k: (frozenset(v) if k in sets else tuple(v)) if isinstance(v, list) else v
+        for k, v in data.items()
+    }
     try:
         return cls(**values)
     except TypeError as exc:

@@ -84,6 +84,7 @@ def test_a_reading_keeps_every_field() -> None:
         AlertRecord(3, 1.0, "gong", "synthetic/s0000", "critical", "critical: limit", "ok gong"),
         AlertRecord(4, 1.0, "command", "k", "warning", "sleep 300", None, ok=True),
         DeviceState("gong", "/dev/ttyUSB0", "connected", "gong", "1.0", "gong 1.0"),
+        DeviceState("map", "/dev/ttyACM0", "connected", "map", "1.1", "", frozenset({"a", "b"})),
         LineEvent(1.0, "/dev/ttyUSB0", "received", "ok gong", 0.012),
         PortInfo("/dev/ttyACM0", "Arduino Uno", "map", "1.0"),
         Reply("ok all up", 0.03),

@@ -210,8 +210,11 @@ class DevicesPane(Pane):
         self.ports = [PortInfo(p.port, p.description, error="probing ...") for p in self.ports]
         self._show_ports()
         # The engine never probes a port a device holds or is about to (a probe resets it).
-        future = self.engine.scan_ports(lambda info: self.post_message(self.PortProbed(info)))
-        future.add_done_callback(self._ports_found)
+        self.engine.scan_ports(self._port_probed).add_done_callback(self._ports_found)
+
+    def _port_probed(self, info: PortInfo) -> None:
+        # Called on a probing thread: only post.
+        self.post_message(self.PortProbed(info))
 
     def _ports_found(self, future: Future[list[PortInfo]]) -> None:
         # Called on the thread that scanned: only post.
