@@ -32,8 +32,9 @@ class Archive(Protocol):
     without delaying a poll; ``read`` answers ``EngineView.history`` for a span of time.
     """
 
-    def append(self, key: str, t: float, x: float, anomalous: bool = False) -> None:
-        """Keep one point of the series ``key`` (wall-clock ``t``, value ``x``)."""
+    def append(self, key: str, t: float, x: float, anomalous: bool = False) -> object:
+        """Keep one point of the series ``key`` (wall-clock ``t``, value ``x``); what it
+        returns (whether the point was taken) is not used."""
         ...
 
     def read(

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import TabbedContent
@@ -17,6 +18,7 @@ from textual.widgets import TabbedContent
 from engine import wire
 from engine.client import RemoteEngineView
 from engine.config import Config, DeviceConfig
+from engine.config_reader import parse
 from engine.runtime import Runtime
 from tests.daemon_process import QUIET_SOURCES, DaemonProcess
 from tests.emulator import EmulatedDevice
@@ -154,3 +156,42 @@ def test_with_no_daemon_the_screen_runs_its_own_engine(tmp_path: Any) -> None:
     assert RemoteEngineView.attach(tmp_path / "none.sock", LOCAL) is None
     app = make_app(Config(), collectors=[], autostart=False)
     assert app.engine.link.mode == "embedded"
+
+
+async def test_quitting_the_embedded_screen_leaves_no_thread_and_no_child(
+    boards: tuple[EmulatedDevice, EmulatedDevice],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gong, _ = boards
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    config = parse(
+        f"""{QUIET_SOURCES}
+[general]
+alert_log = "{tmp_path / "alerts.log"}"
+[collectors.synthetic]
+series = 3
+interval = 0.2
+critical_after = 0.5
+[devices.gong]
+port = "{gong.port}"
+[[alerts]]
+metrics = "synthetic/**"
+severity = "critical"
+actions = ["gong", "command"]
+command = ["sleep", "300"]
+"""
+    )
+    before = set(threading.enumerate())
+    me = psutil.Process()
+    app = make_app(config, clock=lambda: FIXED_NOW, hostname="testhost")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.engine.link.mode == "embedded"
+        await until(pilot, lambda: any(c.name() == "sleep" for c in me.children()))
+        children = me.children(recursive=True)
+        await until(pilot, lambda: "strike" in gong.events)  # no thread of the test's own
+        await pilot.press("q")
+    _gone, alive = psutil.wait_procs(children, timeout=5)
+    assert not alive
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert left == []
