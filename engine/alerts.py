@@ -161,8 +161,8 @@ class AlertManager:
     def close(self) -> None:
         """Start no more commands, end the running ones (and their children), and wait for
         their threads: gongwatch leaves no process behind."""
-        self._closing = True
         with self._lock:
+            self._closing = True
             running = list(self._children)
         for proc in running:
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -292,7 +292,13 @@ class AlertManager:
             self._finish(rec, f"cannot run: {getattr(exc, 'strerror', None) or exc}", ok=False)
             return
         with self._lock:
+            # Registered and checked under one lock: close() either sees this child or has
+            # already said it is closing, so no child outlives gongwatch.
             self._children.add(proc)
+            closing = self._closing
+        if closing:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
         try:
             _, stderr = proc.communicate(timeout=COMMAND_TIMEOUT)
         except subprocess.TimeoutExpired:

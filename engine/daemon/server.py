@@ -117,7 +117,8 @@ class Server:
 
     async def start(self) -> None:
         """Listen on the socket, readable and writable by its owner alone."""
-        self._runner = web.AppRunner(self.app(), access_log=None)
+        # A request still running at stop gets two seconds, not aiohttp's default minute.
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         old = os.umask(0o177)  # the socket is born 0600: no moment when others could connect
         try:
