@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/fuzz_detect.py
 	$(BIN)/python benchmarks/prometheus.py
 	$(BIN)/python benchmarks/statsd.py
+	$(BIN)/python benchmarks/daemon.py
 
 clean:
 	rm -rf $(VENV) firmware/build .pytest_cache

@@ -160,21 +160,28 @@ class RemoteEngineView:
         c = self._poller
         assert c is not None
         self._polls += 1
-        got = c.get("/v1/snapshot", params={"since_version": self._snapshot.version})
-        pid = int(got.raise_for_status().headers.get(PID_HEADER, "0"))
+        got = self._changes(c)
+        pid = int(got.headers.get(PID_HEADER, "0"))
         if pid != self._status["pid"] or not self._connected or self._polls % STATUS_EVERY == 0:
             status = c.get("/v1/status").raise_for_status().json()
             if self._reconnected(status):
-                got = c.get("/v1/snapshot").raise_for_status()
+                got = self._changes(c)  # numbered anew: ask for everything
             self._devices = tuple(wire.unflat(DeviceState, d) for d in status["devices"])
-        if got.status_code != 204:
-            self._take_snapshot(wire.snapshot_from(got.json(), self._snapshot))
-        log = c.get("/v1/devices/log", params={"since": self._log_seq}).raise_for_status()
-        self._tell_devices([wire.device_line_from(e) for e in log.json()])
-        got = c.get("/v1/alerts", params={"since_change": self._alert_change}).raise_for_status()
-        if got.status_code != 204:
-            self._take_alerts(got.json())
+        changes = got.json()
+        if changes["snapshot"] is not None:
+            self._take_snapshot(wire.snapshot_from(changes["snapshot"], self._snapshot))
+        self._tell_devices([wire.device_line_from(e) for e in changes["log"]])
+        if changes["alerts"] is not None:
+            self._take_alerts(changes["alerts"])
         self._fetch_wanted(c)
+
+    def _changes(self, c: httpx.Client) -> httpx.Response:
+        params = {
+            "since_version": self._snapshot.version,
+            "log_since": self._log_seq,
+            "alerts_since": self._alert_change,
+        }
+        return c.get("/v1/changes", params=params).raise_for_status()
 
     def _reconnected(self, status: dict[str, Any]) -> bool:
         """Take a new status; return whether it comes from another daemon than the last."""

@@ -131,3 +131,24 @@ def wait_for(test: object, limit: float = 20.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("condition not met in time")
+
+
+def test_changes_answers_only_what_changed() -> None:
+    import httpx
+
+    with DaemonProcess(QUIET_SOURCES + "[collectors.synthetic]\nseries = 2\n") as daemon:
+        status = daemon.start().wait_answering()
+        transport = httpx.HTTPTransport(uds=str(daemon.socket))
+        with httpx.Client(transport=transport, base_url="http://gongwatch") as c:
+            wait_for(lambda: c.get("/v1/snapshot").json()["version"] > 0)
+            first = c.get("/v1/changes")
+            assert first.headers["Gongwatch-Pid"] == str(status["pid"])
+            data = first.json()
+            version, change = data["snapshot"]["version"], data["alerts"]["change"]
+            assert len(data["snapshot"]["metrics"]) == 2 and data["log"] == []
+            params = {"since_version": version, "alerts_since": change, "log_since": 0}
+            same = c.get("/v1/changes", params=params).json()
+            # Nothing new unless a poll landed in between; alerts never changed.
+            assert same["alerts"] is None
+            assert same["snapshot"] is None or same["snapshot"]["version"] > version
+        assert daemon.stop() == 0
