@@ -36,6 +36,8 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "for": (0.0, 604_800.0, "seconds"),
     "baud": (1_200, 115_200, ""),
     "flush": (0.1, 3_600.0, "seconds"),
+    "series": (1, 100_000, ""),
+    "critical_after": (0.1, 86_400.0, "seconds"),
 }
 """The range of every number of the configuration, by key name: what a person could mean. An
 interval of 1e-9 s is a busy loop, of 1e300 s an overflow; a history of 10^12 points cannot be
@@ -153,11 +155,11 @@ class Reader:
         path = "collectors.synthetic"
         sub = self.table(collectors, path)
         self.unknown(sub, path, {"series", "interval", "critical_after"})
+        after = None
+        if "critical_after" in sub:
+            after = self.get(sub, path, "critical_after", float, 1.0)
         series = self.get(sub, path, "series", int, 10)
-        if not 1 <= series <= 100_000:
-            raise self.fail(f"{path}.series", f"must be between 1 and 100000, got {series}")
-        after = self.positive(sub, path, "critical_after", 1.0) if "critical_after" in sub else None
-        return SyntheticConfig(series, self.positive(sub, path, "interval", 1.0), after)
+        return SyntheticConfig(series, self.get(sub, path, "interval", float, 1.0), after)
 
     def collectors(self, table: dict[str, Any]) -> dict[str, CollectorConfig]:
         self.unknown(table, "collectors", set(COLLECTOR_DEFAULTS))

@@ -16,7 +16,6 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 from collectors.base import Collector, printable
 from engine import Engine, EngineView
 from engine.alerts import AlertManager, AlertRecord
-from engine.client import RemoteEngineView
 from engine.config import Config
 from engine.devices import Devices
 from engine.engine import Snapshot, stale_sources
@@ -335,7 +334,13 @@ def run_app(config: Config, warnings: Sequence[str] = ()) -> None:
         config: the configuration.
         warnings: lines about the configuration, shown as notifications once the screen is up.
     """
-    view = RemoteEngineView.attach(socket_path(config), config)
+    socket = socket_path(config)
+    view = None
+    if socket.exists():
+        # The client brings httpx: loaded only when a daemon may be there to attach to.
+        from engine.client import RemoteEngineView
+
+        view = RemoteEngineView.attach(socket, config)
     app = make_app(config, view=view)
     app.startup_warnings = list(warnings)
     app.run()
