@@ -121,6 +121,7 @@ def test_stop_leaves_no_engine_thread() -> None:
     engine = Engine(Config(), [Counter("x"), Counter("y")])
     engine.subscribe(lambda batch, changed: None)
     engine.start()
-    wait_for(lambda: engine.snapshot().sources["x"].polls > 2)
+    # The first snapshot (version 0) lists no source yet.
+    wait_for(lambda: (x := engine.snapshot().sources.get("x")) is not None and x.polls > 2)
     engine.stop()
     assert set(threading.enumerate()) - before == set()
