@@ -14,8 +14,8 @@ import detectors
 from collectors.base import Batch, Collector, Reading, Status, against_limits
 from detectors.base import QUIET, Verdict
 from engine.config import Config
-from engine.exporters import Exporters
 from engine.dispatch import QUEUE_SIZE, Dispatcher
+from engine.exporters import Exporters
 from engine.format import value as format_value
 from engine.series import Archive, History, SeriesStore
 
