@@ -156,6 +156,9 @@ class GongwatchApp(App[None]):
 
     def tick(self) -> None:
         """Refresh the header and, unless paused, the visible pane when the snapshot changed."""
+        if self._exit:
+            # Closing: the panes are being taken down, and a timer may still fire once.
+            return
         snap = self.engine.snapshot()
         uptime = snap.metrics.get("system/uptime")
         up = uptime.reading.value if uptime else None
