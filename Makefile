@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prometheus.py
 	$(BIN)/python benchmarks/statsd.py
 	$(BIN)/python benchmarks/daemon.py
+	$(BIN)/python benchmarks/hosts.py
 
 clean:
 	rm -rf $(VENV) firmware/build .pytest_cache

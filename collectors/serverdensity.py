@@ -309,9 +309,7 @@ class ServerDensityCollector:
     def _unknown(self, service: Service | None, error: str) -> list[LocationResult]:
         """Mark the locations of ``service`` (or of all) unknown: we cannot tell now. A service
         never read is listed by its check locations, so it is never left out."""
-        known = [
-            r for (svc, _), r in self._known.items() if service is None or svc == service.key
-        ]
+        known = [r for (svc, _), r in self._known.items() if service is None or svc == service.key]
         out = [
             LocationResult(
                 r.service, r.location, State.UNKNOWN, slow=r.slow, error=error, label=r.label

@@ -77,9 +77,11 @@ def parse_services(data: Any) -> tuple[list[Service], list[str]]:
         if problem:
             problems.append(problem)
         places = item.get("checkLocations")
-        nodes = tuple(str(p) for p in places if isinstance(p, str | int)) if isinstance(
-            places, list
-        ) else ()
+        nodes = (
+            tuple(str(p) for p in places if isinstance(p, str | int))
+            if isinstance(places, list)
+            else ()
+        )
         services.append(Service(str(ident), name, slug(name), slow, nodes))
     return services, list(dict.fromkeys(problems))
 

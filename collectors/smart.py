@@ -4,12 +4,15 @@ temperatures the kernel gives everyone (drivetemp and nvme hwmon chips)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 import time
+import types
 from typing import Any
 
 from collectors import hwmon, process
@@ -41,7 +44,30 @@ _EXIT_NOTES = {
 }
 
 
+def _import_pysmart() -> None:
+    """Import pySMART without chardet.
+
+    pySMART imports chardet (8 MiB of language tables, a sixth of the monitor's memory) only
+    to guess the encoding of smartctl's output in its ``_exec``, which ``GuardedSmartctl``
+    replaces with its own decoding. A stand-in serves that import and is taken out of
+    ``sys.modules`` at once, so anything that later imports chardet gets the real one.
+    """
+    if "pySMART" in sys.modules or "chardet" in sys.modules:
+        import pySMART  # noqa: F401  # already paid for, or chardet is here anyway
+
+        return
+    stand_in = types.ModuleType("chardet")
+    stand_in.detect = lambda _raw: {"encoding": "utf-8"}  # type: ignore[attr-defined]
+    sys.modules["chardet"] = stand_in
+    try:
+        importlib.import_module("pySMART")
+    finally:
+        if sys.modules.get("chardet") is stand_in:
+            del sys.modules["chardet"]
+
+
 def _smartctl_class() -> type:
+    _import_pysmart()
     from pySMART.smartctl import Smartctl
 
     class GuardedSmartctl(Smartctl):  # type: ignore[misc]

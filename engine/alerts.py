@@ -149,6 +149,7 @@ class AlertManager:
         """Return how many times each (rule's metric glob, action) has fired."""
         with self._lock:
             return dict(self._fired_counts)
+
     def listeners(self) -> list[Callable[[AlertRecord], None]]:
         """Return the listeners (to hand them to the manager of a new configuration)."""
         return list(self._listeners)

@@ -84,6 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
         "status", parents=[common], help="whether a daemon runs (exit 0), or not (exit 3)"
     )
     status.add_argument("--json", action="store_true", help="one JSON object")
+    history = sub.add_parser(
+        "history", parents=[common], help="the stored points of one metric (from the history file)"
+    )
+    from engine.history.cli import add_arguments as add_history_arguments
+
+    add_history_arguments(history)
+    imports = sub.add_parser(
+        "import", parents=[common], help="RRD files, CSV and Graphite JSON into the history file"
+    )
+    from engine.imports.cli import add_arguments as add_import_arguments
+
+    add_import_arguments(imports)
+    replay = sub.add_parser(
+        "replay", parents=[common], help="run a detector over the stored history"
+    )
+    from engine.replay_cli import add_arguments as add_replay_arguments
+
+    add_replay_arguments(replay)
     return parser
 
 
@@ -116,6 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from engine.detect_cli import cmd_detect
 
         return cmd_detect(args)
+    if args.command == "history":
+        from engine.history.cli import cmd_history
+
+        path = args.file or config.history_store.file
+        return cmd_history(path, args.metric, args.since, args.json, config=config.history_store)
+    if args.command in ("import", "replay"):
+        return cmd_history_tool(args, config)
     if args.command in ("ports", "send"):
         from engine import devices_cli
 
@@ -126,6 +151,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             verbose=args.verbose,
         )  # fmt: skip
     return cmd_run(config, warnings)
+
+
+def cmd_history_tool(args: argparse.Namespace, config: Config) -> int:
+    """``import`` or ``replay``, on the history file ``--file`` names or the configured one."""
+    path = args.file or config.history_store.file
+    if args.command == "import":
+        from engine.imports.cli import cmd_import
+
+        return cmd_import(path, args.files, args.prefix, config=config.history_store)
+    from engine.replay_cli import cmd_replay
+
+    return cmd_replay(
+        path, args.glob, args.since, args.detector, args.json, config=config.history_store
+    )
 
 
 def cmd_run(config: Config, warnings: Sequence[str] = ()) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from collectors.base import printable
 from engine.exporters.config import Integrations
+from engine.history.config import HistoryConfig
 
 COLLECTOR_DEFAULTS: dict[str, float] = {"system": 1.0, "sensors": 5.0, "smart": 300.0}
 """Default poll interval in seconds of each local collector."""
@@ -76,6 +77,20 @@ class HttpCheckConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PrometheusSourceConfig:
+    """A Prometheus server to read the series of many hosts from (``[[sources.prometheus]]``)."""
+
+    name: str
+    url: str
+    query: str
+    """A PromQL selector, e.g. ``{job="node"}``."""
+    interval: float = 15.0
+    timeout: float = 5.0
+    max_series: int = 2_000
+    """Series read per poll at most."""
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceConfig:
     """A serial device (the gong or the map)."""
 
@@ -130,6 +145,8 @@ class Config:
     )
     serverdensity: tuple[ServerDensityConfig, ...] = ()
     http: tuple[HttpCheckConfig, ...] = ()
+    prometheus_sources: tuple[PrometheusSourceConfig, ...] = ()
+    """Prometheus servers whose hosts are watched."""
     locations: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Extra or overriding (latitude, longitude) of location names for the map."""
     gong: DeviceConfig = field(default_factory=DeviceConfig)
@@ -144,6 +161,8 @@ class Config:
     """The synthetic source; None (the default) for none."""
     daemon_socket: str | None = None
     """``[daemon] socket``: the daemon's Unix socket; None for the runtime directory's."""
+    history_store: HistoryConfig = field(default_factory=HistoryConfig)
+    """The ``[history]`` table: the history file and how long each tier keeps points."""
 
     def collector(self, name: str) -> CollectorConfig:
         """Return the settings of a local collector (defaults when the file has none)."""

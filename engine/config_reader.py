@@ -19,10 +19,12 @@ from engine.config import (
     ConfigError,
     DeviceConfig,
     HttpCheckConfig,
+    PrometheusSourceConfig,
     ServerDensityConfig,
     SyntheticConfig,
 )
 from engine.exporters import config as integrations
+from engine.history.config import HistoryConfig, HistoryConfigError
 
 T = TypeVar("T")
 
@@ -38,6 +40,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "flush": (0.1, 3_600.0, "seconds"),
     "series": (1, 100_000, ""),
     "critical_after": (0.1, 86_400.0, "seconds"),
+    "max_series": (1, 100_000, "series"),
 }
 """The range of every number of the configuration, by key name: what a person could mean. An
 interval of 1e-9 s is a busy loop, of 1e300 s an overflow; a history of 10^12 points cannot be
@@ -116,7 +119,8 @@ class Reader:
                 raise self.fail(f"{path}.{k}" if path else k, "unknown key")
 
     def config(self, data: dict[str, Any]) -> Config:
-        sections = {"general", "collectors", "remote", "devices", "detectors", "alerts", "daemon"}
+        sections = {"general", "collectors", "remote", "sources", "devices", "detectors"}
+        sections |= {"alerts", "history", "daemon"}
         self.unknown(data, "", sections | integrations.SECTIONS)
         general = self.table(data, "general")
         self.unknown(general, "general", {"refresh", "history", "alert_log"})
@@ -130,6 +134,8 @@ class Reader:
         daemon = self.table(data, "daemon")
         self.unknown(daemon, "daemon", {"socket"})
         collectors = self.table(data, "collectors")
+        sources = self.table(data, "sources")
+        self.unknown(sources, "sources", {"prometheus"})
         return Config(
             source=self.source,
             refresh=self.get(general, "general", "refresh", float, 1.0),
@@ -139,6 +145,7 @@ class Reader:
             synthetic=self.synthetic(collectors),
             serverdensity=tuple(self.serverdensity(remote)),
             http=tuple(self.http(remote)),
+            prometheus_sources=tuple(self.prometheus(sources)),
             locations=self.locations(self.table(remote, "remote.locations")),
             gong=self.device(self.table(devices, "devices.gong"), "devices.gong"),
             map=self.device(self.table(devices, "devices.map"), "devices.map"),
@@ -147,6 +154,7 @@ class Reader:
             alerts=tuple(self.alerts(data)),
             integrations=integrations.read(self, data),
             daemon_socket=self.get(daemon, "daemon", "socket", str, "") or None,
+            history_store=self.history_store(self.table(data, "history")),
         )
 
     def synthetic(self, collectors: dict[str, Any]) -> SyntheticConfig | None:
@@ -160,6 +168,12 @@ class Reader:
             after = self.get(sub, path, "critical_after", float, 1.0)
         series = self.get(sub, path, "series", int, 10)
         return SyntheticConfig(series, self.get(sub, path, "interval", float, 1.0), after)
+
+    def history_store(self, table: dict[str, Any]) -> HistoryConfig:
+        try:
+            return HistoryConfig.from_table(table)
+        except HistoryConfigError as error:
+            raise self.fail(error.key, error.reason) from None
 
     def collectors(self, table: dict[str, Any]) -> dict[str, CollectorConfig]:
         self.unknown(table, "collectors", set(COLLECTOR_DEFAULTS))
@@ -240,6 +254,29 @@ class Reader:
                     timeout=self.get(it, p, "timeout", float, 5.0),
                     slow=self.get(it, p, "slow", float, 0.4),
                     interval=self.get(it, p, "interval", float, 30.0),
+                )
+            )
+        return out
+
+    def prometheus(self, sources: dict[str, Any]) -> list[PrometheusSourceConfig]:
+        path = "sources.prometheus"
+        items = self.array_of_tables(sources, "prometheus", path)
+        known = {"name", "url", "query", "interval", "timeout", "max_series"}
+        self.named(items, path, known)
+        out = []
+        for i, it in enumerate(items):
+            p = f"{path}[{i}]"
+            query = self.get(it, p, "query", str, "").strip()
+            if not query:
+                raise self.fail(f"{p}.query", 'required, a PromQL selector like {job="node"}')
+            out.append(
+                PrometheusSourceConfig(
+                    name=it["name"],
+                    url=it["url"].rstrip("/"),
+                    query=query,
+                    interval=self.get(it, p, "interval", float, 15.0),
+                    timeout=self.get(it, p, "timeout", float, 5.0),
+                    max_series=self.get(it, p, "max_series", int, 2_000),
                 )
             )
         return out

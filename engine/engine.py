@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -17,6 +18,7 @@ from engine.config import Config
 from engine.dispatch import QUEUE_SIZE, Dispatcher
 from engine.exporters import Exporters
 from engine.format import value as format_value
+from engine.remember import warm
 from engine.series import Archive, History, SeriesStore
 
 SEVERITY_RANK = {"none": 0, "warning": 1, "critical": 2}
@@ -163,7 +165,8 @@ class Engine:
         collectors: the sources to run.
         monotonic: clock for anomaly durations.
         archive: a history store that keeps every point on disk; the engine appends to it
-            (from the observers' thread) and ``history`` reads from it when asked for a span.
+            (from the observers' thread), ``history`` reads from it when asked for a span,
+            and each new detector is first fed the series' stored points (its warm start).
         observer_queue: batches that may wait for the observers before new ones are dropped.
         """
         self.config = config
@@ -187,6 +190,8 @@ class Engine:
             self._dispatcher.subscribe(self._archive)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._units: set[str] = set()
+        """Keys whose unit the archive has been told."""
         self.exporters = Exporters(self)
         """The outputs the configuration asks for; they start and stop with the engine."""
 
@@ -235,6 +240,9 @@ class Engine:
             if callable(close):
                 close()
         self.exporters.stop()
+        close = getattr(self.archive, "close", None)
+        if callable(close):
+            close()  # seals and saves every point still queued
 
     def reconfigure(self, config: Config, collectors: Iterable[Collector]) -> None:
         """Run on a new configuration and sources, keeping the metrics and their history.
@@ -265,6 +273,9 @@ class Engine:
         for st in changed:
             r = st.reading
             if r.value is not None and math.isfinite(r.value):
+                if r.key not in self._units and hasattr(self.archive, "set_unit"):
+                    self._units.add(r.key)
+                    self.archive.set_unit(r.key, r.unit)
                 self.archive.append(r.key, r.time, r.value, st.verdict.anomalous)
 
     def _run(self, collector: Collector) -> None:
@@ -348,6 +359,12 @@ class Engine:
         held = self._detectors.get(reading.key)
         if held is None or held[0] != name:
             held = self._detectors[reading.key] = (name, detectors.create(name))
+            if self.archive is not None and hasattr(self.archive, "recent"):
+                # The series' points from before a restart: its baseline and season go on.
+                try:
+                    warm(held[1], self.archive, reading.key)  # type: ignore[arg-type]
+                except (ArithmeticError, ValueError, OSError, sqlite3.Error) as exc:
+                    self.report(reading.key, "error", f"could not warm {name} from history: {exc}")
         try:
             return held[1].update(reading.time, reading.value)  # type: ignore[no-any-return]
         except Exception as exc:  # a detector's bug costs this point's verdict, not the poll

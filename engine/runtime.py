@@ -28,6 +28,7 @@ from engine.config import Config
 from engine.devices import Devices, failed
 from engine.engine import Engine, Event, Snapshot
 from engine.portlock import PortLock
+from engine.remember import open_archive
 from engine.series import History
 from engine.sources import build_collectors
 from engine.view import AlertInfo, AlertListener, DeviceListener, Link
@@ -48,6 +49,7 @@ class Runtime:
         devices: Devices | None = None,
         alerts: AlertManager | None = None,
         lock_ports: bool = True,
+        history: bool = False,
     ) -> None:
         """Args:
         config: the configuration.
@@ -56,9 +58,16 @@ class Runtime:
         devices: the gong and the map (from the configuration when None).
         alerts: the alert manager (built and subscribed to the engine when None).
         lock_ports: claim the configured ports; a port another process holds is not opened.
+        history: keep every point in the history file the configuration names (and warm the
+            detectors from it), when the engine is built here.
         """
         if engine is None:
-            engine = Engine(config, build_collectors(config) if collectors is None else collectors)
+            said: list[str] = []
+            archive = open_archive(config, said.append) if history else None
+            sources = build_collectors(config) if collectors is None else collectors
+            engine = Engine(config, sources, archive=archive)
+            for line in said:
+                engine.report("history", "warning", line)
         self.engine = engine
         self.notes: dict[str, str] = {}
         """Device name to why it does not drive its configured port."""

@@ -34,6 +34,7 @@ def build_collectors(config: Config) -> list[Collector]:
     if config.synthetic is not None:
         syn = config.synthetic
         out.append(SyntheticCollector(syn.series, syn.interval, critical_after=syn.critical_after))
+    out.extend(prometheus_collectors(config))
     return out
 
 
@@ -45,6 +46,25 @@ def listener_collectors(config: Config) -> list[Collector]:
     from collectors.statsd import StatsdCollector
 
     return [StatsdCollector(statsd.listen.host, statsd.listen.port, flush=statsd.flush)]
+
+
+def prometheus_collectors(config: Config) -> list[Collector]:
+    """Return one collector per ``[[sources.prometheus]]``."""
+    if not config.prometheus_sources:
+        return []
+    from collectors.prometheus import PrometheusCollector
+
+    return [
+        PrometheusCollector(
+            p.name,
+            p.url,
+            p.query,
+            interval=p.interval,
+            timeout=p.timeout,
+            max_series=p.max_series,
+        )
+        for p in config.prometheus_sources
+    ]
 
 
 def remote_collectors(config: Config) -> list[Collector]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 import pytest
 
@@ -19,6 +20,17 @@ def require_tool(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the tests out of the user's own folders: the history file and alert log (state),
+    the daemon's socket (runtime) and the configuration file (config) all go to a fresh
+    folder, so a daemon running on this machine is never attached to by a test."""
+    base = tempfile.mkdtemp(prefix="gongwatch-tests-")
+    for var in ("XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME"):
+        folder = os.path.join(base, var.lower())
+        os.makedirs(folder, mode=0o700)
+        os.environ[var] = folder
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -323,7 +323,11 @@ def make_app(
     if view is not None:
         return GongwatchApp(view, clock=clock, hostname=hostname, autostart=autostart, panes=panes)
     config = config or (engine.config if engine is not None else Config())
-    runtime = Runtime(config, engine=engine, collectors=collectors, devices=devices, alerts=alerts)
+    # Built here, the engine keeps the same history file a daemon keeps: charts have days.
+    runtime = Runtime(
+        config, engine=engine, collectors=collectors, devices=devices, alerts=alerts,
+        history=autostart and engine is None,
+    )  # fmt: skip
     app = GongwatchApp(runtime, clock=clock, hostname=hostname, autostart=autostart, panes=panes)
     # The bell is rung from the observers' thread: post it to the UI's queue.
     runtime.alerts.bell = lambda: app.call_later(app.bell)

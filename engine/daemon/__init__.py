@@ -94,7 +94,7 @@ class Daemon:
         self.config_arg, self.source = config_arg, source
         self.socket = socket_path(config)
         self.started = time.time()
-        self.runtime = Runtime(config)
+        self.runtime = Runtime(config, history=True)
         self.server = Server(self.runtime, self.socket, started=self.started, source=source)
         self.server.config_text = text
         self._stop = asyncio.Event()

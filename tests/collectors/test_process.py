@@ -91,9 +91,7 @@ def hanging_wrapper(tmp_path: Path, mark: str) -> Path:
     return script
 
 
-def test_a_timeout_ends_the_wrapper_and_everything_it_started(
-    tmp_path: Path, marker: str
-) -> None:
+def test_a_timeout_ends_the_wrapper_and_everything_it_started(tmp_path: Path, marker: str) -> None:
     script = hanging_wrapper(tmp_path, marker)
     for _ in range(10):
         with pytest.raises(process.ChildTimeout):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -213,3 +216,22 @@ def test_the_configured_smartctl_is_used_and_polls_every_five_minutes(tmp_path: 
     smart = next(c for c in build_collectors(config) if c.name == "smart")
     assert smart.interval == 300.0
     assert smart.poll().readings and fake.calls()
+
+
+def test_disks_read_without_loading_chardet(tmp_path: Path) -> None:
+    """pySMART imports chardet (8 MiB) for an encoding guess the collector never makes: the
+    disks read in full, and chardet never stays loaded."""
+    fake = FakeSmartctl(tmp_path, NVME)
+    code = (
+        "import json, sys\n"
+        "from collectors.smart import SmartCollector\n"
+        f"batch = SmartCollector(smartctl={str(fake.path)!r}).poll()\n"
+        "temps = [r.value for r in batch.readings if r.key.endswith('/temperature')]\n"
+        "print(json.dumps([len(batch.readings), temps, 'chardet' in sys.modules, batch.errors]))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr
+    count, temps, chardet, errors = json.loads(out.stdout.splitlines()[-1])
+    assert count > 5 and temps and not errors
+    assert chardet is False

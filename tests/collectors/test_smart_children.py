@@ -45,9 +45,7 @@ def test_smartctl_gets_a_minimal_environment_and_never_the_token(
     assert env["LC_ALL"] == "C" and env["PATH"] == os.environ["PATH"]
     # PWD is the wrapper shell's own; Python may add LC_CTYPE when it coerces a C locale.
     allowed = {"PATH", "HOME", "TZ", "LANG", "LANGUAGE", "LC_CTYPE", "LC_ALL", "PWD"}
-    assert set(env) <= allowed | {
-        k for k in os.environ if k.startswith("LC_")
-    }
+    assert set(env) <= allowed | {k for k in os.environ if k.startswith("LC_")}
 
 
 def test_ten_timed_out_polls_through_a_wrapper_leave_no_process_behind(

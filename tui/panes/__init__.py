@@ -4,6 +4,7 @@ from tui.panes.alerts import AlertsPane
 from tui.panes.base import Pane
 from tui.panes.devices import DevicesPane
 from tui.panes.disks import DisksPane
+from tui.panes.hosts import HostsPane
 from tui.panes.overview import OverviewPane
 from tui.panes.remote import RemotePane
 from tui.panes.sensors import SensorsPane
@@ -15,6 +16,7 @@ PANES: list[type[Pane]] = [
     RemotePane,
     DevicesPane,
     AlertsPane,
+    HostsPane,
 ]
 """Every pane class, in the order of their tabs (keys 1-9 follow it)."""
 
@@ -23,6 +25,7 @@ __all__ = [
     "AlertsPane",
     "DevicesPane",
     "DisksPane",
+    "HostsPane",
     "OverviewPane",
     "Pane",
     "RemotePane",

@@ -38,8 +38,9 @@ def group_of(key: str) -> tuple[str, str]:
     return "/".join(parts[:2]), "/".join(parts[2:])
 
 
-GROUP_ORDER = ("system", "sensors", "disk", "remote")
-"""What a person checks first comes first: the machine, then its hardware, then services."""
+GROUP_ORDER = ("system", "sensors", "disk", "remote", "hosts")
+"""What a person checks first comes first: the machine, then its hardware, then services, then
+the other hosts (``hosts/<instance>``, one group each)."""
 
 
 def ordered(metrics: dict[str, MetricState]) -> list[tuple[str, MetricState]]:

@@ -1,0 +1,127 @@
+"""Provides ``gongwatch history``: the stored points of one metric, as a table or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from engine.durations import parse_duration
+from engine.history.config import HistoryConfig
+from engine.history.query import Point, Tier
+from engine.history.reader import HistoryReader
+from engine.history.schema import SchemaError
+
+DEFAULT_SINCE = "1h"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``history`` subcommand's arguments to its parser."""
+    parser.add_argument("metric", metavar="METRIC", help="metric key, e.g. system/cpu/total")
+    parser.add_argument(
+        "--since",
+        metavar="DURATION",
+        default=DEFAULT_SINCE,
+        help=f"how far back: 90s, 10m, 2h, 7d, 2y (default {DEFAULT_SINCE})",
+    )
+    parser.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    parser.add_argument(
+        "--file", metavar="PATH", default=None, help="history file (default: the configured one)"
+    )
+
+
+def cmd_history(
+    store_path: str | Path,
+    key: str,
+    since: str | float = DEFAULT_SINCE,
+    json_lines: bool = False,
+    *,
+    config: HistoryConfig | None = None,
+    now: float | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Print the points of ``key`` stored in the last ``since``; return the exit status.
+
+    Raw points print ``time`` and ``value``; rollups (chosen for long spans) also ``min``,
+    ``max`` and ``count``. Errors a user can make (no file, no such metric, a bad duration)
+    print one line on stderr and return 1.
+
+    Args:
+        store_path: the history file.
+        key: the metric key.
+        since: a duration such as ``2h``, or seconds.
+        json_lines: JSON lines instead of a table.
+        config: the history settings (retention decides which tier answers).
+        now: the end of the span, seconds since the epoch; None means now.
+        out: where to print; None means stdout.
+    """
+    out = out or sys.stdout
+    try:
+        span = parse_duration(since)
+        reader = HistoryReader(store_path, config)
+    except (ValueError, FileNotFoundError, SchemaError, sqlite3.Error) as error:
+        print(f"gongwatch: {error}", file=sys.stderr)
+        return 1
+    try:
+        if key not in reader:
+            print(f"gongwatch: no metric {key!r} in {store_path}", file=sys.stderr)
+            return 1
+        until = time.time() if now is None else now
+        tier = reader.choose_tier(until - span, until)
+        points = reader.points(key, until - span, until, tier)
+        unit = reader.unit(key)
+    except sqlite3.Error as error:
+        print(f"gongwatch: cannot read {store_path}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        reader.close()
+    if json_lines:
+        for point in points:
+            print(json.dumps(point_json(point, tier)), file=out)
+    else:
+        print_table(points, tier, unit, out)
+    return 0
+
+
+def point_json(point: Point, tier: Tier) -> dict[str, float | int | bool]:
+    """One point as the JSON object ``gongwatch history --json`` prints."""
+    if tier is Tier.RAW:
+        return {"time": point.time, "value": point.value, "anomalous": point.anomalous}
+    return {
+        "time": point.time,
+        "value": point.value,
+        "min": point.min,
+        "max": point.max,
+        "count": point.count,
+        "anomalies": point.anomalies,
+    }
+
+
+def print_table(points: list[Point], tier: Tier, unit: str, out: TextIO) -> None:
+    """Points as aligned columns, times in the local zone."""
+    value = f"value ({unit})" if unit else "value"
+    if tier is Tier.RAW:
+        print(f"{'time':<23}  {value:>14}", file=out)
+    else:
+        mean = f"mean ({unit})" if unit else "mean"
+        print(f"{'time':<23}  {mean:>14}  {'min':>12}  {'max':>12}  {'count':>6}  !", file=out)
+    for point in points:
+        stamp = (
+            datetime.fromtimestamp(point.time, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S.%f")
+        )
+        row = f"{stamp[:23]:<23}  {point.value:>14.6g}"
+        if tier is Tier.RAW:
+            print(row + ("  !" if point.anomalous else ""), file=out)
+        else:
+            print(
+                f"{row}  {point.min:>12.6g}  {point.max:>12.6g}  {point.count:>6}  "
+                f"{point.anomalies or ''}",
+                file=out,
+            )
+    if not points:
+        print("(no points in that span)", file=out)

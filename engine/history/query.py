@@ -1,0 +1,162 @@
+"""Provides the reading side of the history file: points of a series from the right tier."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import NamedTuple
+
+import numpy as np
+
+from engine.history.blocks import decode_block
+from engine.history.codec import decode, decode_flags
+from engine.history.writer import MINUTE_S, QUARTER_S, ChunkRow
+
+
+class Tier(Enum):
+    """A resolution of the history, with the seconds one of its points covers."""
+
+    RAW = 0
+    MINUTE = MINUTE_S
+    QUARTER = QUARTER_S
+
+
+class Point(NamedTuple):
+    """One stored point: a raw sample, or a rollup of the samples of one bucket.
+
+    A named tuple rather than a frozen dataclass: a month of 1-minute rollups is 43 200 of
+    them, and a tuple is several times quicker to make.
+    """
+
+    time: float
+    """Seconds since the epoch: the sample's time, or the start of the rollup's bucket."""
+    value: float
+    """The sample, or the mean of the bucket."""
+    min: float
+    """Smallest sample of the bucket (the sample itself for raw points)."""
+    max: float
+    """Largest sample of the bucket (the sample itself for raw points)."""
+    # The field the JSON output and the daemon name "count" hides tuple.count, on purpose.
+    count: int = 1  # type: ignore[assignment]
+    """Samples in the bucket (1 for raw points)."""
+    anomalies: int = 0
+    """Samples of the bucket the detectors called anomalous (0 or 1 for raw points)."""
+
+    @property
+    def anomalous(self) -> bool:
+        """Whether any sample of the point was anomalous."""
+        return self.anomalies > 0
+
+
+def chunk_points(rows: Iterable[ChunkRow], since_ms: int, until_ms: int) -> list[Point]:
+    """Decode chunk rows and keep the points within ``[since_ms, until_ms]``, sorted by time."""
+    points: list[Point] = []
+    for _start, _end, count, data, flags in rows:
+        times, values = decode(data, count)
+        marks = decode_flags(flags, count)
+        for time_ms, value, flag in zip(times, values, marks, strict=True):
+            if since_ms <= time_ms <= until_ms:
+                points.append(Point(time_ms / 1000, value, value, value, 1, int(flag)))
+    points.sort(key=lambda p: p.time)
+    return points
+
+
+def series_id(conn: sqlite3.Connection, key: str) -> int | None:
+    """The id of a series in the file, or None when the file has no such key."""
+    row = conn.execute("SELECT id FROM series WHERE key = ?", (key,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def stored_chunks(
+    conn: sqlite3.Connection, sid: int, since_ms: int, until_ms: int, with_open: bool
+) -> list[ChunkRow]:
+    """The file's chunks of a series that overlap ``[since_ms, until_ms]``."""
+    query = (
+        "SELECT start, end, count, data, flags FROM chunks "
+        "WHERE series = ? AND end >= ? AND start <= ? ORDER BY end"
+    )
+    rows: list[ChunkRow] = conn.execute(query, (sid, since_ms, until_ms)).fetchall()
+    if with_open:
+        rows += conn.execute(
+            "SELECT start, end, count, data, flags FROM open_chunks "
+            "WHERE series = ? AND end >= ? AND start <= ?",
+            (sid, since_ms, until_ms),
+        ).fetchall()
+    return rows
+
+
+def rollups(
+    conn: sqlite3.Connection,
+    sid: int | None,
+    tier: Tier,
+    since: float,
+    until: float,
+    unsaved: Mapping[tuple[int, int], tuple[float, ...]],
+) -> list[Point]:
+    """The rollup points of a series whose buckets overlap ``[since, until]``, by time.
+
+    They come from the tier's blocks, its rows, and ``unsaved``: the increments a writer has
+    not saved yet. Pieces of one bucket in several of these merge as SQL would merge them.
+    """
+    table = "minute" if tier is Tier.MINUTE else "quarter"
+    first = int(since) - int(since) % tier.value
+    parts = [np.array([(t, *agg) for (t, size), agg in unsaved.items() if size == tier.value])]
+    if sid is not None:
+        parts += _stored_rollups(conn, sid, table, first, until)
+    rows = np.concatenate([p.reshape(-1, 6) for p in parts]).astype(np.float64)
+    rows = _merged(rows[(rows[:, 0] >= first) & (rows[:, 0] <= until)])
+    t, low, high, total, count, anomalies = rows.T
+    return list(
+        map(
+            Point,
+            t.tolist(),
+            (total / count).tolist(),
+            low.tolist(),
+            high.tolist(),
+            count.astype(np.int64).tolist(),
+            anomalies.astype(np.int64).tolist(),
+        )
+    )
+
+
+def _stored_rollups(
+    conn: sqlite3.Connection, sid: int, table: str, first: int, until: float
+) -> list[np.ndarray]:
+    """The file's rollups of a series from ``first`` to ``until``: loose rows, then blocks."""
+    loose = conn.execute(
+        f"SELECT t, min, max, sum, count, anomalies FROM {table} "
+        "WHERE series = ? AND t >= ? AND t <= ?",
+        (sid, first, until),
+    ).fetchall()
+    blocks = conn.execute(
+        f"SELECT data FROM {table}_blocks WHERE series = ? AND end >= ? AND start <= ? "
+        "ORDER BY start",
+        (sid, first, until),
+    )
+    return [np.array(loose), *(decode_block(blob) for (blob,) in blocks)]
+
+
+def _merged(rows: np.ndarray) -> np.ndarray:
+    """Rows sorted by time, those of one bucket merged: min of mins, max of maxes, sums."""
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    times, starts = np.unique(rows[:, 0], return_index=True)
+    if len(times) == len(rows):
+        return rows
+    merged = np.empty((len(times), 6))
+    merged[:, 0] = times
+    merged[:, 1] = np.minimum.reduceat(rows[:, 1], starts)
+    merged[:, 2] = np.maximum.reduceat(rows[:, 2], starts)
+    merged[:, 3:] = np.add.reduceat(rows[:, 3:], starts, axis=0)
+    return merged
+
+
+def newest_chunks(conn: sqlite3.Connection, sid: int, before_ms: int, limit: int) -> list[ChunkRow]:
+    """Up to ``limit`` of the file's newest chunks of a series ending before ``before_ms``."""
+    return list(
+        conn.execute(
+            "SELECT start, end, count, data, flags FROM chunks "
+            "WHERE series = ? AND end < ? ORDER BY end DESC LIMIT ?",
+            (sid, before_ms, limit),
+        ).fetchall()
+    )

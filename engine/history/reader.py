@@ -1,0 +1,199 @@
+"""Provides HistoryReader: the keys, points and recent samples of a history file."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from engine.history.config import DAY, HistoryConfig
+from engine.history.query import (
+    Point,
+    Tier,
+    chunk_points,
+    newest_chunks,
+    rollups,
+    series_id,
+    stored_chunks,
+)
+from engine.history.schema import SchemaError, connect, version
+from engine.history.writer import Unsaved
+
+RAW_SPAN = 6 * 3600.0
+"""Longest span answered with raw points by default (21 600 points at 1 Hz)."""
+MINUTE_SPAN = 8 * DAY
+"""Longest span answered with 1-minute rollups by default; longer ones get 15-minute ones."""
+
+
+class HistoryReader:
+    """Reads a history file while a writer (this process or another) may be writing it.
+
+    Each thread gets its own SQLite connection; every query reads one snapshot of the file.
+    """
+
+    def __init__(self, path: str | Path, config: HistoryConfig | None = None) -> None:
+        """Open an existing history file for reading.
+
+        Raises:
+            FileNotFoundError: there is no file at ``path``.
+            SchemaError: the file is not a history file, or is newer than this code.
+        """
+        self.path = Path(path)
+        self.config = config or HistoryConfig()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        if not self.path.exists():
+            raise FileNotFoundError(f"no history file at {self.path}")
+        self._check_version()
+
+    def _check_version(self) -> None:
+        from engine.history.schema import VERSION
+
+        found = version(self._conn())
+        if found == 0:
+            raise SchemaError(f"{self.path} is not a gongwatch history file")
+        if found > VERSION:
+            raise SchemaError(
+                f"{self.path} has schema version {found}; this gongwatch reads up to {VERSION}"
+            )
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def _snapshot(self, key: str) -> Iterator[tuple[sqlite3.Connection, Unsaved]]:
+        """One read transaction of the file, taken together with the unsaved chunks of ``key``."""
+        conn = self._conn()
+        self._before_read()
+        with self._writer_lock():
+            conn.execute("BEGIN")
+            # The first read fixes the snapshot; the writer cannot commit meanwhile.
+            conn.execute("SELECT count(*) FROM series WHERE id = 0").fetchone()
+            unsaved = self._unsaved(key)
+        try:
+            yield conn, unsaved
+        finally:
+            conn.execute("COMMIT")
+
+    def _before_read(self) -> None:
+        """Lets a store hand its queued points to the writer before a read."""
+
+    def _writer_lock(self) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext()
+
+    def _unsaved(self, key: str) -> Unsaved:
+        return Unsaved()
+
+    def keys(self) -> list[str]:
+        """Every metric key the file holds, sorted."""
+        return [row[0] for row in self._conn().execute("SELECT key FROM series ORDER BY key")]
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the file holds a metric ``key``."""
+        query = "SELECT 1 FROM series WHERE key = ?"
+        return isinstance(key, str) and self._conn().execute(query, (key,)).fetchone() is not None
+
+    def unit(self, key: str) -> str:
+        """The unit recorded for a key, or ``""`` (always so in a version 1 file)."""
+        if version(self._conn()) < 2:
+            return ""
+        row = self._conn().execute("SELECT unit FROM series WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def choose_tier(self, since: float, until: float) -> Tier:
+        """The tier a span is read from: raw for hours, 1-minute for days, 15-minute beyond.
+
+        A tier is only chosen when it keeps points that far back.
+        """
+        span = until - since
+        if span <= min(RAW_SPAN, self.config.raw):
+            return Tier.RAW
+        if span <= min(MINUTE_SPAN, self.config.minute):
+            return Tier.MINUTE
+        return Tier.QUARTER
+
+    def points(
+        self,
+        key: str,
+        since: float,
+        until: float | None = None,
+        tier: Tier | None = None,
+    ) -> list[Point]:
+        """The points of a key between two times, oldest first.
+
+        Args:
+            key: the metric key, e.g. ``system/cpu/total``.
+            since: seconds since the epoch.
+            until: seconds since the epoch; None means now.
+            tier: the resolution; None chooses one for the span (see :meth:`choose_tier`).
+
+        Returns:
+            Raw points, or rollups (``value`` is the bucket's mean); empty for an unknown key.
+        """
+        until = time.time() if until is None else until
+        tier = tier or self.choose_tier(since, until)
+        with self._snapshot(key) as (conn, unsaved):
+            sid = series_id(conn, key)
+            if tier is not Tier.RAW:
+                return rollups(conn, sid, tier, since, until, unsaved.buckets)
+            since_ms, until_ms = math.floor(since * 1000), math.ceil(until * 1000)
+            rows = []
+            if sid is not None:
+                rows = stored_chunks(conn, sid, since_ms, until_ms, not unsaved.known)
+            return chunk_points([*rows, *unsaved.chunks], since_ms, until_ms)
+
+    def recent(self, key: str, n: int) -> list[Point]:
+        """The last ``n`` raw points of a key, oldest first (fewer if the file has fewer).
+
+        Made for warming up a detector at start: it reads only the newest chunks.
+        """
+        if n <= 0:
+            return []
+        with self._snapshot(key) as (conn, unsaved):
+            sid = series_id(conn, key)
+            rows = list(unsaved.chunks)
+            if sid is not None and not unsaved.known:
+                rows += conn.execute(
+                    "SELECT start, end, count, data, flags FROM open_chunks WHERE series = ?",
+                    (sid,),
+                ).fetchall()
+            before = min((row[0] for row in rows), default=2**62)
+            while sid is not None and sum(row[2] for row in rows) < n:
+                older = newest_chunks(conn, sid, before, 16)
+                if not older:
+                    break
+                rows += older
+                before = older[-1][1]
+            return chunk_points(rows, -(2**62), 2**62)[-n:]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection this reader opened."""
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
