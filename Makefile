@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/fuzz_detect.py
 	$(BIN)/python benchmarks/prometheus.py
 	$(BIN)/python benchmarks/statsd.py
+	$(BIN)/python benchmarks/daemon.py
 	$(BIN)/python benchmarks/hosts.py
 	$(BIN)/python benchmarks/alert_state.py
 

@@ -3,8 +3,10 @@ run a command, and remote statuses light the map; every action is listed and log
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import socket
 import stat
 import subprocess
@@ -16,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from collectors.base import Batch, json_line
 from collectors.process import child_environment
@@ -135,6 +137,11 @@ class AlertManager(PeopleActions):
         self._leds: dict[str, str] = {}
         self._strike_asked: Future[Reply] | None = None
         self._listeners: list[Callable[[AlertRecord], None]] = []
+        self.on_error: Callable[[str, str, str], None] | None = None
+        """Told ``(source, level, text)`` when the work of an action fails unexpectedly (the
+        engine's ``report``): a bug in a command's thread or a device's reply never vanishes."""
+        self._children: set[subprocess.Popen[str]] = set()
+        self._closing = False
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-command")
         self.state = AlertState(state_path or default_state_path(self.log_path))
         self.state_error: str | None = None
@@ -169,14 +176,25 @@ class AlertManager(PeopleActions):
         with self._lock:
             return dict(self._fired_counts)
 
+    def listeners(self) -> list[Callable[[AlertRecord], None]]:
+        """Return the listeners (to hand them to the manager of a new configuration)."""
+        return list(self._listeners)
+
     def records(self) -> list[AlertRecord]:
         """Return the recent records, oldest first."""
         with self._lock:
             return list(self._records.values())
 
     def close(self) -> None:
-        """Let running commands finish in the background; start no more."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Start no more commands, end the running ones (and their children), and wait for
+        their threads: gongwatch leaves no process behind."""
+        with self._lock:
+            self._closing = True
+            running = list(self._children)
+        for proc in running:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        self._pool.shutdown(wait=True, cancel_futures=True)
         if self.notifier is not None:
             self.notifier.close()
         if self.scheduler is not None:
@@ -235,7 +253,8 @@ class AlertManager(PeopleActions):
                 shown = " ".join(redact_argv(rule.command))
                 rec = self._record("command", st.key, v.severity, shown)
                 try:
-                    self._pool.submit(self._run, rec, rule.command, self._environment(rule, st))
+                    env = self._environment(rule, st)
+                    self._pool.submit(self._guard(self._run), rec, rule.command, env)
                 except RuntimeError:  # the app is closing: the pool takes no more work
                     self._finish(rec, "not run: gongwatch is stopping", ok=False)
             elif action.startswith("notify:"):
@@ -270,7 +289,22 @@ class AlertManager(PeopleActions):
         self._strike_asked = future
         detail = why + (" (joins the strike on its way)" if joins else "")
         rec = self._record("gong", key, severity, detail)
-        future.add_done_callback(lambda f: self._finish(rec, *device_outcome(f)))
+        future.add_done_callback(self._guard(lambda f: self._finish(rec, *device_outcome(f))))
+
+    def _guard(self, work: Callable[..., object]) -> Callable[..., None]:
+        """Wrap work done on another thread so that its exception becomes an engine event
+        (a pool or a future callback would otherwise only log it, or drop it)."""
+
+        def guarded(*args: Any) -> None:
+            try:
+                work(*args)
+            except Exception as exc:
+                if self.on_error is None:
+                    raise
+                why = f"alert action failed: {type(exc).__name__}: {exc}"
+                self.on_error("alerts", "error", why)
+
+        return guarded
 
     def _environment(self, rule: AlertRule, st: MetricState) -> dict[str, str]:
         r, v = st.reading, st.verdict
@@ -296,18 +330,39 @@ class AlertManager(PeopleActions):
     def _run(self, rec: AlertRecord, argv: Sequence[str], env: dict[str, str]) -> None:
         """Run an alert command (an argument list, never a shell) in the pool."""
         try:
-            proc = subprocess.run(
-                list(argv), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                text=True, errors="replace", timeout=COMMAND_TIMEOUT, check=False,
+            # A session of its own, so that ending it on close ends its children too.
+            proc = subprocess.Popen(
+                list(argv), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True,
             )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            self._finish(rec, f"killed after {COMMAND_TIMEOUT:g} s", ok=False)
         except (OSError, ValueError) as exc:  # ValueError: a NUL in an alert's text
             self._finish(rec, f"cannot run: {getattr(exc, 'strerror', None) or exc}", ok=False)
-        else:
-            last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
-            result = f"exit {proc.returncode}" + (f": {last}" if last else "")
-            self._finish(rec, result, ok=proc.returncode == 0)
+            return
+        with self._lock:
+            # Registered and checked under one lock: close() either sees this child or has
+            # already said it is closing, so no child outlives gongwatch.
+            self._children.add(proc)
+            closing = self._closing
+        if closing:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            _, stderr = proc.communicate(timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            self._finish(rec, f"killed after {COMMAND_TIMEOUT:g} s", ok=False)
+            return
+        finally:
+            with self._lock:
+                self._children.discard(proc)
+        if self._closing and proc.returncode == -signal.SIGKILL:
+            self._finish(rec, "killed: gongwatch stopped", ok=False)
+            return
+        last = (stderr.strip().splitlines() or [""])[-1][:200]
+        result = f"exit {proc.returncode}" + (f": {last}" if last else "")
+        self._finish(rec, result, ok=proc.returncode == 0)
 
     def _led_changes(self, changed: list[MetricState]) -> list[tuple[str, str, str]]:
         """Return ``(led, status, service/location)`` for every LED whose status changes."""
@@ -346,7 +401,7 @@ class AlertManager(PeopleActions):
         except CommandError as exc:
             self._finish(rec, f"not sent: {exc}", ok=False)
             return
-        future.add_done_callback(lambda f: self._finish(rec, *device_outcome(f)))
+        future.add_done_callback(self._guard(lambda f: self._finish(rec, *device_outcome(f))))
 
     def _record(
         self, action: str, key: str, severity: str, detail: str, result: str | None = None

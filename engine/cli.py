@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds for it all: opening the port, the board's reset and the reply (default 2)",
     )  # fmt: skip
     send.add_argument("-v", "--verbose", action="store_true", help="show every line on the wire")
+    daemon = sub.add_parser(
+        "daemon", parents=[common], help="the engine, alerts and devices with no screen"
+    )
+    daemon.add_argument("--log", metavar="FILE", default=None, help="log file (default: stderr)")
+    status = sub.add_parser(
+        "status", parents=[common], help="whether a daemon runs (exit 0), or not (exit 3)"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object")
     history = sub.add_parser(
         "history", parents=[common], help="the stored points of one metric (from the history file)"
     )
@@ -110,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "daemon":
+        from engine.daemon import run_daemon
+
+        # The daemon reads its configuration itself: it reads it again on SIGHUP.
+        return run_daemon(args.config, args.log)
     try:
         config = load(args.config)
     except ConfigError as exc:
@@ -122,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(printable(f"gongwatch: warning: {line}"), file=sys.stderr)
     if args.command == "once":
         return cmd_once(config, json_lines=args.json)
+    if args.command == "status":
+        from engine.daemon.status import cmd_status
+
+        return cmd_status(config, as_json=args.json)
     if args.command == "detect":
         from engine.detect_cli import cmd_detect
 

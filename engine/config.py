@@ -177,6 +177,16 @@ class MqttInConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SyntheticConfig:
+    """Made-up series (``[collectors.synthetic]``), for load tests and demonstrations."""
+
+    series: int = 10
+    interval: float = 1.0
+    critical_after: float | None = None
+    """Seconds after start when the first series goes past its critical limit; None never."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration."""
 
@@ -205,6 +215,10 @@ class Config:
     alerts: tuple[AlertRule, ...] = ()
     integrations: Integrations = field(default_factory=Integrations)
     """Prometheus, StatsD, Graphite, InfluxDB and MQTT; each off unless configured."""
+    synthetic: SyntheticConfig | None = None
+    """The synthetic source; None (the default) for none."""
+    daemon_socket: str | None = None
+    """``[daemon] socket``: the daemon's Unix socket; None for the runtime directory's."""
     history_store: HistoryConfig = field(default_factory=HistoryConfig)
     """The ``[history]`` table: the history file and how long each tier keeps points."""
     notify: dict[str, NotifyTarget] = field(default_factory=dict)

@@ -23,6 +23,7 @@ from engine.config import (
     NotifyTarget,
     PrometheusSourceConfig,
     ServerDensityConfig,
+    SyntheticConfig,
 )
 from engine.exporters import config as integrations
 from engine.history.config import HistoryConfig, HistoryConfigError
@@ -39,6 +40,8 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "for": (0.0, 604_800.0, "seconds"),
     "baud": (1_200, 115_200, ""),
     "flush": (0.1, 3_600.0, "seconds"),
+    "series": (1, 100_000, ""),
+    "critical_after": (0.1, 86_400.0, "seconds"),
     "max_series": (1, 100_000, "series"),
 }
 """The range of every number of the configuration, by key name: what a person could mean. An
@@ -119,7 +122,7 @@ class Reader:
 
     def config(self, data: dict[str, Any]) -> Config:
         sections = {"general", "collectors", "remote", "sources", "devices", "detectors"}
-        sections |= {"alerts", "history"}
+        sections |= {"alerts", "history", "daemon"}
         sections |= {"notify", "schedule"}
         self.unknown(data, "", sections | integrations.SECTIONS)
         general = self.table(data, "general")
@@ -131,6 +134,9 @@ class Reader:
         devices = self.table(data, "devices")
         self.unknown(devices, "devices", {"gong", "map"})
         default_det, rules = self.detectors(self.table(data, "detectors"))
+        daemon = self.table(data, "daemon")
+        self.unknown(daemon, "daemon", {"socket"})
+        collectors = self.table(data, "collectors")
         sources = self.table(data, "sources")
         self.unknown(sources, "sources", {"prometheus"})
         notify = people.notify_targets(self, data)
@@ -139,7 +145,8 @@ class Reader:
             refresh=self.get(general, "general", "refresh", float, 1.0),
             history=history,
             alert_log=alert_log,
-            collectors=self.collectors(self.table(data, "collectors")),
+            collectors=self.collectors({k: v for k, v in collectors.items() if k != "synthetic"}),
+            synthetic=self.synthetic(collectors),
             serverdensity=tuple(self.serverdensity(remote)),
             http=tuple(self.http(remote)),
             prometheus_sources=tuple(self.prometheus(sources)),
@@ -152,9 +159,22 @@ class Reader:
             notify=notify,
             schedules=people.schedules(self, data, notify),
             integrations=integrations.read(self, data),
+            daemon_socket=self.get(daemon, "daemon", "socket", str, "") or None,
             history_store=self.history_store(self.table(data, "history")),
             mqtt_in=people.mqtt_in(self, data, notify),
         )
+
+    def synthetic(self, collectors: dict[str, Any]) -> SyntheticConfig | None:
+        if "synthetic" not in collectors:
+            return None
+        path = "collectors.synthetic"
+        sub = self.table(collectors, path)
+        self.unknown(sub, path, {"series", "interval", "critical_after"})
+        after = None
+        if "critical_after" in sub:
+            after = self.get(sub, path, "critical_after", float, 1.0)
+        series = self.get(sub, path, "series", int, 10)
+        return SyntheticConfig(series, self.get(sub, path, "interval", float, 1.0), after)
 
     def history_store(self, table: dict[str, Any]) -> HistoryConfig:
         try:

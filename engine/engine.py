@@ -15,14 +15,17 @@ import detectors
 from collectors.base import Batch, Collector, Reading, Status, against_limits
 from detectors.base import QUIET, Verdict
 from engine.config import Config
+from engine.dispatch import QUEUE_SIZE, Dispatcher
 from engine.exporters import Exporters
 from engine.format import value as format_value
 from engine.remember import warm
-from engine.series import History, SeriesStore
+from engine.series import Archive, History, SeriesStore
 
 SEVERITY_RANK = {"none": 0, "warning": 1, "critical": 2}
 MAX_RESTART_DELAY = 600.0
 """Most seconds a source whose thread keeps failing waits before the next try."""
+STALE_INTERVALS = 3.0
+"""A source whose last poll is older than this many of its intervals is stale."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,25 @@ class SourceState:
     while it runs."""
     restarts: int = 0
     """How many times its thread was restarted after an unexpected error."""
+
+    def is_stale(self, now: float | None = None) -> bool:
+        """Whether the source has gone quiet: no poll finished in three of its intervals.
+
+        A source that never finished a poll is not stale (it is still starting); a slow first
+        poll shows as ``polls == 0``.
+
+        Args:
+            now: wall-clock time to judge at (default: now).
+        """
+        if self.last_poll is None or self.interval <= 0:
+            return False
+        now = time.time() if now is None else now
+        return now - self.last_poll > STALE_INTERVALS * self.interval
+
+
+def stale_sources(sources: dict[str, SourceState], now: float | None = None) -> list[str]:
+    """Return the names of the stale sources, sorted: every pane and ``status`` use this."""
+    return sorted(name for name, src in sources.items() if src.is_stale(now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,22 +157,27 @@ class Engine:
         config: Config,
         collectors: Iterable[Collector] = (),
         monotonic: Callable[[], float] = time.monotonic,
-        history: Any = None,
+        archive: Archive | None = None,
+        observer_queue: int = QUEUE_SIZE,
     ) -> None:
         """Args:
         config: chooses detectors per metric and sizes the history.
         collectors: the sources to run.
         monotonic: clock for anomaly durations.
-        history: the history store (``engine.history.HistoryStore``) every judged point is
-            written to and new detectors are warmed from; the engine closes it on stop.
+        archive: a history store that keeps every point on disk; the engine appends to it
+            (from the observers' thread), ``history`` reads from it when asked for a span,
+            and each new detector is first fed the series' stored points (its warm start).
+        observer_queue: batches that may wait for the observers before new ones are dropped.
         """
         self.config = config
         self.collectors = list(collectors)
         self.store = SeriesStore(config.history)
+        self.archive = archive
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._metrics: dict[str, MetricState] = {}
-        self._detectors: dict[str, Any] = {}
+        self._detectors: dict[str, tuple[str, Any]] = {}
+        """The detector of every key, with the name it was made from."""
         self._detector_names: dict[str, str] = {}
         """The detector name of every key seen: its glob rules are matched once, not per poll."""
         self._sources = {c.name: SourceState(c.name, c.interval) for c in self.collectors}
@@ -158,41 +185,98 @@ class Engine:
         self._event_seq = 0
         self._version = 0
         self._snapshot = Snapshot(0)
-        self._observers: list[Observer] = []
+        self._dispatcher = Dispatcher(self.report, observer_queue)
+        if archive is not None:
+            self._dispatcher.subscribe(self._archive)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.history_store = history
         self._units: set[str] = set()
-        """Keys whose unit the history file has been told."""
+        """Keys whose unit the archive has been told."""
         self.exporters = Exporters(self)
         """The outputs the configuration asks for; they start and stop with the engine."""
 
     def subscribe(self, observer: Observer) -> None:
-        """Call ``observer(batch, changed_states)`` after every batch, in the collector thread."""
-        self._observers.append(observer)
+        """Call ``observer(batch, changed_states)`` after every batch.
+
+        Once the engine is started, observers run on one thread of their own, off the
+        collector threads: a slow observer delays the others, never a poll. An observer's
+        exception becomes an event.
+        """
+        self._dispatcher.subscribe(observer)
+
+    def unsubscribe(self, observer: Observer) -> None:
+        """Stop calling ``observer``."""
+        self._dispatcher.unsubscribe(observer)
+
+    @property
+    def dropped(self) -> int:
+        """Batches the observers missed because they fell behind."""
+        return self._dispatcher.dropped
+
+    @property
+    def running(self) -> bool:
+        """Whether the collector threads run."""
+        return bool(self._threads)
 
     def start(self) -> None:
         """Start one thread per collector; each schedules its next poll when its last one ends."""
         self._stop.clear()
         self.exporters.start()
+        self._dispatcher.start()
         for c in self.collectors:
             th = threading.Thread(target=self._run, args=(c,), name=f"poll-{c.name}", daemon=True)
             self._threads.append(th)
             th.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Ask every collector thread to stop and wait for them a little."""
+        """Stop the collector threads and the observers' thread, waiting for them a little."""
         self._stop.set()
         for th in self._threads:
             th.join(timeout)
         self._threads.clear()
+        self._dispatcher.stop(timeout)
         for c in self.collectors:
             close = getattr(c, "close", None)
             if callable(close):
                 close()
         self.exporters.stop()
-        if self.history_store is not None:
-            self.history_store.close()  # seals and saves every point still queued
+        close = getattr(self.archive, "close", None)
+        if callable(close):
+            close()  # seals and saves every point still queued
+
+    def reconfigure(self, config: Config, collectors: Iterable[Collector]) -> None:
+        """Run on a new configuration and sources, keeping the metrics and their history.
+
+        Stops the collector threads, swaps, and starts them again if they were running.
+        Metrics whose detector changed get a fresh one at their next point.
+        """
+        running = self.running
+        if running:
+            self.stop()
+        with self._lock:
+            self.config = config
+            self.collectors = list(collectors)
+            self._detector_names.clear()
+            old = self._sources
+            self._sources = {
+                c.name: replace(
+                    old.get(c.name) or SourceState(c.name, c.interval), interval=c.interval
+                )
+                for c in self.collectors
+            }
+            self._version += 1
+        if running:
+            self.start()
+
+    def _archive(self, batch: Batch, changed: list[MetricState]) -> None:
+        assert self.archive is not None
+        for st in changed:
+            r = st.reading
+            if r.value is not None and math.isfinite(r.value):
+                if r.key not in self._units and hasattr(self.archive, "set_unit"):
+                    self._units.add(r.key)
+                    self.archive.set_unit(r.key, r.unit)
+                self.archive.append(r.key, r.time, r.value, st.verdict.anomalous)
 
     def _run(self, collector: Collector) -> None:
         failures = 0
@@ -252,8 +336,7 @@ class Engine:
                 self._metrics[st.key] = st
             self._update_source(batch)
             self._version += 1
-        for observer in self._observers:
-            observer(batch, changed)
+        self._dispatcher.publish(batch, changed)
         return changed
 
     def _judge(self, reading: Reading, now: float) -> MetricState:
@@ -266,35 +349,29 @@ class Engine:
         verdict = combine(reading, verdict)
         if reading.value is not None and math.isfinite(reading.value):
             self.store.append(reading.key, reading.time, reading.value, verdict.anomalous)
-            if self.history_store is not None:
-                self._remember(reading, verdict.anomalous)
         prev = self._metrics.get(reading.key)
         since = None
         if verdict.anomalous:
             since = prev.anomalous_since if prev and prev.anomalous_since is not None else now
         return MetricState(reading, verdict, name, since)
 
-    def _remember(self, reading: Reading, anomalous: bool) -> None:
-        """Queue the point for the history file (never blocks: the store's writer saves it)."""
-        if reading.key not in self._units:
-            self._units.add(reading.key)
-            self.history_store.set_unit(reading.key, reading.unit)
-        self.history_store.append(reading.key, reading.time, float(reading.value or 0.0), anomalous)
-
     def _detect(self, reading: Reading, name: str) -> Verdict:
-        det = self._detectors.get(reading.key)
-        if det is None:
-            det = self._detectors[reading.key] = detectors.create(name)
-            if self.history_store is not None:
+        held = self._detectors.get(reading.key)
+        if held is None or held[0] != name:
+            held = self._detectors[reading.key] = (name, detectors.create(name))
+            if self.archive is not None and hasattr(self.archive, "recent"):
                 # The series' points from before a restart: its baseline and season go on.
                 try:
-                    warm(det, self.history_store, reading.key)
+                    warm(held[1], self.archive, reading.key)  # type: ignore[arg-type]
                 except (ArithmeticError, ValueError, OSError, sqlite3.Error) as exc:
-                    self._event(reading.key, "error", f"could not warm {name} from history: {exc}")
+                    self.report(reading.key, "error", f"could not warm {name} from history: {exc}")
         try:
-            return det.update(reading.time, reading.value)  # type: ignore[no-any-return]
-        except (ArithmeticError, ValueError, FloatingPointError) as exc:
-            self._event(reading.key, "error", f"detector {name} failed: {exc}")
+            return held[1].update(reading.time, reading.value)  # type: ignore[no-any-return]
+        except Exception as exc:  # a detector's bug costs this point's verdict, not the poll
+            why = f"detector {name} failed: {type(exc).__name__}: {exc}"
+            self.report(reading.key, "error", why)
+            # A detector that raised may hold broken state: start it afresh at the next point.
+            self._detectors.pop(reading.key, None)
             return QUIET
 
     def _update_source(self, batch: Batch) -> None:
@@ -346,9 +423,22 @@ class Engine:
                 )
             return self._snapshot
 
-    def history(self, key: str, count: int | None = None) -> History:
-        """Return the recent points of one metric."""
-        return self.store.tail(key, count)
+    def history(
+        self,
+        key: str,
+        count: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> History:
+        """Return the points of one metric: the recent ones kept in memory, or, with ``since``
+        and an archive, what the archive holds from ``since`` to ``until`` (wall-clock)."""
+        if since is not None and self.archive is not None:
+            return self.archive.read(key, since, until, count)
+        hist = self.store.tail(key, count)
+        if since is None and until is None:
+            return hist
+        keep = (hist.t >= (since or -math.inf)) & (hist.t <= (until or math.inf))
+        return History(hist.t[keep], hist.x[keep], hist.anomalous[keep])
 
     def events_since(self, seq: int) -> tuple[Event, ...]:
         """Return the events of the latest snapshot numbered after ``seq``, oldest first."""

@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import numpy as np
+
+from engine.series import History
+
 WARM_POINTS = 2000
 """Points replayed into a new detector: about what ``auto`` keeps of a series' own past to
 judge its surprises, so a restart does not begin from a blank baseline."""
@@ -54,8 +58,49 @@ def warm(detector: Any, history: Recent, key: str) -> int:
     return len(points)
 
 
-def open_history(config: Any, report: Callable[[str], None]) -> Any | None:
-    """Open the history file the configuration names; None, said once, when it cannot be.
+class StoreArchive:
+    """The history store as the engine's archive: appends, reads for a span (from the tier
+    that fits it), the recent points a new detector is warmed with, and closing."""
+
+    def __init__(self, store: Any) -> None:
+        """Args:
+        store: an open ``engine.history.HistoryStore``.
+        """
+        self.store = store
+
+    def append(self, key: str, t: float, x: float, anomalous: bool = False) -> object:
+        """Queue one point (never blocks: the store's writer thread saves it)."""
+        return self.store.append(key, t, x, anomalous)
+
+    def set_unit(self, key: str, unit: str) -> None:
+        """Tell the file the unit of a series, for ``gongwatch history``."""
+        self.store.set_unit(key, unit)
+
+    def read(
+        self, key: str, since: float, until: float | None = None, count: int | None = None
+    ) -> History:
+        """The points of ``key`` from ``since`` to ``until``, oldest first (rollup means where
+        the span asks for a coarser tier), at most the newest ``count``."""
+        points = self.store.points(key, since, until)
+        if count is not None:
+            points = points[-count:] if count > 0 else []
+        t = np.array([p.time for p in points], dtype=np.float64)
+        x = np.array([p.value for p in points], dtype=np.float64)
+        flags = np.array([p.anomalous for p in points], dtype=bool)
+        return History(t, x, flags)
+
+    def recent(self, key: str, n: int) -> list[Any]:
+        """The last ``n`` raw points of ``key``."""
+        return list(self.store.recent(key, n))
+
+    def close(self) -> None:
+        """Seal and save every point still queued."""
+        self.store.close()
+
+
+def open_archive(config: Any, report: Callable[[str], None]) -> StoreArchive | None:
+    """Open the history file the configuration names as an archive; None, said once, when it
+    cannot be (the monitor runs on without it).
 
     Args:
         config: the engine's configuration (its ``history_store`` settings).
@@ -67,15 +112,7 @@ def open_history(config: Any, report: Callable[[str], None]) -> Any | None:
 
     settings = config.history_store
     try:
-        return HistoryStore(settings, on_event=report)
+        return StoreArchive(HistoryStore(settings, on_event=report))
     except (OSError, sqlite3.Error, SchemaError, RuntimeError, ValueError) as exc:
         report(f"history off: cannot open {settings.file}: {exc}")
         return None
-
-
-def attach_history(engine: Any) -> None:
-    """Give an engine that is about to start its history file (from its configuration), with
-    what cannot be opened said as one of its events."""
-    engine.history_store = open_history(
-        engine.config, lambda text: engine.report("history", "warning", text)
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,26 @@ class History:
 
     def __len__(self) -> int:
         return len(self.t)
+
+
+class Archive(Protocol):
+    """A history store that keeps every point for longer than memory does (SQLite, tiers).
+
+    The engine appends to it from its observers' thread, so ``append`` may take its time
+    without delaying a poll; ``read`` answers ``EngineView.history`` for a span of time.
+    """
+
+    def append(self, key: str, t: float, x: float, anomalous: bool = False) -> object:
+        """Keep one point of the series ``key`` (wall-clock ``t``, value ``x``); what it
+        returns (whether the point was taken) is not used."""
+        ...
+
+    def read(
+        self, key: str, since: float, until: float | None = None, count: int | None = None
+    ) -> History:
+        """Return the points of ``key`` from ``since`` to ``until`` (now when None), oldest
+        first, at most the newest ``count`` when given."""
+        ...
 
 
 class _Ring:
@@ -72,6 +93,15 @@ class SeriesStore:
                 empty = np.zeros(0)
                 return History(empty, empty.copy(), np.zeros(0, dtype=bool))
             return ring.tail(self.capacity if count is None else count)
+
+    def load(self, key: str, history: History) -> None:
+        """Replace the series ``key`` with ``history`` (its newest points, if it holds more)."""
+        ring = _Ring(self.capacity)
+        for t, x, a in zip(history.t[-self.capacity :], history.x[-self.capacity :],
+                           history.anomalous[-self.capacity :], strict=True):  # fmt: skip
+            ring.append(float(t), float(x), bool(a))
+        with self._lock:
+            self._rings[key] = ring
 
     def keys(self) -> list[str]:
         """Return the keys that have at least one point."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collectors.base import Collector
 from collectors.sensors import SensorsCollector
 from collectors.smart import SmartCollector
+from collectors.synthetic import SyntheticCollector
 from collectors.system import SystemCollector
 from engine.config import Config
 
@@ -30,6 +31,9 @@ def build_collectors(config: Config) -> list[Collector]:
         out.append(SmartCollector(interval=smart.interval, smartctl=smart.smartctl))
     out.extend(remote_collectors(config))
     out.extend(listener_collectors(config))
+    if config.synthetic is not None:
+        syn = config.synthetic
+        out.append(SyntheticCollector(syn.series, syn.interval, critical_after=syn.critical_after))
     out.extend(prometheus_collectors(config))
     return out
 

@@ -28,9 +28,7 @@ ByteOp = tuple[str, float, bytes]
 def byte_ops() -> st.SearchStrategy[list[ByteOp]]:
     """Return a strategy for one to four byte operations."""
     payload = st.one_of(st.sampled_from(NASTY_BYTES + NASTY_NUMBERS), st.binary(max_size=6))
-    op = st.tuples(
-        st.sampled_from(BYTE_KINDS), st.floats(0, 1, exclude_max=True), payload
-    )
+    op = st.tuples(st.sampled_from(BYTE_KINDS), st.floats(0, 1, exclude_max=True), payload)
     return st.lists(op, min_size=1, max_size=4)
 
 

@@ -14,11 +14,13 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from collectors.base import Collector, printable
-from engine import Engine, EngineView, build_collectors
-from engine.alerts import AlertManager
+from engine import Engine, EngineView
+from engine.alerts import AlertManager, AlertRecord
 from engine.config import Config
 from engine.devices import Devices
-from engine.remember import attach_history
+from engine.engine import Snapshot, stale_sources
+from engine.paths import socket_path
+from engine.runtime import Runtime
 from tui.commands import GongwatchCommands
 from tui.panes import PANES, Pane
 from tui.panes.overview import stopped_note
@@ -64,8 +66,6 @@ class GongwatchApp(App[None]):
         hostname: str | None = None,
         autostart: bool = True,
         panes: Iterable[type[Pane]] | None = None,
-        devices: Devices | None = None,
-        alerts: AlertManager | None = None,
     ) -> None:
         """Args:
         engine: the engine whose snapshots are shown, in this process or not (started on
@@ -74,8 +74,6 @@ class GongwatchApp(App[None]):
         hostname: shown in the header (default: this machine's name).
         autostart: start and stop the engine's threads with the app.
         panes: the pane classes, in tab order (default: all of them).
-        devices: the gong and the map (their threads start and stop with the engine's).
-        alerts: the alert manager; its bell rings this app's terminal.
         """
         super().__init__()
         self.engine = engine
@@ -89,10 +87,6 @@ class GongwatchApp(App[None]):
         self._shown: dict[str, int] = {}
         self._last_event = 0
         """Sequence number of the last engine event notified."""
-        self.devices, self.alerts = devices, alerts
-        if alerts is not None:
-            # The bell is rung from a collector thread: post it to the UI's queue.
-            alerts.bell = lambda: self.call_later(self.bell)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.hostname, id="header")
@@ -113,10 +107,7 @@ class GongwatchApp(App[None]):
         self._filter_box = self.query_one("#filter", Input)
         if self.autostart:
             self.engine.start()
-            if self.devices is not None:
-                self.devices.start()
-            if self.alerts is not None:
-                self.alerts.start_triggers()
+        self.engine.add_alert_listener(self._alert_recorded)
         # The first frame comes as soon as the first readings do, not a refresh period later.
         self._early_ticks = 0
         self._early = self.set_interval(EARLY_EVERY, self._first_frame)
@@ -132,12 +123,19 @@ class GongwatchApp(App[None]):
             )
 
     def on_unmount(self) -> None:
+        self.engine.remove_alert_listener(self._alert_recorded)
         if self.autostart:
             self.engine.stop()
-            if self.devices is not None:
-                self.devices.stop()
-        if self.alerts is not None:
-            self.alerts.close()
+
+    def _alert_recorded(self, record: AlertRecord) -> None:
+        # A daemon has no terminal: the screens attached to it ring for it (from the client's
+        # thread, so through the UI's queue). An embedded engine rings this terminal itself.
+        if (
+            record.action == "bell"
+            and record.result == "rang"
+            and self.engine.link.mode != "embedded"
+        ):
+            self.call_later(self.bell)
 
     @property
     def active_pane(self) -> Pane | None:
@@ -158,10 +156,13 @@ class GongwatchApp(App[None]):
 
     def tick(self) -> None:
         """Refresh the header and, unless paused, the visible pane when the snapshot changed."""
+        if self._exit:
+            # Closing: the panes are being taken down, and a timer may still fire once.
+            return
         snap = self.engine.snapshot()
         uptime = snap.metrics.get("system/uptime")
         up = uptime.reading.value if uptime else None
-        self._header.show(self.clock(), up, self.paused, stopped_note(snap))
+        self._header.show(self.clock(), up, self.paused, self.link_note(snap))
         if self.paused:
             return
         pane = self.active_pane
@@ -169,6 +170,20 @@ class GongwatchApp(App[None]):
             self._shown[pane.PANE_ID] = snap.version
             pane.show_snapshot(snap)
         self._notify_events()
+
+    def link_note(self, snap: Snapshot) -> str:
+        """Say where the engine runs, whether it answers, and which sources went quiet."""
+        link = self.engine.link
+        if link.mode == "embedded":
+            note = "embedded"
+        elif link.connected:
+            note = f"attached to daemon pid {link.pid}"
+        else:
+            note = f"DISCONNECTED from daemon pid {link.pid}: data is stale, reconnecting"
+        # A stopped source is stale too: it is named once, with why it stopped.
+        stale = [n for n in stale_sources(snap.sources) if not snap.sources[n].stopped]
+        parts = [note, f"stale: {', '.join(stale)}" if stale else "", stopped_note(snap)]
+        return " │ ".join(p for p in parts if p)
 
     def _notify_events(self) -> None:
         for event in self.engine.events_since(self._last_event):
@@ -288,6 +303,8 @@ def make_app(
     autostart: bool = True,
     devices: Devices | None = None,
     alerts: AlertManager | None = None,
+    view: EngineView | None = None,
+    panes: Iterable[type[Pane]] | None = None,
 ) -> GongwatchApp:
     """Build the app with its engine: the one place the CLI and the tests assemble it.
 
@@ -300,20 +317,21 @@ def make_app(
         autostart: whether the app starts and stops the engine's threads.
         devices: the gong and the map (from the engine's configuration when None).
         alerts: an alert manager (when None, one is built and subscribed to the engine).
+        view: a view to show instead of an embedded engine (a daemon's, attached).
+        panes: the pane classes, in tab order (default: all of them).
     """
-    config = config or Config()
-    if engine is None:
-        engine = Engine(config, build_collectors(config) if collectors is None else collectors)
-        if autostart:
-            attach_history(engine)  # the same file a daemon keeps: charts have days, not minutes
-    devices = devices or Devices.from_config(engine.config)
-    if alerts is None:
-        alerts = AlertManager(engine.config, gong=devices.gong, map=devices.map)
-        alerts.attach(engine)
-    return GongwatchApp(
-        engine, clock=clock, hostname=hostname, autostart=autostart, devices=devices,
-        alerts=alerts,
+    if view is not None:
+        return GongwatchApp(view, clock=clock, hostname=hostname, autostart=autostart, panes=panes)
+    config = config or (engine.config if engine is not None else Config())
+    # Built here, the engine keeps the same history file a daemon keeps: charts have days.
+    runtime = Runtime(
+        config, engine=engine, collectors=collectors, devices=devices, alerts=alerts,
+        history=autostart and engine is None,
     )  # fmt: skip
+    app = GongwatchApp(runtime, clock=clock, hostname=hostname, autostart=autostart, panes=panes)
+    # The bell is rung from the observers' thread: post it to the UI's queue.
+    runtime.alerts.bell = lambda: app.call_later(app.bell)
+    return app
 
 
 def run_app(config: Config, warnings: Sequence[str] = ()) -> None:
@@ -323,7 +341,14 @@ def run_app(config: Config, warnings: Sequence[str] = ()) -> None:
         config: the configuration.
         warnings: lines about the configuration, shown as notifications once the screen is up.
     """
-    app = make_app(config)
+    socket = socket_path(config)
+    view = None
+    if socket.exists():
+        # The client brings httpx: loaded only when a daemon may be there to attach to.
+        from engine.client import RemoteEngineView
+
+        view = RemoteEngineView.attach(socket, config)
+    app = make_app(config, view=view)
     app.startup_warnings = list(warnings)
     app.run()
 

@@ -14,6 +14,7 @@ from engine.config import Config
 from engine.config_reader import parse
 from engine.engine import Engine, MetricState
 from engine.history import HistoryReader, HistoryStore
+from engine.remember import StoreArchive
 
 STEP = 300.0
 """Five-minute points: a day is 288 of them."""
@@ -60,10 +61,10 @@ def test_a_restart_flags_what_an_unbroken_run_flags(tmp_path: Path, detector: st
     expected = feed(unbroken, day3)
 
     cfg = config(detector, tmp_path / "b.db")
-    before = Engine(cfg, history=HistoryStore(cfg.history_store))
+    before = Engine(cfg, archive=StoreArchive(HistoryStore(cfg.history_store)))
     feed(before, two_days)
     before.stop()  # the history file is closed: everything in it
-    after = Engine(cfg, history=HistoryStore(cfg.history_store))
+    after = Engine(cfg, archive=StoreArchive(HistoryStore(cfg.history_store)))
     got = feed(after, day3)
     after.stop()
 
@@ -86,7 +87,7 @@ def test_without_the_history_a_restart_forgets(tmp_path: Path) -> None:
 
 def test_every_judged_point_reaches_the_history_file(tmp_path: Path) -> None:
     cfg = config("robust_z", tmp_path / "h.db")
-    engine = Engine(cfg, history=HistoryStore(cfg.history_store))
+    engine = Engine(cfg, archive=StoreArchive(HistoryStore(cfg.history_store)))
     feed(engine, daily(0)[:50])
     engine.stop()
     with HistoryReader(cfg.history_store.file) as reader:

@@ -18,9 +18,11 @@ from textual.widgets import TabbedContent
 from collectors.base import Batch, Reading, Status
 from collectors.serial_link import PortInfo
 from engine import Engine
+from engine import runtime as runtime_module
 from engine.alerts import AlertManager
 from engine.config import AlertRule, Config, DeviceConfig
 from engine.devices import Devices
+from engine.runtime import Runtime
 from tests.emulator import EmulatedDevice
 from tui.app import GongwatchApp
 from tui.panes import AlertsPane, DevicesPane, OverviewPane
@@ -76,7 +78,8 @@ def no_port_probing(monkeypatch: pytest.MonkeyPatch) -> None:
     def discover(extra: list[str], skip: list[str] = (), **_: object) -> list[PortInfo]:  # type: ignore[assignment]
         return [PortInfo(p, error="in use" if p in skip else "no answer") for p in extra]
 
-    monkeypatch.setattr(devices_pane, "discover", discover)
+    monkeypatch.setattr(runtime_module, "discover", discover)
+    monkeypatch.setattr(runtime_module, "_free", lambda port: True)
 
 
 @contextmanager
@@ -107,9 +110,10 @@ def app_with(
     engine = engine or recorded_engine(config, polls=3)
     alerts = AlertManager(config, gong=devices.gong, map=devices.map, log_path=Path("/dev/null"))
     alerts.attach(engine)
+    view = Runtime(config, engine=engine, devices=devices, alerts=alerts, lock_ports=False)
     return GongwatchApp(
-        engine, clock=lambda: FIXED_NOW, hostname="testhost", autostart=False,
-        panes=panes or [DevicesPane, AlertsPane], devices=devices, alerts=alerts,
+        view, clock=lambda: FIXED_NOW, hostname="testhost", autostart=False,
+        panes=panes or [DevicesPane, AlertsPane],
     )  # fmt: skip
 
 
@@ -185,7 +189,7 @@ async def test_connect_and_disconnect_from_the_port_list(
 ) -> None:
     gong, _ = boards
     found = [PortInfo(gong.port, "usb serial", kind="gong", version="1.0")]
-    monkeypatch.setattr(devices_pane, "discover", lambda extra, skip=(), **_: found)
+    monkeypatch.setattr(runtime_module, "discover", lambda extra, skip=(), **_: found)
     config = config_for(None, None)
     messages = Messages()
 
@@ -270,11 +274,12 @@ def test_snapshot(snap_compare: Any, pane: str, monkeypatch: pytest.MonkeyPatch)
     config = config_for("/dev/ttyUSB0", None, alerts=(AlertRule("sensors/**", "critical"),))
     devices = Devices.from_config(config)
     app = app_with(config, devices)
-    assert app.alerts is not None
-    app.alerts._wall = lambda: FIXED_TIME
-    app.alerts.bell = lambda: None
+    assert isinstance(app.engine, Runtime)
+    alerts = app.engine.alerts
+    alerts._wall = lambda: FIXED_TIME
+    alerts.bell = lambda: None
     for key in ("sensors/coretemp/core0", "sensors/nct6775/fan2"):
-        app.alerts.observe(Batch("t"), [_anomalous(key)])
+        alerts.observe(Batch("t"), [_anomalous(key)])
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await show(pilot, pane)
@@ -328,7 +333,7 @@ async def test_c_connects_only_a_device_whose_firmware_answered(
 ) -> None:
     _, leds = boards
     found = [PortInfo("/dev/ttyS9", error="no reply to 'ping' within 1 s"), PortInfo(leds.port)]
-    monkeypatch.setattr(devices_pane, "discover", lambda extra, skip=(), **_: found)
+    monkeypatch.setattr(runtime_module, "discover", lambda extra, skip=(), **_: found)
     config = config_for(None, leds.port)
     messages = Messages()
     with started(config, ready_timeout=2.0) as devices:
@@ -372,7 +377,7 @@ async def test_leaving_the_devices_pane_at_once_stays_left(
         time.sleep(0.5)  # a scan still running when the user has gone
         return [PortInfo(p, error="no answer") for p in extra]
 
-    monkeypatch.setattr(devices_pane, "discover", slow)
+    monkeypatch.setattr(runtime_module, "discover", slow)
     config = config_for(gong.port, None)
     with started(config, ready_timeout=2.0) as devices:
         assert devices.gong.device.call("ping").ok
@@ -429,7 +434,7 @@ async def test_ports_show_at_once_and_fill_in_as_the_boards_answer(
         release.wait(10)  # a silent port keeps the scan going
         return [first, PortInfo("/dev/ttyS9", error="no answer")]
 
-    monkeypatch.setattr(devices_pane, "discover", discover)
+    monkeypatch.setattr(runtime_module, "discover", discover)
     config = config_for(None, None)
     messages = Messages()
     with started(config) as devices:

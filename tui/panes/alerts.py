@@ -13,14 +13,14 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static
 
-from engine.alerts import AlertManager, AlertRecord
+from engine.alerts import AlertRecord
 from engine.format import plural
 from tui.panes.base import Pane
 from tui.panes.overview import matches
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
-    from engine import EngineView, Snapshot
+    from engine import Snapshot
 
 ACTION_STYLES = {"gong": "bold magenta", "bell": "yellow", "command": "cyan", "map": "blue"}
 
@@ -65,10 +65,6 @@ class AlertsPane(Pane):
             # The pane redraws from the manager's list, so a backlog merges into one redraw.
             return isinstance(message, AlertsPane.AlertRecorded)
 
-    def __init__(self, engine: EngineView, *, id: str | None = None) -> None:
-        super().__init__(engine, id=id)
-        self.alerts: AlertManager | None = None
-
     def compose(self) -> ComposeResult:
         yield Static("", id="alerts-title", classes="pane-title")
         yield Static("", id="alerts-state", classes="pane-title")
@@ -84,15 +80,16 @@ class AlertsPane(Pane):
         )
 
     def on_mount(self) -> None:
-        self.alerts = getattr(self.app, "alerts", None)
+        self.engine.add_alert_listener(self._relay)
+        # Acknowledge and silence act on the alert manager of an engine run here; attached to a
+        # daemon, ``gongwatch alerts`` does it (the state file is shared).
+        self.alerts = getattr(self.engine, "alerts", None)
         if self.alerts is not None:
-            self.alerts.add_listener(self._relay)
             self._people("", "")
         self.refresh_records()
 
     def on_unmount(self) -> None:
-        if self.alerts is not None:
-            self.alerts.remove_listener(self._relay)
+        self.engine.remove_alert_listener(self._relay)
 
     def _relay(self, record: AlertRecord) -> None:
         # Called from collector and device threads: only post.
@@ -130,7 +127,7 @@ class AlertsPane(Pane):
     def _open(self, event: RowTable.Selected) -> None:
         # Enter opens the chart of the metric that fired (the row key is the record's id).
         event.stop()
-        records = {str(r.id): r for r in self.alerts.records()} if self.alerts else {}
+        records = {str(r.id): r for r in self.engine.alert_records()}
         rec = records.get(event.key)
         open_detail = getattr(self.app, "open_detail", None)
         if rec is not None and callable(open_detail) and rec.key in self.engine.snapshot().metrics:
@@ -146,20 +143,17 @@ class AlertsPane(Pane):
 
     def refresh_records(self) -> None:
         """Redraw the table and the title from the manager's records."""
-        records = self.alerts.records() if self.alerts is not None else []
+        records = self.engine.alert_records()
         shown = [r for r in reversed(records) if not self._filter or matches(r.key, self._filter)]
         self.query_one("#alerts-table", RowTable).set_rows([row_of(r) for r in shown])
         self.query_one("#alerts-title", Static).update(self._title(len(records)))
 
     def _title(self, count: int) -> Text:
-        if self.alerts is None:
-            return Text("alerts are off in this app")
-        rules = len(self.alerts.rules)
-        text = Text(
-            f"{plural(count, 'action')} · {plural(rules, 'rule')} · log {self.alerts.log_path}"
-        )
-        if self.alerts.log_error:
-            text.append(f" · {self.alerts.log_error}", style="bold red")
-        elif not rules and not self.alerts.locations:
+        info = self.engine.alert_info()
+        rules = info.rules
+        text = Text(f"{plural(count, 'action')} · {plural(rules, 'rule')} · log {info.log_path}")
+        if info.log_error:
+            text.append(f" · {info.log_error}", style="bold red")
+        elif not rules and not info.locations:
             text.append(" · no [[alerts]] rules and no map locations configured")
         return text

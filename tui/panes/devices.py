@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -20,20 +20,16 @@ from textual.widgets import Input, RichLog, Static
 from collectors.base import printable
 from collectors.serial_link import (
     CommandError,
-    Device,
     DeviceState,
     LineEvent,
     PortInfo,
     Reply,
-    check_command,
-    discover,
 )
 from tui.panes.base import Pane
 from tui.widgets import Column, CommandLine, Row, RowTable
 
 if TYPE_CHECKING:
     from engine import EngineView, Snapshot
-    from engine.devices import Devices
 
 MAP_CYCLE = ("up", "slow", "down")
 """What ``m`` steps every map LED through."""
@@ -102,13 +98,11 @@ class DevicesPane(Pane):
 
     def __init__(self, engine: EngineView, *, id: str | None = None) -> None:
         super().__init__(engine, id=id)
-        self.devices: Devices | None = None
         self.target = "map"
         """Device the command line talks to."""
         self.ports: list[PortInfo] = []
         self.lines: deque[str] = deque(maxlen=LOG_LINES)
         """The log as plain text (what the log widget shows)."""
-        self._relays: list[tuple[Device, _Relay]] = []
         self._scanned = False
         self._map_step = -1
         self._location_step = -1
@@ -120,24 +114,23 @@ class DevicesPane(Pane):
         yield CommandLine(id="devices-command")
 
     def on_mount(self) -> None:
-        self.devices = getattr(self.app, "devices", None)
-        for device in self._all():
-            relay = _Relay(self, device.name)
-            device.add_listener(relay)
-            self._relays.append((device, relay))
+        self.engine.add_device_listener(self._relay)
         self._show_title()
 
     def on_unmount(self) -> None:
-        for device, relay in self._relays:
-            device.remove_listener(relay)
-        self._relays.clear()
+        self.engine.remove_device_listener(self._relay)
 
-    def _all(self) -> list[Device]:
-        if self.devices is None:
-            return []
-        return [self.devices.gong.device, self.devices.map.device]
+    def _relay(self, name: str, event: LineEvent | DeviceState) -> None:
+        # Called from a device's thread, or an attached view's: only post.
+        if isinstance(event, DeviceState):
+            self.post_message(self.DeviceChanged(event))
+        else:
+            self.post_message(self.LineLogged(name, event))
 
-    def _device(self, name: str) -> Device | None:
+    def _all(self) -> tuple[DeviceState, ...]:
+        return self.engine.device_states()
+
+    def _device(self, name: str) -> DeviceState | None:
         return next((d for d in self._all() if d.name == name), None)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
@@ -183,8 +176,7 @@ class DevicesPane(Pane):
 
     def _show_title(self) -> None:
         text = Text()
-        for device in self._all():
-            st = device.state
+        for st in self._all():
             style = {"connected": "green", "retrying": "red"}.get(st.status, "")
             text.append(f"{st.name:<5}", style="bold")
             text.append(st.status, style=style)
@@ -195,7 +187,7 @@ class DevicesPane(Pane):
         self.query_one(CommandLine).border_title = f"command → {self.target}"
 
     def _show_ports(self) -> None:
-        users = {d.state.port: d.state for d in self._all() if d.state.port}
+        users = {st.port: st for st in self._all() if st.port}
         rows = []
         for info in self.ports + [PortInfo(p) for p in users if p not in self._known()]:
             st = users.get(info.port)
@@ -214,36 +206,35 @@ class DevicesPane(Pane):
         """Probe every serial port (and the configured ones) for our firmware."""
         self._scanned = True
         self.note("scanning serial ports ...")
-        extra = [d.state.port for d in self._all() if d.state.port]
         # Rows show at once and fill in as the boards answer.
         self.ports = [PortInfo(p.port, p.description, error="probing ...") for p in self.ports]
         self._show_ports()
-        # Never open a port under a device that holds it or is about to (a probe resets it).
-        busy = [
-            d.state.port for d in self._all() if d.state.port and d.state.status != "disconnected"
-        ]
-        self._scan(extra, busy)
+        # The engine never probes a port a device holds or is about to (a probe resets it).
+        self.engine.scan_ports(self._port_probed).add_done_callback(self._ports_found)
 
-    @work(thread=True, exclusive=True, group="devices-scan", exit_on_error=False)
-    def _scan(self, extra: list[str], busy: list[str]) -> None:
-        def probed(info: PortInfo) -> None:
-            self.post_message(self.PortProbed(info))
+    def _port_probed(self, info: PortInfo) -> None:
+        # Called on a probing thread: only post.
+        self.post_message(self.PortProbed(info))
 
-        found = discover(extra, skip=[p for p in busy if p], on_port=probed)
-        self.post_message(self.PortsScanned(found))
+    def _ports_found(self, future: Future[list[PortInfo]]) -> None:
+        # Called on the thread that scanned: only post.
+        exc = None if future.cancelled() else future.exception()
+        if exc is not None or future.cancelled():
+            event = LineEvent(time.time(), "", "error", f"port scan failed: {exc or 'cancelled'}")
+            self.post_message(self.LineLogged("ports", event))
+            return
+        self.post_message(self.PortsScanned(future.result()))
 
     def action_strike(self) -> None:
         """Strike the gong now (a test ignores the alert cooldown)."""
-        if self.devices is not None:
-            self._track("gong", "gong", self.devices.gong.strike(force=True))
+        self._track("gong", "gong", self.engine.device_command("gong", "gong"))
 
     def action_cycle_map(self) -> None:
         """Set every map LED to the next of up, slow and down."""
-        if self.devices is not None:
-            self._map_step = (self._map_step + 1) % len(MAP_CYCLE)
-            status = MAP_CYCLE[self._map_step]
-            # A test from the keyboard: what alerts want comes back on the next connect.
-            self._track("map", f"all {status}", self.devices.map.test(f"all {status}"))
+        self._map_step = (self._map_step + 1) % len(MAP_CYCLE)
+        line = f"all {MAP_CYCLE[self._map_step]}"
+        # A test from the keyboard: what alerts want comes back on the next connect.
+        self._track("map", line, self.engine.device_command("map", line))
 
     def action_set_location(self) -> None:
         """Put ``<location> up`` on the command line, for the map (next known location)."""
@@ -294,15 +285,15 @@ class DevicesPane(Pane):
             self.note(f"not connected: no gong or map firmware answered on {port}", "red")
             return
         self.note(f"connecting {device.name} to {port}")
-        device.connect(port)
+        self.engine.device_connect(device.name, port)
 
     def action_disconnect(self) -> None:
         """Disconnect the device on the selected port (else the target)."""
         port = self.query_one("#devices-ports", RowTable).selected_key
-        using = [d for d in self._all() if port and d.state.port == port]
+        using = [st for st in self._all() if port and st.port == port]
         device = using[0] if using else self._device(self.target)
         if device is not None:
-            device.disconnect()
+            self.engine.device_disconnect(device.name)
 
     @on(RowTable.Selected, "#devices-ports")
     def _enter_on_port(self, event: RowTable.Selected) -> None:
@@ -318,17 +309,9 @@ class DevicesPane(Pane):
             return
         box.history.add(line)
         box.value = ""
-        device = self._device(self.target)
-        if device is None or self.devices is None:
-            return
-        try:
-            command = check_command(line, device.name, device.state.locations)
-        except CommandError as exc:
-            self.note(f"not sent: {exc}", "red")
-            return
-        # A command typed is a test: the map's desired state is the alerts' to set.
-        test = self.devices.map.test if device.name == "map" else device.submit
-        self._track(device.name, command, test(command))
+        # The engine checks the line against the protocol (and the map's locations) before
+        # anything is sent; a refusal comes back in the future as CommandError.
+        self._track(self.target, line, self.engine.device_command(self.target, line))
 
     def _track(self, name: str, line: str, future: Future[Reply] | None) -> None:
         """Log why a command was not sent or failed (replies are logged by the link)."""
@@ -342,16 +325,3 @@ class DevicesPane(Pane):
             text = f"not sent: {exc}" if isinstance(exc, CommandError) else f"{line}: {exc}"
             event = LineEvent(time.time(), "", "error", text)
             self.post_message(self.LineLogged(name, event))
-
-
-class _Relay:
-    """A device listener that hands events to the pane as messages (from the device thread)."""
-
-    def __init__(self, pane: DevicesPane, name: str) -> None:
-        self.pane, self.name = pane, name
-
-    def __call__(self, event: LineEvent | DeviceState) -> None:
-        if isinstance(event, DeviceState):
-            self.pane.post_message(DevicesPane.DeviceChanged(event))
-        else:
-            self.pane.post_message(DevicesPane.LineLogged(self.name, event))

@@ -1,0 +1,124 @@
+"""Measures what the daemon costs with 500 series at 1 Hz, detectors on, and what a screen
+attached to it costs.
+
+Starts ``gongwatch daemon`` on a temporary socket with 500 synthetic series polled every second
+(every other source off), samples its CPU and RSS from /proc for ``--seconds``, then runs the
+real TUI attached to it in a pseudo terminal (1 s refresh) for ``--tui-seconds`` and samples
+both. Prints figures; nothing is asserted.
+
+    .venv/bin/python benchmarks/daemon.py [--seconds 180] [--tui-seconds 60] [--series 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import overhead
+
+MIB = 1024 * 1024
+CONFIG = """
+[daemon]
+socket = "{socket}"
+[collectors.system]
+enabled = false
+[collectors.sensors]
+enabled = false
+[collectors.smart]
+enabled = false
+[collectors.synthetic]
+series = {series}
+interval = 1.0
+"""
+
+
+def gongwatch() -> str:
+    return shutil.which("gongwatch", path=os.path.dirname(sys.executable)) or "gongwatch"
+
+
+def wait_socket(socket: Path, proc: subprocess.Popen[bytes], limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not socket.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the daemon did not start (status {proc.poll()})")
+        time.sleep(0.1)
+
+
+def sample_for(pid: int, seconds: float, every: float = 1.0) -> list[overhead.Sample]:
+    """Sample a process every ``every`` seconds for ``seconds``."""
+    out = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        out.append(overhead.sample(pid))
+        time.sleep(every)
+    return out
+
+
+def cpu_pct(samples: list[overhead.Sample]) -> float:
+    first, last = samples[0], samples[-1]
+    return 100.0 * (last.cpu - first.cpu) / max(1e-9, last.wall - first.wall)
+
+
+def per_minute(samples: list[overhead.Sample]) -> str:
+    return " ".join(f"{s.rss / MIB:.1f}" for s in samples[::60] + samples[-1:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=180.0, help="daemon alone, measured")
+    parser.add_argument("--tui-seconds", type=float, default=60.0, help="TUI attached, measured")
+    parser.add_argument("--series", type=int, default=500, help="synthetic series at 1 Hz")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="gw-bench-"))
+    socket = folder / "run" / "gongwatch.sock"
+    config = folder / "config.toml"
+    config.write_text(CONFIG.format(socket=socket, series=args.series))
+    env = os.environ | {"XDG_RUNTIME_DIR": str(folder / "run"), "XDG_STATE_HOME": str(folder)}
+    cmd = [gongwatch(), "--config", str(config), "daemon", "--log", str(folder / "daemon.log")]
+    daemon = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
+    try:
+        wait_socket(socket, daemon)
+        print(f"daemon pid {daemon.pid}: {args.series} series at 1 Hz, detectors on", flush=True)
+        time.sleep(overhead.WARMUP)
+        alone = sample_for(daemon.pid, args.seconds)
+        mib = [s.rss / MIB for s in alone]
+        print(f"daemon alone         {alone[-1].wall - alone[0].wall:.0f} s")
+        print(f"  cpu                {cpu_pct(alone):.2f} % of one core   (target < 1 %)")
+        print(f"  rss peak           {max(mib):.1f} MiB   (target < 60 MiB, flat)")
+        print(f"  rss each minute    {per_minute(alone)} MiB")
+        with_tui: list[overhead.Sample] = []
+        sampler = threading.Thread(
+            target=lambda: with_tui.extend(sample_for(daemon.pid, args.tui_seconds)), daemon=True
+        )
+        os.environ.update(env)  # the TUI finds the daemon's socket through the config
+        sampler.start()
+        screen, out_bytes = overhead.run(
+            [gongwatch(), "--config", str(config)], args.tui_seconds, 120, 40
+        )
+        sampler.join()
+        print(
+            f"attached TUI         {screen[-1].wall - screen[0].wall:.0f} s at 120x40, 1 s refresh"
+        )
+        print(f"  tui cpu            {cpu_pct(screen):.2f} % of one core   (target < 1 %)")
+        print(f"  tui rss peak       {max(s.rss for s in screen) / MIB:.1f} MiB")
+        print(f"  daemon cpu         {cpu_pct(with_tui):.2f} % of one core while attached")
+        print(f"  terminal output    {out_bytes / max(1.0, args.tui_seconds) / 1024:.1f} KiB/s")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        status = daemon.wait(30)
+        print(f"daemon stopped with status {status}")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""Provides the daemon's local server: JSON over HTTP on a Unix socket (aiohttp), the routes
+mirroring ``EngineView`` so that ``engine.client.RemoteEngineView`` can stand in for it.
+
+Routes (all under ``/v1``):
+
+- ``GET status``: pid, start time, configuration file, sources (stale or not), last alerts.
+- ``GET config``: the configuration file's path and text (the client parses it the same way).
+- ``GET snapshot?since_version=N``: the snapshot, or 204 when its version is still N.
+- ``GET history?key=K[&count=N][&since=T][&until=T]``: the points of one metric.
+- ``GET events?since=SEQ``: the events after SEQ.
+- ``GET devices``: the gong's and the map's states.
+- ``GET devices/log?since=SEQ``: lines on the wire and state changes after SEQ.
+- ``POST devices/{name}/command`` ``{"line": "..."}``: one command; its reply, or 400 when it
+  was refused unsent, 502 when the device failed.
+- ``POST devices/{name}/connect`` ``{"port": "..."}`` and ``POST devices/{name}/disconnect``.
+- ``GET ports``: the serial ports and the firmware answering on each.
+- ``GET alerts?since_change=N``: the alert records and rules, or 204 when nothing changed.
+- ``GET changes?since_version=N&log_since=SEQ&alerts_since=N``: ``snapshot``, ``log`` and
+  ``alerts`` as the three routes above give them (null for unchanged), in one answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from collectors.serial_link import CommandError, DeviceState, LineEvent
+from engine import wire
+from engine.alerts import AlertRecord
+from engine.engine import stale_sources
+from engine.runtime import Runtime
+
+LOG_KEPT = 1000
+"""Device log entries kept for clients that poll them."""
+COMMAND_TIMEOUT = 15.0
+"""Seconds a request waits for a device's reply (a resetting board takes a few)."""
+SCAN_TIMEOUT = 30.0
+"""Seconds a request waits for a port scan."""
+LAST_ALERTS = 10
+"""Alert records ``status`` shows."""
+
+
+class DeviceLog:
+    """The devices' recent lines and state changes, numbered, for clients that poll them."""
+
+    def __init__(self) -> None:
+        self._entries: deque[tuple[int, str, LineEvent | DeviceState]] = deque(maxlen=LOG_KEPT)
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str, event: LineEvent | DeviceState) -> None:
+        with self._lock:
+            self._seq += 1
+            self._entries.append((self._seq, name, event))
+
+    def since(self, seq: int) -> list[tuple[int, str, LineEvent | DeviceState]]:
+        """Return the entries numbered after ``seq``."""
+        with self._lock:
+            return [e for e in self._entries if e[0] > seq]
+
+
+class AlertChanges:
+    """Counts changes to the alert records, so a client fetches them only when they changed."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, record: AlertRecord) -> None:
+        self.count += 1
+
+
+class Server:
+    """Serves one runtime (swapped for a new one on reload) on a Unix socket."""
+
+    def __init__(self, runtime: Runtime, socket_path: Path, *, started: float, source: str):
+        """Args:
+        runtime: what the routes read and command.
+        socket_path: where to listen (created 0600).
+        started: wall-clock start of the daemon.
+        source: path of the configuration file, for ``config`` and ``status``.
+        """
+        self.runtime, self.socket_path = runtime, socket_path
+        self.started, self.source = started, source
+        self.config_text = ""
+        """The text of the configuration the runtime runs on (as it was read, not as the file
+        may be now, half edited)."""
+        self.device_log, self.alert_changes = DeviceLog(), AlertChanges()
+        runtime.add_device_listener(self.device_log)
+        runtime.add_alert_listener(self.alert_changes)
+        self._runner: web.AppRunner | None = None
+        self._rows: dict[str, tuple[Any, list[Any]]] = {}
+        self._encoded: tuple[int, bytes] = (-1, b"")
+
+    def app(self) -> web.Application:
+        """Return the aiohttp application with every route."""
+        app = web.Application()
+        app.on_response_prepare.append(_pid_header)
+        get: dict[str, Callable[[web.Request], Any]] = {
+            "status": self.status, "config": self.config, "snapshot": self.snapshot,
+            "history": self.history, "events": self.events, "devices": self.devices,
+            "devices/log": self.devices_log, "ports": self.ports, "alerts": self.alerts,
+            "changes": self.changes,
+        }  # fmt: skip
+        app.router.add_routes([web.get(f"/v1/{path}", handler) for path, handler in get.items()])
+        app.router.add_post("/v1/devices/{name}/command", self.command)
+        app.router.add_post("/v1/devices/{name}/connect", self.connect)
+        app.router.add_post("/v1/devices/{name}/disconnect", self.disconnect)
+        return app
+
+    async def start(self) -> None:
+        """Listen on the socket, readable and writable by its owner alone."""
+        # A request still running at stop gets two seconds, not aiohttp's default minute.
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        old = os.umask(0o177)  # the socket is born 0600: no moment when others could connect
+        try:
+            await web.UnixSite(self._runner, str(self.socket_path)).start()
+        finally:
+            os.umask(old)
+        os.chmod(self.socket_path, 0o600)
+
+    async def close(self) -> None:
+        """Stop listening and remove the socket file."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.socket_path.unlink(missing_ok=True)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def status(self, request: web.Request) -> web.Response:
+        snap = self.runtime.snapshot()
+        now = time.time()
+        stale = set(stale_sources(snap.sources, now))
+        sources = [wire.flat(s) | {"stale": s.name in stale} for s in snap.sources.values()]
+        records = [wire.flat(r) for r in self.runtime.alert_records()[-LAST_ALERTS:]]
+        return web.json_response({
+            "pid": os.getpid(), "started": self.started, "socket": str(self.socket_path),
+            "config": self.source, "version": snap.version, "metrics": len(snap.metrics),
+            "sources": sources, "alerts": records, "dropped": self.runtime.engine.dropped,
+            "devices": [wire.flat(d) for d in self.runtime.device_states()],
+        })  # fmt: skip
+
+    async def config(self, request: web.Request) -> web.Response:
+        return web.json_response({"source": self.source, "text": self.config_text})
+
+    async def snapshot(self, request: web.Request) -> web.Response:
+        body = self._snapshot_since(_int(request, "since_version", -1))
+        if body is None:
+            return web.Response(status=204)
+        return web.Response(body=body, content_type="application/json")
+
+    def _snapshot_since(self, version: int) -> bytes | None:
+        """Return the encoded snapshot, or None when its version is still ``version``."""
+        snap = self.runtime.snapshot()
+        if version == snap.version:
+            return None
+        if self._encoded[0] != snap.version:
+            # Encoded once per version, whatever the number of clients; metrics whose state
+            # did not change reuse their row.
+            body = json.dumps(wire.snapshot_to(snap, self._rows)).encode()
+            self._encoded = (snap.version, body)
+            for gone in self._rows.keys() - snap.metrics.keys():
+                del self._rows[gone]
+        return self._encoded[1]
+
+    async def changes(self, request: web.Request) -> web.Response:
+        """What an attached screen polls: the snapshot, device log and alerts that changed
+        since it last asked, in one answer (one request a second instead of three)."""
+        snap = self._snapshot_since(_int(request, "since_version", -1))
+        entries = self.device_log.since(_int(request, "log_since", 0))
+        alerts = self._alerts_since(_int(request, "alerts_since", -1))
+        rest = json.dumps({
+            "log": [wire.device_line_to(*e) for e in entries], "alerts": alerts,
+        })  # fmt: skip
+        body = b'{"snapshot": ' + (snap or b"null") + b", " + rest[1:].encode()
+        return web.Response(body=body, content_type="application/json")
+
+    async def history(self, request: web.Request) -> web.Response:
+        key = request.query.get("key", "")
+        count = _int(request, "count", 0) or None
+        since, until = _float(request, "since"), _float(request, "until")
+        hist = await asyncio.to_thread(self.runtime.history, key, count, since, until)
+        return web.json_response(wire.history_to(hist))
+
+    async def events(self, request: web.Request) -> web.Response:
+        events = self.runtime.events_since(_int(request, "since", 0))
+        return web.json_response([wire.flat(e) for e in events])
+
+    async def devices(self, request: web.Request) -> web.Response:
+        return web.json_response([wire.flat(d) for d in self.runtime.device_states()])
+
+    async def devices_log(self, request: web.Request) -> web.Response:
+        entries = self.device_log.since(_int(request, "since", 0))
+        return web.json_response([wire.device_line_to(*e) for e in entries])
+
+    async def ports(self, request: web.Request) -> web.Response:
+        found = await _wait(self.runtime.scan_ports(), SCAN_TIMEOUT)
+        return web.json_response([wire.flat(p) for p in found])
+
+    async def alerts(self, request: web.Request) -> web.Response:
+        alerts = self._alerts_since(_int(request, "since_change", -1))
+        if alerts is None:
+            return web.Response(status=204)
+        return web.json_response(alerts)
+
+    def _alerts_since(self, change: int) -> dict[str, Any] | None:
+        """Return the records and rules, or None when nothing changed since ``change``."""
+        if change == self.alert_changes.count:
+            return None
+        info = asdict(self.runtime.alert_info())
+        records = [wire.flat(r) for r in self.runtime.alert_records()]
+        return {"change": self.alert_changes.count, "info": info, "records": records}
+
+    # -- commanding ---------------------------------------------------------------------------
+
+    async def command(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        line = body.get("line")
+        if not isinstance(line, str):
+            return _error(400, "CommandError", 'the body needs a command line: {"line": ...}')
+        future = self.runtime.device_command(request.match_info["name"], line)
+        try:
+            reply = await _wait(future, COMMAND_TIMEOUT)
+        except CommandError as exc:
+            return _error(400, "CommandError", str(exc))
+        except Exception as exc:  # the device's failure is the client's answer, not ours
+            return _error(502, type(exc).__name__, str(exc) or type(exc).__name__)
+        return web.json_response(wire.flat(reply))
+
+    async def connect(self, request: web.Request) -> web.Response:
+        port = (await _body(request)).get("port")
+        self.runtime.device_connect(request.match_info["name"], port or None)
+        return web.json_response({"ok": True})
+
+    async def disconnect(self, request: web.Request) -> web.Response:
+        self.runtime.device_disconnect(request.match_info["name"])
+        return web.json_response({"ok": True})
+
+
+async def _pid_header(request: web.Request, response: web.StreamResponse) -> None:
+    # Every answer names the daemon's process, so a client notices a restarted daemon at once.
+    response.headers["Gongwatch-Pid"] = str(os.getpid())
+
+
+async def _wait(future: Future[Any], seconds: float) -> Any:
+    return await asyncio.wait_for(asyncio.wrap_future(future), seconds)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _error(status: int, kind: str, text: str) -> web.Response:
+    return web.json_response({"error": text, "kind": kind}, status=status)
+
+
+def _int(request: web.Request, name: str, default: int) -> int:
+    try:
+        return int(request.query.get(name, default))
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} must be an integer") from None
+
+
+def _float(request: web.Request, name: str) -> float | None:
+    value = request.query.get(name)
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} must be a number") from None

@@ -1,0 +1,218 @@
+"""Provides the JSON form of everything the daemon sends: snapshots, metric states, readings,
+verdicts, events, sources, history, alert records, device states and wire lines.
+
+One module holds both directions, so the server and the client can never disagree, and the
+tests check that every record comes back equal to what was sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from collectors.base import Reading, Status
+from collectors.serial_link import DeviceState, LineEvent, PortInfo, Reply
+from detectors.base import Verdict
+from engine.alerts import AlertRecord
+from engine.engine import Event, MetricState, Snapshot, SourceState
+from engine.series import History
+
+T = TypeVar("T")
+Json = dict[str, Any]
+
+_FLAT = (Verdict, Event, SourceState, AlertRecord, DeviceState, LineEvent, PortInfo, Reply)
+"""Records whose fields are all numbers, strings, None or tuples of strings."""
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+_SETS: dict[type, frozenset[str]] = {}
+
+
+def names(cls: type) -> tuple[str, ...]:
+    """Return the field names of a record class, in order (looked up once per class)."""
+    found = _NAMES.get(cls)
+    if found is None:
+        fields = dataclasses.fields(cls)
+        found = _NAMES[cls] = tuple(f.name for f in fields)
+        # Annotations are strings here (postponed evaluation): a set field says so in its name.
+        _SETS[cls] = frozenset(f.name for f in fields if str(f.type).startswith("frozenset"))
+    return found
+
+
+def flat(obj: object) -> Json:
+    """Return a record of plain fields as a JSON-ready dict (tuples and sets become lists)."""
+    out: Json = {}
+    for name in names(type(obj)):
+        value = getattr(obj, name)
+        if isinstance(value, frozenset):
+            value = sorted(value)
+        out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def unflat(cls: type[T], data: Json) -> T:
+    """Rebuild a record of plain fields from ``flat``'s dict (lists become tuples or sets again).
+
+    Raises:
+        ValueError: a field is missing or unknown.
+    """
+    unknown = set(data) - set(names(cls))
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+    sets = _SETS[cls]
+    values = {
+        k: (frozenset(v) if k in sets else tuple(v)) if isinstance(v, list) else v
+        for k, v in data.items()
+    }
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ValueError(f"{cls.__name__}: {exc}") from None
+
+
+def reading_to(r: Reading) -> Json:
+    """Return a reading with every field (``to_json`` leaves some out for people)."""
+    out = flat(r)
+    out["status"] = str(r.status)
+    return out
+
+
+def reading_from(data: Json) -> Reading:
+    """Rebuild a reading from ``reading_to``'s dict."""
+    reading = unflat(Reading, data)
+    return dataclasses.replace(reading, status=Status(reading.status))
+
+
+COLUMNS = (
+    *(f"reading.{n}" for n in names(Reading)),
+    *(f"verdict.{n}" for n in names(Verdict)),
+    "detector",
+    "anomalous_since",
+)
+"""What each position of a metric's row holds (a snapshot of hundreds of metrics goes out every
+second: rows are half the size of dicts, and quicker both ways)."""
+_R, _V = len(names(Reading)), len(names(Verdict))
+_STATUS = names(Reading).index("status")
+
+
+def metric_row(st: MetricState) -> list[Any]:
+    """Return one metric's state as a row of ``COLUMNS``."""
+    r, v = st.reading, st.verdict
+    return [
+        *(getattr(r, n) for n in names(Reading)),
+        *(getattr(v, n) for n in names(Verdict)),
+        st.detector,
+        st.anomalous_since,
+    ]
+
+
+def metric_from_row(row: Sequence[Any]) -> MetricState:
+    """Rebuild one metric's state from its row.
+
+    Raises:
+        ValueError: the row does not have the columns of ``COLUMNS``.
+    """
+    if len(row) != len(COLUMNS):
+        raise ValueError(f"a metric row has {len(COLUMNS)} columns, not {len(row)}")
+    fields = list(row[:_R])
+    fields[_STATUS] = Status(fields[_STATUS])
+    return MetricState(Reading(*fields), Verdict(*row[_R : _R + _V]), row[-2], row[-1])
+
+
+def snapshot_to(
+    snap: Snapshot, rows: dict[str, tuple[MetricState, list[Any]]] | None = None
+) -> Json:
+    """Return a whole snapshot; metrics are rows of ``COLUMNS``.
+
+    Args:
+        snap: the snapshot.
+        rows: a cache of rows by metric key, kept by the caller between snapshots: a metric
+            whose state is the same object as last time is not encoded again.
+    """
+    cache = {} if rows is None else rows
+    out = []
+    for key, st in snap.metrics.items():
+        held = cache.get(key)
+        if held is None or held[0] is not st:
+            held = cache[key] = (st, metric_row(st))
+        out.append(held[1])
+    return {
+        "version": snap.version,
+        "columns": list(COLUMNS),
+        "metrics": out,
+        "sources": [flat(src) for src in snap.sources.values()],
+        "events": [flat(e) for e in snap.events],
+    }
+
+
+def snapshot_from(data: Json, previous: Snapshot | None = None) -> Snapshot:
+    """Rebuild a snapshot; the order of metrics and sources is kept.
+
+    Args:
+        data: what ``snapshot_to`` made, through JSON.
+        previous: the last snapshot rebuilt: a metric whose row is unchanged keeps its object,
+            so a screen sees at once that it has nothing new.
+    """
+    if data.get("columns", list(COLUMNS)) != list(COLUMNS):
+        raise ValueError("the snapshot's metric columns are not this version's")
+    old = previous.metrics if previous is not None else {}
+    metrics = {}
+    for row in data["metrics"]:
+        key = row[0]
+        st = old.get(key)
+        if st is None or metric_row(st) != row:
+            st = metric_from_row(row)
+        metrics[key] = st
+    sources = (unflat(SourceState, s) for s in data["sources"])
+    return Snapshot(
+        data["version"],
+        metrics,
+        {s.name: s for s in sources},
+        tuple(unflat(Event, e) for e in data["events"]),
+    )
+
+
+def history_to(h: History) -> Json:
+    """Return the points of one metric as three parallel lists."""
+    return {"t": h.t.tolist(), "x": h.x.tolist(), "anomalous": h.anomalous.tolist()}
+
+
+def history_from(data: Json) -> History:
+    """Rebuild the points of one metric."""
+    return History(
+        np.asarray(data["t"], dtype=np.float64),
+        np.asarray(data["x"], dtype=np.float64),
+        np.asarray(data["anomalous"], dtype=np.bool_),
+    )
+
+
+def device_line_to(seq: int, name: str, event: LineEvent | DeviceState) -> Json:
+    """Return one entry of a device's log: a line on the wire, or a change of its state."""
+    kind = "state" if isinstance(event, DeviceState) else "line"
+    return {"seq": seq, "device": name, "kind": kind, "event": flat(event)}
+
+
+def device_line_from(data: Json) -> tuple[int, str, LineEvent | DeviceState]:
+    """Rebuild one entry of a device's log: ``(seq, device, event)``."""
+    cls: type[LineEvent] | type[DeviceState] = DeviceState if data["kind"] == "state" else LineEvent
+    return data["seq"], data["device"], unflat(cls, data["event"])
+
+
+__all__ = [
+    "device_line_from",
+    "device_line_to",
+    "flat",
+    "history_from",
+    "history_to",
+    "metric_from_row",
+    "metric_row",
+    "names",
+    "reading_from",
+    "reading_to",
+    "snapshot_from",
+    "snapshot_to",
+    "unflat",
+]
