@@ -15,7 +15,7 @@ from detectors.base import Verdict
 from engine import Engine, MetricState
 from engine.alerts import AlertManager
 from engine.config import AlertRule, Config
-from tui.app import GongwatchApp
+from tui.app import GongwatchApp, make_app
 from tui.panes.alerts import AlertsPane
 from tui.screens.help import HelpScreen
 
@@ -29,8 +29,8 @@ def app_for(tmp_path: Path) -> tuple[GongwatchApp, AlertManager]:
     alerts.attach(engine)
     verdict = Verdict(0.9, True, severity="critical", reason="above crit 90 °C")
     alerts.observe(Batch("t"), [MetricState(Reading(KEY, 95.0, "°C"), verdict, "auto", 0.0)])
-    app = GongwatchApp(
-        engine, hostname="testhost", autostart=False, panes=[AlertsPane], alerts=alerts
+    app = make_app(
+        engine=engine, hostname="testhost", autostart=False, panes=[AlertsPane], alerts=alerts
     )
     return app, alerts
 

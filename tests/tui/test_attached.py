@@ -193,5 +193,8 @@ command = ["sleep", "300"]
         await pilot.press("q")
     _gone, alive = psutil.wait_procs(children, timeout=5)
     assert not alive
+    # The event loop's own executor threads outlive the app here because the test's loop
+    # does; ``asyncio.run`` shuts them down when gongwatch exits, and so does this.
+    await asyncio.get_running_loop().shutdown_default_executor()
     left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
     assert left == []
