@@ -264,9 +264,12 @@ def test_command_history() -> None:
     assert [history.step(1) for _ in range(3)] == ["gong", "all up", ""]
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("pane", ["devices", "alerts"])
-def test_snapshot(snap_compare: Any, pane: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both panes at 120x40: no boards, a fixed scan, fixed records, UTC."""
+def test_snapshot(
+    snap_compare: Any, pane: str, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both panes at 80x24 and 120x40: no boards, a fixed scan, fixed records, UTC."""
     monkeypatch.setenv("TZ", "UTC")
 
     time.tzset()
@@ -287,7 +290,7 @@ def test_snapshot(snap_compare: Any, pane: str, monkeypatch: pytest.MonkeyPatch)
         await pilot.pause()
 
     try:
-        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -72,9 +72,9 @@ class AlertsPane(Pane):
             [
                 Column(14),
                 Column(7),
-                Column(22, grow=1, cut="middle"),
-                Column(0, grow=2),
-                Column(12, grow=1),
+                Column(18, grow=1, cut="middle"),
+                Column(14, grow=3),
+                Column(6, grow=1),
             ],
             id="alerts-table",
         )
