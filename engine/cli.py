@@ -45,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH", default=None, help=help_config)
     parser.add_argument("--version", action="version", version=f"gongwatch {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", parents=[common], help="the monitor (the default)")
+    run = sub.add_parser("run", parents=[common], help="the monitor (the default)")
+    run.add_argument(
+        "--attach-only", action="store_true",
+        help="only show a running daemon's engine; never start one in this process",
+    )  # fmt: skip
     once = sub.add_parser(
         "once", parents=[common], help="poll every source once and print the readings"
     )
@@ -103,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_replay_arguments(replay)
     add_alerts_parser(sub, common)
+    from engine.web_cli import add_arguments as add_web_arguments
+
+    web_help = "the monitor in a browser, attached to the daemon"
+    add_web_arguments(sub.add_parser("web", parents=[common], help=web_help))
     return parser
 
 
@@ -163,7 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             config, args.port, args.line, baud=args.baud, timeout=args.timeout,
             verbose=args.verbose,
         )  # fmt: skip
-    return cmd_run(config, warnings)
+    if args.command == "web":
+        from engine.web_cli import cmd_web
+
+        return cmd_web(args)
+    return cmd_run(config, warnings, attach_only=getattr(args, "attach_only", False))
 
 
 def cmd_history_tool(args: argparse.Namespace, config: Config) -> int:
@@ -180,13 +192,16 @@ def cmd_history_tool(args: argparse.Namespace, config: Config) -> int:
     )
 
 
-def cmd_run(config: Config, warnings: Sequence[str] = ()) -> int:
-    """Start the TUI; configuration warnings are shown in it too."""
+def cmd_run(config: Config, warnings: Sequence[str] = (), attach_only: bool = False) -> int:
+    """Start the TUI; configuration warnings are shown in it too.
+
+    With ``attach_only`` the screen only shows a daemon's engine: it returns 3 with one line
+    on stderr when no daemon answers, instead of running an engine of its own.
+    """
     # The one bridge from the engine to the UI. It is looked up by name only when the screen is
     # asked for, so the engine never imports textual, rich or tui (the import contract and
     # tests/test_import_hygiene.py hold it to that), and ``once`` or ``detect`` never load them.
-    importlib.import_module(TUI_ENTRY).run_app(config, warnings)
-    return 0
+    return int(importlib.import_module(TUI_ENTRY).run_app(config, warnings, attach_only) or 0)
 
 
 def poll_all(collectors: Sequence[Collector], timeout: float = ONCE_TIMEOUT) -> list[Batch]:

@@ -3,7 +3,8 @@
 #   system_deps.sh venv   - what creating the virtual environment needs
 #   system_deps.sh tests  - what the test suite needs (sensors, smartctl, socat, tmux, AVR, simavr,
 #                           rrdtool, the servers the exporters talk to, Prometheus' node
-#                           exporter, sudo and systemd for contrib/)
+#                           exporter, sudo and systemd for contrib/, and Chromium for the
+#                           browser tests)
 # As root it installs them; otherwise it says what is missing and leaves the tests to skip
 # (in CI, CI=true, a test whose tool is missing fails instead).
 set -eu
@@ -11,7 +12,7 @@ set -eu
 venv_pkgs="python3-venv python3-pip"
 test_pkgs="lm-sensors libsensors5 smartmontools socat tmux util-linux make g++ sudo systemd \
 gcc-avr avr-libc binutils-avr arduino-core-avr simavr libsimavr-dev libelf-dev pkg-config \
-prometheus prometheus-node-exporter graphite-carbon influxdb mosquitto rrdtool"
+prometheus prometheus-node-exporter graphite-carbon influxdb mosquitto rrdtool chromium"
 
 missing=""
 case "${1:-tests}" in

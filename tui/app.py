@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -334,12 +335,20 @@ def make_app(
     return app
 
 
-def run_app(config: Config, warnings: Sequence[str] = ()) -> None:
+NO_DAEMON = "no daemon running: start `gongwatch daemon`; this screen only attaches to one"
+"""What an attach-only screen says when there is no daemon to show."""
+
+
+def run_app(config: Config, warnings: Sequence[str] = (), attach_only: bool = False) -> int:
     """Run the monitor on ``config`` until it quits: what ``gongwatch`` with no command does.
 
     Args:
         config: the configuration.
         warnings: lines about the configuration, shown as notifications once the screen is up.
+        attach_only: never run an engine in this process (the screens of ``gongwatch web``).
+
+    Returns:
+        The exit status: 0, or 3 when ``attach_only`` found no daemon to attach to.
     """
     socket = socket_path(config)
     view = None
@@ -348,9 +357,13 @@ def run_app(config: Config, warnings: Sequence[str] = ()) -> None:
         from engine.client import RemoteEngineView
 
         view = RemoteEngineView.attach(socket, config)
+    if view is None and attach_only:
+        print(f"gongwatch: {NO_DAEMON}", file=sys.stderr)
+        return 3
     app = make_app(config, view=view)
     app.startup_warnings = list(warnings)
     app.run()
+    return 0
 
 
 __all__ = ["GongwatchApp", "local_now", "make_app", "run_app"]
