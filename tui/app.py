@@ -358,8 +358,12 @@ def run_app(config: Config, warnings: Sequence[str] = (), attach_only: bool = Fa
 
         view = RemoteEngineView.attach(socket, config)
     if view is None and attach_only:
+        # A screen of ``gongwatch web`` never runs an engine itself. It says so on its screen
+        # too: in a browser, stderr is seen by no one.
+        from tui.no_daemon import NoDaemonApp
+
         print(f"gongwatch: {NO_DAEMON}", file=sys.stderr)
-        return 3
+        return NoDaemonApp(NO_DAEMON).run() or 3
     app = make_app(config, view=view)
     app.startup_warnings = list(warnings)
     app.run()
