@@ -195,8 +195,8 @@ def cmd_history_tool(args: argparse.Namespace, config: Config) -> int:
 def cmd_run(config: Config, warnings: Sequence[str] = (), attach_only: bool = False) -> int:
     """Start the TUI; configuration warnings are shown in it too.
 
-    With ``attach_only`` the screen only shows a daemon's engine: it returns 3 with one line
-    on stderr when no daemon answers, instead of running an engine of its own.
+    With ``attach_only`` the screen only shows a daemon's engine: when no daemon answers it
+    says so (on stderr and on its screen) and returns 3, instead of running an engine itself.
     """
     # The one bridge from the engine to the UI. It is looked up by name only when the screen is
     # asked for, so the engine never imports textual, rich or tui (the import contract and
