@@ -17,6 +17,7 @@ import pytest
 
 from engine.web_cli import app_command
 from tests.conftest import require_tool
+from tests.daemon_process import DaemonProcess
 from tests.web.browser import chromium
 
 WAIT = 30.0
@@ -57,18 +58,52 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-def start(args: list[str], tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+def start(
+    args: list[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server with a home, configuration and runtime folder of its own (no daemon of
+    this machine's is found there) unless ``env`` says otherwise."""
+    private = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    env = env or {**os.environ, **private, "XDG_RUNTIME_DIR": str(tmp_path)}
     log = (tmp_path / "web.log").open("wb")
     return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
 
 
+async def test_a_browser_tab_shows_the_daemon_and_stopping_the_server_leaves_it_running(
+    tmp_path: Path,
+) -> None:
+    sources = "[collectors.system]\ninterval = 0.5\n[collectors.sensors]\nenabled = false\n"
+    with DaemonProcess(sources + "[collectors.smart]\nenabled = false\n") as daemon:
+        daemon.start()
+        port = free_port()
+        argv = [sys.executable, "-m", "engine.cli", "--config", str(daemon.config_path)]
+        server = start([*argv, "web", "--port", str(port)], tmp_path, env=daemon.env)
+        try:
+            wait_listening(port, server)
+            async with chromium(require_tool("chromium")) as page:
+                await page.send("Page.navigate", url=f"http://127.0.0.1:{port}/")
+                await page.wait_text("Overview")
+                await page.wait_text(f"attached to daemon pid {daemon.proc.pid}")
+                await page.wait_text("system/load")
+                shot = await page.send("Page.captureScreenshot", format="png")
+                (tmp_path / "attached.png").write_bytes(base64.b64decode(shot["data"]))
+                screens = psutil.Process(server.pid).children(recursive=True)
+                assert [p.cmdline()[-2:] for p in screens] == [["run", "--attach-only"]]
+                before = len(page.received)
+                await page.focus_terminal()
+                await page.press("6")
+                await page.wait_text("rule", before)  # the Alerts pane's title
+        finally:
+            stop(server)
+        assert not psutil.wait_procs(screens, timeout=WAIT)[1], "a screen outlived the server"
+        # The daemon keeps watching: a browser was only ever a viewer.
+        assert daemon.proc.poll() is None
+
+
 @pytest.fixture
 def embedded_server(config: Path, tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """The web server, its tabs running the screen with an engine of their own.
-
-    ``gongwatch web`` itself only runs attach-only screens, and this build has no daemon to
-    attach to; this serves the same server the same way, with the embedded screen's command.
+    """The web server, its tabs running the screen with an engine of their own: the server
+    alone, with no daemon in the way (``gongwatch web`` itself only runs attach-only screens).
     """
     port = free_port()
     command = app_command(str(config)).replace(" run --attach-only", " run")
