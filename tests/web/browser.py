@@ -81,7 +81,8 @@ class Page:
 @asynccontextmanager
 async def chromium(binary: str) -> AsyncIterator[Page]:
     """Run a headless Chromium and yield its first tab; the browser is stopped afterwards."""
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helpers may still be writing the profile as it exits: do not fail on them.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = await asyncio.to_thread(
             subprocess.Popen, [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
