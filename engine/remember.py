@@ -20,13 +20,6 @@ MOST_POINTS = 200_000
 """Never more than this for one series (two days at 1 Hz is 172,800): bounded start-up."""
 
 
-class RecentPoint(Protocol):
-    """What the history hands back for a point: its time and value."""
-
-    time: float
-    value: float
-
-
 class Recent(Protocol):
     """The part of the history store that warming needs."""
 
