@@ -54,7 +54,7 @@ class WebServer(Server):
         self.token = token
 
     async def _make_app(self) -> web.Application:
-        app = await super()._make_app()
+        app: web.Application = await super()._make_app()
         app.middlewares.append(self._guard)
         return app
 
@@ -76,7 +76,8 @@ class WebServer(Server):
         # The page links its websocket by absolute URL: make it the address the browser used,
         # not the one listened on (0.0.0.0 is no address to connect to).
         self.public_url = f"{request.scheme}://{request.host}"
-        return await super().handle_index(request)
+        response: web.StreamResponse = await super().handle_index(request)
+        return response
 
     async def on_shutdown(self, app: web.Application) -> None:
         # The screens are children of this process: none outlives the server.
