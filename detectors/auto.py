@@ -5,10 +5,12 @@ how surprising each point is, so that one threshold means the same on every seri
 Each point goes through three stages, all causal:
 
 1. **Surprise.** Simple predictors guess the point before it arrives: the last value and
-   exponential averages over about 4 and about 64 points. For series sampled between hourly
-   and every minute, once a daily season is evident (the seasonal guesses' running error is
-   below the plain ones'), they give way to two seasonal guesses: the day-ago value, and
-   the last value moved as the series moved a day ago. The ensemble's error is the distance
+   exponential averages over about 4 and about 64 points. For series coarse enough to keep
+   a day or a week in a ring (``detectors.auto_season``: hourly to every minute for the day,
+   hourly to every 5 minutes for the week), once a season is evident (its guesses' running
+   error is below the plain ones'), they give way to two seasonal guesses: the value a
+   season ago, and the last value moved as the series moved a season ago. The week tells a
+   holiday from a Sunday, which the day cannot. The ensemble's error is the distance
    to the *nearest* guess (a value is unusual only when no simple model expected it); the
    surprise is that error over a robust running scale of the ensemble's own errors (a
    winsorised average over about ``scale_memory`` points). Errors within 1 % of the series'
@@ -44,9 +46,9 @@ score stays above ``RELEASE`` times the threshold or the value stays outside ``R
 the band of ordinary values around the slow level it left (so one incident is one run, and a
 level that moved and stays is anomalous until the slow level has followed it).
 
-State per series in the bank (``auto_bank.bytes_per_series``): 377 bytes, plus 8 bytes per
-point of a day for series sampled between hourly and every minute (2.3 kB more at 5 minutes);
-the pure-Python object here is larger but of constant size.
+State per series in the bank (``auto_bank.bytes_per_series``): 417 bytes, plus 8 bytes per
+point of each seasonal ring (none for series finer than a minute; 18.4 kB more at 5 minutes:
+a day of 288 points and a week of 2016); the pure-Python object here is larger.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors.auto_season import Seasons
 from detectors.base import QUIET, FloatArray, Verdict, register
 from detectors.scoring import finite
 
@@ -83,14 +86,6 @@ PRIOR = 10
 seen, the tail leans on the floor rather than on one or two early misses (a series' first
 minutes, when its scale is still being learned)."""
 LN10 = math.log(10.0)
-DAY = 86400.0
-"""The season tried, in seconds: the one machine and human activity share."""
-STEP_SAMPLES = 20
-"""A series' step is the median of its first this many time differences."""
-MIN_PERIOD = 24
-"""A day must hold at least this many steps for a day-ago guess (hourly series)..."""
-MAX_PERIOD = 1440
-"""... and at most this many (minute series): finer series would keep too long a ring."""
 RELEASE = 0.6
 """An anomalous run ends when the undamped score falls below this fraction of the threshold."""
 SPATIAL_TOL = 0.05
@@ -111,8 +106,8 @@ class AutoParams:
     """Score at or above which a point is anomalous: 0.25 is a tail of 1 in 316. On stationary
     noise such points are rarer than that (none in 40,000 on normal noise, about one in 850
     on Student's t with 3 degrees of freedom); on NAB's files the nested held-out choice is
-    0.22 in every fold (``benchmarks/nab_eval.py``), 0.25 trades a little of that for fewer
-    false alarms (0.5 per 1,000 points outside NAB's windows)."""
+    0.223 to 0.226 in every fold (``benchmarks/nab_eval.py``), 0.25 trades a little of that for
+    fewer false alarms (0.6 per 1,000 points outside NAB's windows)."""
     scale_memory: int = 300
     """Points the error scale is averaged over: long enough to hold the errors of a few
     bursts of a bursty series, short enough to follow a change of volatility. Fixed, not
@@ -151,65 +146,6 @@ def _span(seconds: float) -> str:
         if seconds >= 2 * size:
             return f"{seconds / size:.0f} {unit}"
     return f"{seconds:.0f} s"
-
-
-def day_period(step: float) -> int:
-    """Points per day for a series sampled every ``step`` seconds; 0 when out of range."""
-    if not step > 0.0:
-        return 0
-    period = round(DAY / step)
-    return period if MIN_PERIOD <= period <= MAX_PERIOD else 0
-
-
-class _Day:
-    """The seasonal guesses of a series (the value a day earlier at the same phase, and the
-    last value moved as the series moved a day ago) and whether they are evident: the running
-    mean squared error of their ensemble beats the plain ensemble's (squares, so that a daily
-    rise the plain guesses keep missing weighs as much as it costs)."""
-
-    __slots__ = ("before", "dts", "err_day", "err_plain", "j", "period", "ring", "step", "t_last")
-
-    def __init__(self) -> None:
-        self.dts: list[float] = []
-        self.t_last: float | None = None
-        self.step = 0.0
-        self.period = 0
-        self.ring: list[float] = []
-        self.err_day = self.err_plain = 0.0
-        self.j = 0
-        self.before = math.nan
-        """The day-ago value of the last point learned."""
-
-    def slot(self, t: float) -> int:
-        return round(t / self.step) % self.period
-
-    def guess(self, t: float, last: float) -> tuple[float, float]:
-        """The two seasonal guesses at ``t`` (NaN when a day ago is unknown)."""
-        if not self.period:
-            return math.nan, math.nan
-        g = self.ring[self.slot(t)]
-        return g, last + g - self.before
-
-    def compare(self, e_day: float, e_plain: float, memory: int) -> None:
-        """Learn the errors of both ensembles on a point where both guessed."""
-        self.j += 1
-        w = 1.0 / min(self.j, memory)
-        self.err_day += w * (e_day * e_day - self.err_day)
-        self.err_plain += w * (e_plain * e_plain - self.err_plain)
-
-    def learn(self, t: float, x: float) -> None:
-        """Learn ``x`` at ``t``: into the ring once the step is known, else into the step."""
-        if self.period:
-            slot = self.slot(t)
-            self.before = self.ring[slot]
-            self.ring[slot] = x
-        elif self.t_last is not None and len(self.dts) < STEP_SAMPLES:
-            self.dts.append(t - self.t_last)
-            if len(self.dts) == STEP_SAMPLES:
-                self.step = sorted(self.dts)[STEP_SAMPLES // 2]
-                self.period = day_period(self.step)
-                self.ring = [math.nan] * self.period
-        self.t_last = t
 
 
 @register("auto", "streaming", "the default: calibrated tail probability of an ensemble's surprise")
@@ -251,7 +187,7 @@ class Auto:
         """The undamped tail probability of the last point judged, in decades (-log10 p)."""
         self._on = False
         self._why = ""
-        self._day = _Day()
+        self._seasons = Seasons()
         self._lo = math.inf
         self._hi = -math.inf
         self._t0 = 0.0
@@ -263,14 +199,7 @@ class Auto:
         guess would expect a daily rise not to come)."""
         last = self._last
         e = min(abs(x - last), abs(x - self._fast), abs(x - self._slow))
-        day = self._day
-        g1, g2 = day.guess(t, last)
-        if g1 == g1:
-            e_day = min(abs(x - g1), abs(x - g2)) if g2 == g2 else abs(x - g1)
-            evident = day.err_day < day.err_plain
-            day.compare(e_day, e, self.params.memory)
-            if evident:
-                e = e_day
+        e = self._seasons.error(t, x, last, e, self.params.memory)
         n = self._n
         dead = max(REL_FLOOR * self._mag, 1e-12)
         q = self._quantum
@@ -361,7 +290,7 @@ class Auto:
         if self._n == 0:
             self._last = self._fast = self._slow = x
             self._t0 = t
-            self._day.learn(t, x)
+            self._seasons.learn(t, x)
             self._learn_level(x)
             return QUIET
         expected, away = self._fast, abs(x - self._slow)
@@ -369,7 +298,7 @@ class Auto:
         z, sc = self._surprise(x, t)
         change = self._likelihood(math.log1p(z))
         decades = max(max(change, new) - math.log10(SIGNALS), 0.0)
-        self._day.learn(t, x)
+        self._seasons.learn(t, x)
         self._learn_level(x)
         if self._k <= self.params.warmup:
             return QUIET

@@ -3,8 +3,8 @@ state in arrays and one numpy step per tick.
 
 Series i of a bank gives the same scores as its own ``Auto`` fed the same values (a NaN skips
 that series for the tick, as ``Auto`` skips a missing value). Memory (``bytes_per_series``):
-377 bytes per series at the defaults, plus a daily ring of 8 bytes per point of a day for
-series sampled between hourly and every minute.
+417 bytes per series at the defaults, plus 8 bytes per point of the seasonal rings of series
+sampled between hourly and every minute (``detectors.auto_season``).
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from detectors.auto import (
     SIGNALS,
     SLOW,
     SPATIAL_TOL,
-    STEP_SAMPLES,
     AutoParams,
     check_params,
-    day_period,
 )
+from detectors.auto_season import NUMBERS, BankSeasons
 from detectors.base import FloatArray
 
 BoolArray = npt.NDArray[np.bool_]
@@ -56,84 +55,11 @@ class BankVerdicts:
         return iter((self.score, self.anomalous, self.expected, self.low, self.high))
 
 
-SEASON_NUMBERS = STEP_SAMPLES + 8
-"""Numbers per series for the season's bookkeeping: the first time steps, their count, the
-last time, the step, the period, both ensembles' errors, their count, the day-ago value."""
-
-
-def bytes_per_series(average: int = 1, period: int = 0) -> int:
+def bytes_per_series(average: int = 1, rings: int = 0) -> int:
     """Bytes of state one series takes in a bank (numbers only, no per-object overhead), with
-    a daily ring of ``period`` values (0 for series finer than a minute, which get none)."""
-    numbers = len(_FLOATS) + 1 + len(_INTS) + average + SEASON_NUMBERS + period  # 1: quantum
+    seasonal rings of ``rings`` values in all (0 for series finer than a minute)."""
+    numbers = len(_FLOATS) + 1 + len(_INTS) + average + NUMBERS + rings  # 1: quantum
     return 8 * numbers + 1  # 1: the episode flag
-
-
-class _BankDay:
-    """The day-ago guesses of every series (``auto._Day`` in arrays). The ring has as many
-    rows as the longest day among the series (none until a step is known; at most
-    ``MAX_PERIOD``), so series finer than a minute cost nothing here."""
-
-    def __init__(self, n: int) -> None:
-        self.cols = np.arange(n)
-        self.dts = np.zeros((STEP_SAMPLES, n))
-        self.ndts = np.zeros(n, dtype=np.int64)
-        self.t_last = np.full(n, np.nan)
-        self.step = np.zeros(n)
-        self.period = np.zeros(n, dtype=np.int64)
-        self.ring = np.full((0, n), np.nan)
-        self.err_day = np.zeros(n)
-        self.err_plain = np.zeros(n)
-        self.before = np.full(n, np.nan)
-        """The day-ago value of each series' last point learned."""
-        self.j = np.zeros(n, dtype=np.int64)
-
-    def slots(self, t: float) -> IntArray:
-        on = self.period > 0
-        safe_step = np.where(on, self.step, 1.0)
-        return np.where(
-            on, np.round(t / safe_step).astype(np.int64) % np.maximum(self.period, 1), 0
-        )
-
-    def guess(self, t: float, last: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """The two seasonal guesses per series (NaN where a day ago is unknown)."""
-        n = len(self.cols)
-        if not len(self.ring):
-            return np.full(n, np.nan), np.full(n, np.nan)
-        g = np.where(self.period > 0, self.ring[self.slots(t), self.cols], np.nan)
-        return g, last + g - self.before  # type: ignore[return-value]
-
-    def compare(self, e_day: FloatArray, e_plain: FloatArray, seen: BoolArray, memory: int) -> None:
-        """Learn both ensembles' squared errors where both guessed."""
-        self.j += seen
-        w = 1.0 / np.minimum(np.maximum(self.j, 1), memory)
-        self.err_day = np.where(
-            seen, self.err_day + w * (e_day * e_day - self.err_day), self.err_day
-        )
-        self.err_plain = np.where(
-            seen, self.err_plain + w * (e_plain * e_plain - self.err_plain), self.err_plain
-        )
-
-    def learn(self, t: float, x: FloatArray, ok: BoolArray) -> None:
-        """Learn the values into the rings, or the steps while they are unknown."""
-        on = ok & (self.period > 0)
-        if on.any():
-            slot = self.slots(t)
-            self.before = np.where(on, self.ring[slot, self.cols], self.before)
-            self.ring[slot[on], self.cols[on]] = x[on]
-        take = ok & (self.period == 0) & ~np.isnan(self.t_last) & (self.ndts < STEP_SAMPLES)
-        if take.any():
-            cols = self.cols[take]
-            self.dts[self.ndts[take], cols] = t - self.t_last[take]
-            self.ndts[take] += 1
-            done = cols[self.ndts[cols] == STEP_SAMPLES]
-            if len(done):
-                self.step[done] = np.sort(self.dts[:, done], axis=0)[STEP_SAMPLES // 2]
-                self.period[done] = [day_period(float(st)) for st in self.step[done]]
-                rows = int(self.period.max())
-                if rows > len(self.ring):
-                    grow = np.full((rows - len(self.ring), len(self.cols)), np.nan)
-                    self.ring = np.vstack([self.ring, grow])
-        self.t_last = np.where(ok, t, self.t_last)
 
 
 class AutoBank:
@@ -155,18 +81,13 @@ class AutoBank:
         self.quantum = np.full(n, np.inf)
         self.ring = np.zeros((self.params.average, n))
         self.on = np.zeros(n, dtype=bool)
-        self.day = _BankDay(n)
+        self.seasons = BankSeasons(n)
 
     def _surprise(self, x: FloatArray, go: BoolArray, t: float) -> tuple[FloatArray, FloatArray]:
         f, nn = self.f, self.i["n"]
         e = np.minimum(np.abs(x - f["last"]), np.abs(x - f["fast"]))
         e = np.minimum(e, np.abs(x - f["slow"]))
-        g1, g2 = self.day.guess(t, f["last"])
-        seen = go & ~np.isnan(g1)
-        e_day = np.where(np.isnan(g2), np.abs(x - g1), np.minimum(np.abs(x - g1), np.abs(x - g2)))
-        evident = self.day.err_day < self.day.err_plain
-        self.day.compare(e_day, e, seen, self.params.memory)
-        e = np.where(seen & evident, e_day, e)
+        e = self.seasons.error(t, x, f["last"], e, go, self.params.memory)
         q = self.quantum
         dead = np.maximum(REL_FLOOR * f["mag"], 1e-12)
         sc = np.maximum(np.maximum(f["scale"], dead), np.where(q < np.inf, q, 0.0))
@@ -267,7 +188,7 @@ class AutoBank:
         z, sc = self._surprise(xs, go, t)
         change = self._likelihood(np.log1p(np.where(go, z, 0.0)), go)
         decades = np.maximum(np.maximum(change, new) - np.log10(SIGNALS), 0.0)
-        self.day.learn(t, xs, ok)
+        self.seasons.learn(t, xs, ok)
         self._learn_level(xs, ok, first)
         ready = go & (self.i["k"] > p.warmup)
         raw = np.minimum(decades / DECADES, 1.0)

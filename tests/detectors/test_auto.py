@@ -164,6 +164,45 @@ def test_a_missing_daily_high_is_found_by_the_season() -> None:
     assert sum(wi.score >= 0.3 for wi in w) > 5
 
 
+SUNDAY = 1599955200.0
+"""2020-09-13, 00:00 UTC."""
+
+
+def _weekly(weeks: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly points of a working week: a high from 9 to 17 on weekdays, quiet weekends."""
+    rng = np.random.default_rng(seed)
+    t = SUNDAY + 3600.0 * np.arange(weeks * 7 * 24)
+    hour, day = (t % 86400) / 3600, ((t - SUNDAY) // 86400) % 7
+    work = (day >= 1) & (day <= 5) & (hour >= 9) & (hour < 17)
+    return t, np.where(work, 80.0, 20.0) + rng.normal(0, 1, len(t))
+
+
+def test_a_holiday_is_found_by_the_week_and_a_weekend_is_not() -> None:
+    """A day guess expects Saturday's high and a Monday's quiet morning; the week expects
+    neither. A weekday that stays quiet (a holiday) is what the week does not expect."""
+    t, x = _weekly(6)
+    day = ((t - SUNDAY) // 86400).astype(int)
+    hour = (t % 86400) / 3600
+    holiday = day == 7 * 4 + 3  # the fifth Wednesday
+    x[holiday & (hour >= 9) & (hour < 17)] = 20.0
+    det = Auto()
+    hits = [i for i, (a, b) in enumerate(zip(t, x, strict=True)) if det.update(a, b).score >= 0.3]
+    first = int(np.argmax(holiday & (hour >= 9)))
+    late = [i for i in hits if day[i] >= 21]  # once the week has been seen twice
+    assert first in late
+    # Nothing else once the week is known: the holiday, and its echo a week later (which a
+    # week-ago guess expects to be quiet), but no weekend and no Monday morning.
+    assert {int(day[i]) for i in late} == {7 * 4 + 3, 7 * 5 + 3}
+
+
+def test_bank_matches_single_detectors_on_a_weekly_series() -> None:
+    t, base = _weekly(4)
+    rng = np.random.default_rng(8)
+    data = base[:, None] * rng.uniform(0.5, 2, 3) + rng.normal(0, 0.5, (len(t), 3))
+    data[500, 0] -= 60
+    assert_bank_matches_singles(data, t)
+
+
 def assert_bank_matches_singles(
     data: np.ndarray, t: np.ndarray | None = None, **options: int
 ) -> None:
@@ -230,9 +269,7 @@ def test_bank_refuses_the_wrong_shape() -> None:
 
 def _held(bank: AutoBank) -> int:
     arrays = [*bank.f.values(), *bank.i.values(), bank.quantum, bank.ring, bank.on]
-    arrays += [
-        a for a in vars(bank.day).values() if isinstance(a, np.ndarray) and a is not bank.day.cols
-    ]
+    arrays += bank.seasons.arrays()
     return sum(a.nbytes for a in arrays)
 
 
@@ -242,9 +279,9 @@ def test_bytes_per_series_counts_the_banks_arrays() -> None:
         bank.update(float(i), np.ones(1000))
     assert _held(bank) == 1000 * bytes_per_series(3)
     bank = AutoBank(1000)
-    for i in range(30):  # five-minute steps: a ring of 288 per series
+    for i in range(30):  # five-minute steps: a day of 288 and a week of 2016 per series
         bank.update(300.0 * i, np.ones(1000))
-    assert _held(bank) == 1000 * bytes_per_series(1, 288)
+    assert _held(bank) == 1000 * bytes_per_series(1, 288 + 2016)
 
 
 def test_knobs_outside_their_domain_are_refused() -> None:
