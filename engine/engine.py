@@ -220,8 +220,11 @@ class Engine:
 
     def start(self) -> None:
         """Start one thread per collector; each schedules its next poll when its last one ends."""
-        self._stop.clear()
         self.exporters.start()
+        self._start_polling()
+
+    def _start_polling(self) -> None:
+        self._stop.clear()
         self._dispatcher.start()
         for c in self.collectors:
             th = threading.Thread(target=self._run, args=(c,), name=f"poll-{c.name}", daemon=True)
@@ -229,7 +232,16 @@ class Engine:
             th.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop the collector threads and the observers' thread, waiting for them a little."""
+        """Stop the collector threads, the observers' thread and the exporters, and close the
+        archive, waiting for them a little."""
+        self._halt(timeout)
+        self.exporters.stop()
+        close = getattr(self.archive, "close", None)
+        if callable(close):
+            close()  # seals and saves every point still queued
+
+    def _halt(self, timeout: float) -> None:
+        """Stop the collector threads and the observers' thread; close the collectors."""
         self._stop.set()
         for th in self._threads:
             th.join(timeout)
@@ -239,20 +251,18 @@ class Engine:
             close = getattr(c, "close", None)
             if callable(close):
                 close()
-        self.exporters.stop()
-        close = getattr(self.archive, "close", None)
-        if callable(close):
-            close()  # seals and saves every point still queued
 
     def reconfigure(self, config: Config, collectors: Iterable[Collector]) -> None:
         """Run on a new configuration and sources, keeping the metrics and their history.
 
-        Stops the collector threads, swaps, and starts them again if they were running.
-        Metrics whose detector changed get a fresh one at their next point.
+        Stops the collector threads, swaps, and starts them again if they were running; the
+        archive stays open and the exporters keep serving, those whose settings changed
+        replaced (see ``Exporters.reconfigure``). Metrics whose detector changed get a fresh
+        one at their next point.
         """
         running = self.running
         if running:
-            self.stop()
+            self._halt(2.0)
         with self._lock:
             self.config = config
             self.collectors = list(collectors)
@@ -265,8 +275,9 @@ class Engine:
                 for c in self.collectors
             }
             self._version += 1
+        self.exporters.reconfigure(config.integrations)
         if running:
-            self.start()
+            self._start_polling()
 
     def _archive(self, batch: Batch, changed: list[MetricState]) -> None:
         assert self.archive is not None

@@ -8,11 +8,16 @@ monitor that exports nothing loads none of them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from engine.alerts import AlertRecord
     from engine.engine import Engine
+    from engine.exporters.config import Integrations
+
+
+NAMES = ("graphite", "influxdb", "mqtt", "prometheus")
+"""The exporters, in the order they are built (the push ones observe the batches)."""
 
 
 class Exporter(Protocol):
@@ -42,7 +47,8 @@ class AlertSource(Protocol):
 
 
 class Exporters:
-    """The configured exporters of one engine."""
+    """The configured exporters of one engine, rebuilt one by one when the configuration
+    changes."""
 
     def __init__(self, engine: Engine) -> None:
         """Build (without starting) the exporters ``engine.config`` asks for.
@@ -53,26 +59,91 @@ class Exporters:
         self.engine = engine
         self.alerts: AlertSource | None = None
         self.items: list[Exporter] = []
+        self.settings: dict[str, object] = {}
+        """The settings each exporter was built from, by name."""
+        self.running = False
         cfg = engine.config.integrations
-        if cfg.graphite is not None:
+        for name in NAMES:
+            settings = getattr(cfg, name)
+            if settings is not None:
+                self._add(self._build(name, settings), settings)
+
+    def _build(self, name: str, settings: Any) -> Exporter:
+        """Build one exporter (its library imported only now)."""
+        engine = self.engine
+        if name == "graphite":
             from engine.exporters.graphite import GraphiteExporter
 
-            self.items.append(GraphiteExporter(cfg.graphite, engine.report))
-        if cfg.influxdb is not None:
+            return GraphiteExporter(settings, engine.report)
+        if name == "influxdb":
             from engine.exporters.influxdb import InfluxExporter
 
-            self.items.append(InfluxExporter(cfg.influxdb, engine.report))
-        if cfg.mqtt is not None:
+            return InfluxExporter(settings, engine.report)
+        if name == "mqtt":
             from engine.exporters.mqtt import MqttExporter
 
-            self.items.append(MqttExporter(cfg.mqtt, engine.report))
-        for item in self.items:
-            engine.subscribe(item.observe)  # type: ignore[attr-defined]
-        if cfg.prometheus is not None:
-            from engine.exporters.prometheus import PrometheusExporter, SnapshotCollector
+            return MqttExporter(settings, engine.report)
+        from engine.exporters.prometheus import PrometheusExporter, SnapshotCollector
 
-            collector = SnapshotCollector(engine.snapshot, self._alert_counts, self.queues)
-            self.items.append(PrometheusExporter(cfg.prometheus, collector))
+        collector = SnapshotCollector(engine.snapshot, self._alert_counts, self.queues)
+        return PrometheusExporter(settings, collector)
+
+    def _add(self, item: Exporter, settings: object) -> None:
+        self.items.append(item)
+        self.settings[item.name] = settings
+        observe = getattr(item, "observe", None)
+        if observe is not None:
+            self.engine.subscribe(observe)
+        on_alert = getattr(item, "on_alert", None)
+        if on_alert is not None and self.alerts is not None:
+            self.alerts.add_listener(on_alert)
+
+    def _remove(self, item: Exporter) -> None:
+        self.items.remove(item)
+        self.settings.pop(item.name, None)
+        observe = getattr(item, "observe", None)
+        if observe is not None:
+            self.engine.unsubscribe(observe)
+        on_alert = getattr(item, "on_alert", None)
+        remove = getattr(self.alerts, "remove_listener", None)
+        if on_alert is not None and remove is not None:
+            remove(on_alert)
+
+    def reconfigure(self, cfg: Integrations) -> None:
+        """Follow new settings: an exporter whose table is gone is stopped, a new one started,
+        a changed one replaced; one left as it was keeps running untouched.
+
+        A replacement is started before the one it replaces is stopped (a new port is bound
+        while the old one still serves): when it cannot start, the running one is kept and
+        the engine says so in one line.
+        """
+        for name in NAMES:
+            new, before = getattr(cfg, name), self.settings.get(name)
+            if new == before:
+                continue
+            old = self.get(name)
+            item = self._build(name, new) if new is not None else None
+            if item is not None and self.running and not self._try_start(item, old):
+                continue
+            if old is not None:
+                self._remove(old)
+                old.stop()
+            if item is not None:
+                self._add(item, new)
+            verb = "stopped" if item is None else "started" if old is None else "replaced"
+            self.engine.report(name, "info", f"exporter {verb}: {_where(new or before)}")
+
+    def _try_start(self, item: Exporter, old: Exporter | None) -> bool:
+        """Start a new exporter; on failure, say so (and that the old one keeps running)."""
+        try:
+            item.start()
+        except OSError as exc:
+            item.stop()
+            keep = "; keeping the running one" if old is not None else ""
+            why = exc.strerror or str(exc)
+            self.engine.report(item.name, "error", f"cannot start: {why}{keep}")
+            return False
+        return True
 
     def get(self, name: str) -> Exporter | None:
         """Return the exporter called ``name`` (``prometheus``, ``graphite`` ...), if configured."""
@@ -80,6 +151,7 @@ class Exporters:
 
     def start(self) -> None:
         """Start every exporter; one that cannot start says why in one line and the rest run."""
+        self.running = True
         for item in self.items:
             try:
                 item.start()
@@ -88,6 +160,7 @@ class Exporters:
 
     def stop(self) -> None:
         """Stop every exporter."""
+        self.running = False
         for item in self.items:
             item.stop()
 
@@ -110,6 +183,15 @@ class Exporters:
             if stats is not None:
                 out[item.name] = stats()
         return out
+
+
+def _where(settings: object) -> str:
+    """Say where an exporter listens or sends, from its settings."""
+    for field in ("listen", "server"):
+        address = getattr(settings, field, None)
+        if address is not None:
+            return str(address)
+    return str(getattr(settings, "url", "")) or type(settings).__name__
 
 
 __all__ = ["AlertSource", "Exporter", "Exporters"]
