@@ -6,11 +6,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from collectors.base import Batch, Reading, Status
+from collectors.prometheus_range import (
+    BACKFILL_POINTS,
+    MOST_TOTAL,
+    Past,
+    read_past,
+    window,
+)
 from collectors.remote import Fetched, fetch, new_client, redact, run_async
 
 HOSTS = "hosts"
@@ -131,6 +139,7 @@ class PrometheusCollector:
         interval: float = 15.0,
         timeout: float = 5.0,
         max_series: int = MAX_SERIES,
+        backfill: float | None = None,
     ) -> None:
         """Args:
         name: the source's name.
@@ -139,13 +148,22 @@ class PrometheusCollector:
         interval: seconds between polls.
         timeout: seconds both queries of a poll may take together.
         max_series: series read at most per poll.
+        backfill: seconds of past ``backfill`` reads at start (None: ``BACKFILL_POINTS``
+            intervals; 0: none).
         """
         self.name = f"prometheus:{name}"
         self.url = url.rstrip("/")
         self.query, self.up = query, up_query(query)
         self.interval, self.timeout, self.max_series = interval, timeout, max_series
+        self.backfill_span = BACKFILL_POINTS * interval if backfill is None else backfill
+        self.backfill_total = MOST_TOTAL
+        """Points the backfill reads at most over all series."""
         self._hosts: set[str] = set()
         """Instances whose ``up`` was read: when Prometheus cannot be asked, they are unknown."""
+        self._units: dict[str, str] = {}
+        """Key to unit of the series the last good poll read."""
+        self._polled = threading.Event()
+        """Set once a poll has read the series (the backfill waits for it)."""
 
     def poll(self) -> Batch:
         """Ask Prometheus for the selector's series and its targets' ``up``, once."""
@@ -156,6 +174,8 @@ class PrometheusCollector:
             errors.append(redact(f"query {self.query}: {series.error}")[:300])
         else:
             readings, cut = self._series(series.series)
+            self._units = {r.key: r.unit for r in readings}
+            self._polled.set()
             if cut:
                 errors.append(
                     f"{cut + self.max_series:,} series, read the first {self.max_series:,} "
@@ -168,6 +188,20 @@ class PrometheusCollector:
         else:
             readings.extend(self._up(up.series))
         return Batch(self.name, tuple(readings), tuple(errors))
+
+    def backfill(self) -> Past:
+        """Read the recent past of the series the first poll read, with one ``query_range``
+        (step: the interval), bounded per series and in all; called once, on a thread of its
+        own, while the live polls go on."""
+        if self.backfill_span <= 0:
+            return Past(self.name)
+        if not self._polled.wait(2 * self.timeout + 1.0):
+            return Past(self.name, error="query_range: skipped, the first poll read no series")
+        units = dict(self._units)
+        win = window(
+            time.time(), self.backfill_span, self.interval, len(units), self.backfill_total
+        )
+        return read_past(self.name, self.url, self.query, units, win, self.timeout, series_key)
 
     async def _ask(self) -> tuple[Answer, Answer]:
         endpoint = f"{self.url}/api/v1/query"

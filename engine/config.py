@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from collectors.base import printable
+from engine.config_daemon import DaemonConfig
 from engine.exporters.config import Integrations
 from engine.history.config import HistoryConfig
 
@@ -88,6 +89,9 @@ class PrometheusSourceConfig:
     timeout: float = 5.0
     max_series: int = 2_000
     """Series read per poll at most."""
+    backfill: float | None = None
+    """Seconds of each series' past read with ``query_range`` when the source starts (None:
+    300 intervals, what the detectors need to warm up; 0: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,8 @@ class Config:
     """The synthetic source; None (the default) for none."""
     daemon_socket: str | None = None
     """``[daemon] socket``: the daemon's Unix socket; None for the runtime directory's."""
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    """The rest of ``[daemon]``: its TCP address, token and name."""
     history_store: HistoryConfig = field(default_factory=HistoryConfig)
     """The ``[history]`` table: the history file and how long each tier keeps points."""
     notify: dict[str, NotifyTarget] = field(default_factory=dict)

@@ -25,6 +25,7 @@ from engine.config import (
     ServerDensityConfig,
     SyntheticConfig,
 )
+from engine.config_daemon import read as read_daemon
 from engine.exporters import config as integrations
 from engine.history.config import HistoryConfig, HistoryConfigError
 
@@ -135,7 +136,7 @@ class Reader:
         self.unknown(devices, "devices", {"gong", "map"})
         default_det, rules = self.detectors(self.table(data, "detectors"))
         daemon = self.table(data, "daemon")
-        self.unknown(daemon, "daemon", {"socket"})
+        daemon_config = read_daemon(self, daemon)
         collectors = self.table(data, "collectors")
         sources = self.table(data, "sources")
         self.unknown(sources, "sources", {"prometheus"})
@@ -160,6 +161,7 @@ class Reader:
             schedules=people.schedules(self, data, notify),
             integrations=integrations.read(self, data),
             daemon_socket=self.get(daemon, "daemon", "socket", str, "") or None,
+            daemon=daemon_config,
             history_store=self.history_store(self.table(data, "history")),
             mqtt_in=people.mqtt_in(self, data, notify),
         )
@@ -268,7 +270,7 @@ class Reader:
     def prometheus(self, sources: dict[str, Any]) -> list[PrometheusSourceConfig]:
         path = "sources.prometheus"
         items = self.array_of_tables(sources, "prometheus", path)
-        known = {"name", "url", "query", "interval", "timeout", "max_series"}
+        known = {"name", "url", "query", "interval", "timeout", "max_series", "backfill"}
         self.named(items, path, known)
         out = []
         for i, it in enumerate(items):
@@ -284,6 +286,9 @@ class Reader:
                     interval=self.get(it, p, "interval", float, 15.0),
                     timeout=self.get(it, p, "timeout", float, 5.0),
                     max_series=self.get(it, p, "max_series", int, 2_000),
+                    backfill=(
+                        people.duration(self, it, p, "backfill", 0.0) if "backfill" in it else None
+                    ),
                 )
             )
         return out

@@ -8,141 +8,33 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import detectors
-from collectors.base import Batch, Collector, Reading, Status, against_limits
+from collectors.base import Batch, Collector, Reading
 from detectors.base import QUIET, Verdict
+from engine.backfill import Backfills
 from engine.config import Config
 from engine.dispatch import QUEUE_SIZE, Dispatcher
 from engine.exporters import Exporters
-from engine.format import value as format_value
 from engine.remember import warm
 from engine.series import Archive, History, SeriesStore
+from engine.state import (
+    SEVERITY_RANK,
+    STALE_INTERVALS,
+    Event,
+    MetricState,
+    Snapshot,
+    SourceState,
+    combine,
+    stale_sources,
+)
 
-SEVERITY_RANK = {"none": 0, "warning": 1, "critical": 2}
 MAX_RESTART_DELAY = 600.0
 """Most seconds a source whose thread keeps failing waits before the next try."""
-STALE_INTERVALS = 3.0
-"""A source whose last poll is older than this many of its intervals is stale."""
-
-
-@dataclass(frozen=True, slots=True)
-class MetricState:
-    """The latest of one metric: its reading and what the detectors think of it."""
-
-    reading: Reading
-    verdict: Verdict
-    detector: str
-    """Name of the streaming detector that judges this metric."""
-    anomalous_since: float | None = None
-    """Monotonic time the current run of anomalous verdicts began; None when ordinary."""
-
-    @property
-    def key(self) -> str:
-        return self.reading.key
-
-
-@dataclass(frozen=True, slots=True)
-class SourceState:
-    """How one collector is doing."""
-
-    name: str
-    interval: float
-    polls: int = 0
-    last_poll: float | None = None
-    """Wall-clock time the last poll finished."""
-    duration: float = 0.0
-    """Seconds the last poll took."""
-    unavailable: str | None = None
-    errors: tuple[str, ...] = ()
-    stopped: str | None = None
-    """Why the source's thread stopped (``RuntimeError: ...``) while it waits to restart; None
-    while it runs."""
-    restarts: int = 0
-    """How many times its thread was restarted after an unexpected error."""
-
-    def is_stale(self, now: float | None = None) -> bool:
-        """Whether the source has gone quiet: no poll finished in three of its intervals.
-
-        A source that never finished a poll is not stale (it is still starting); a slow first
-        poll shows as ``polls == 0``.
-
-        Args:
-            now: wall-clock time to judge at (default: now).
-        """
-        if self.last_poll is None or self.interval <= 0:
-            return False
-        now = time.time() if now is None else now
-        return now - self.last_poll > STALE_INTERVALS * self.interval
-
-
-def stale_sources(sources: dict[str, SourceState], now: float | None = None) -> list[str]:
-    """Return the names of the stale sources, sorted: every pane and ``status`` use this."""
-    return sorted(name for name, src in sources.items() if src.is_stale(now))
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something worth one line to the user: a new problem, a recovery."""
-
-    seq: int
-    """Numbers the events in order, so a reader can ask for those after the last it saw."""
-    time: float
-    source: str
-    level: str
-    """``error``, ``warning`` or ``info``."""
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """An immutable view of everything the UI renders."""
-
-    version: int
-    metrics: dict[str, MetricState] = field(default_factory=dict)
-    sources: dict[str, SourceState] = field(default_factory=dict)
-    events: tuple[Event, ...] = ()
-
 
 Observer = Callable[[Batch, list[MetricState]], None]
-
-
-def combine(reading: Reading, verdict: Verdict) -> Verdict:
-    """Let the hardware's own limits overrule the statistics: an alarm is an anomaly."""
-    if reading.status not in (Status.WARNING, Status.CRITICAL):
-        return verdict
-    severity = "critical" if reading.status == Status.CRITICAL else "warning"
-    # The limit comes first in the reason: "above max 80°C" says more than any statistic.
-    why = _why(reading)
-    if verdict.anomalous and verdict.reason:
-        why = f"{why} · {verdict.reason}"
-    if SEVERITY_RANK[verdict.severity] >= SEVERITY_RANK[severity] and verdict.anomalous:
-        return replace(verdict, reason=why)
-    score = max(verdict.score, 1.0 if severity == "critical" else 0.9)
-    return replace(verdict, score=score, anomalous=True, severity=severity, reason=why)
-
-
-LIMIT_WORDS = {
-    "above crit": "above critical",
-    "below lcrit": "below critical",
-    "above max": "above max",
-    "below min": "below min",
-}
-"""How a crossed limit reads in a verdict (the sensors' own short words, spelt out)."""
-
-
-def _why(reading: Reading) -> str:
-    """Say why a reading is past its limits, in words and with the limit's unit ("above max
-    80°C"), else what its source said."""
-    r = reading
-    _, why = against_limits(r.value, r.low, r.high, r.crit, r.lcrit)
-    bounds = {"above crit": r.crit, "below lcrit": r.lcrit, "above max": r.high, "below min": r.low}
-    bound = bounds.get(why or "")
-    if why is not None and bound is not None:
-        return f"{LIMIT_WORDS[why]} {format_value(bound, r.unit)}"
-    return r.text or f"{r.status} limit"
 
 
 class Engine:
@@ -194,6 +86,9 @@ class Engine:
         """Keys whose unit the archive has been told."""
         self.exporters = Exporters(self)
         """The outputs the configuration asks for; they start and stop with the engine."""
+        self.backfills = Backfills(self)
+        self._judging: dict[str, threading.Lock] = {}
+        """Held while a source's batch (or its past) is judged."""
 
     def subscribe(self, observer: Observer) -> None:
         """Call ``observer(batch, changed_states)`` after every batch.
@@ -214,6 +109,27 @@ class Engine:
         return self._dispatcher.dropped
 
     @property
+    def stopping(self) -> bool:
+        """Whether ``stop`` was asked for (the threads are ending)."""
+        return self._stop.is_set()
+
+    def detector_name(self, key: str) -> str:
+        """Return the name of the detector that judges ``key``."""
+        name = self._detector_names.get(key)
+        if name is None:
+            name = self._detector_names[key] = self.config.detector_for(key)
+        return name
+
+    def detector(self, key: str) -> Any:
+        """Return the detector judging ``key`` (None before its first point)."""
+        held = self._detectors.get(key)
+        return held[1] if held is not None else None
+
+    def set_detector(self, key: str, name: str, detector: Any) -> None:
+        """Judge ``key``'s next points with ``detector`` (one fed its series' past)."""
+        self._detectors[key] = (name, detector)
+
+    @property
     def running(self) -> bool:
         """Whether the collector threads run."""
         return bool(self._threads)
@@ -230,6 +146,9 @@ class Engine:
             th = threading.Thread(target=self._run, args=(c,), name=f"poll-{c.name}", daemon=True)
             self._threads.append(th)
             th.start()
+            past = self.backfills.start(c, self._judging.setdefault(c.name, threading.Lock()))
+            if past is not None:
+                self._threads.append(past)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the collector threads, the observers' thread and the exporters, and close the
@@ -281,19 +200,23 @@ class Engine:
 
     def _archive(self, batch: Batch, changed: list[MetricState]) -> None:
         assert self.archive is not None
+        held = self.backfills.hold(batch, changed)  # its past goes in first
         for st in changed:
             r = st.reading
             if r.value is not None and math.isfinite(r.value):
                 if r.key not in self._units and hasattr(self.archive, "set_unit"):
                     self._units.add(r.key)
                     self.archive.set_unit(r.key, r.unit)
-                self.archive.append(r.key, r.time, r.value, st.verdict.anomalous)
+                if not held:
+                    self.archive.append(r.key, r.time, r.value, st.verdict.anomalous)
 
     def _run(self, collector: Collector) -> None:
         failures = 0
         while not self._stop.is_set():
             try:
-                self.ingest(self.poll_one(collector))
+                batch = self.poll_one(collector)
+                with self._judging.setdefault(collector.name, threading.Lock()):
+                    self.ingest(batch)
             except BaseException as exc:
                 # Whatever escapes a poll or its judging (even SystemExit from a library), a
                 # thread that ends silently would leave its values frozen, like a quiet machine:
@@ -352,9 +275,7 @@ class Engine:
 
     def _judge(self, reading: Reading, now: float) -> MetricState:
         verdict = QUIET
-        name = self._detector_names.get(reading.key)
-        if name is None:
-            name = self._detector_names[reading.key] = self.config.detector_for(reading.key)
+        name = self.detector_name(reading.key)
         if reading.value is not None and math.isfinite(reading.value):
             verdict = self._detect(reading, name)
         verdict = combine(reading, verdict)
@@ -454,3 +375,9 @@ class Engine:
     def events_since(self, seq: int) -> tuple[Event, ...]:
         """Return the events of the latest snapshot numbered after ``seq``, oldest first."""
         return tuple(e for e in self.snapshot().events if e.seq > seq)
+
+
+__all__ = [
+    "MAX_RESTART_DELAY", "SEVERITY_RANK", "STALE_INTERVALS", "Engine", "Event", "MetricState",
+    "Observer", "Snapshot", "SourceState", "combine", "stale_sources",
+]  # fmt: skip

@@ -62,6 +62,7 @@ def prometheus_collectors(config: Config) -> list[Collector]:
             interval=p.interval,
             timeout=p.timeout,
             max_series=p.max_series,
+            backfill=p.backfill,
         )
         for p in config.prometheus_sources
     ]

@@ -3,6 +3,7 @@ with a temporary data dir, waited for with bounded polls, and stopped by pid."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -168,3 +169,51 @@ def running_lab(workdir: Path) -> Iterator[Lab]:
     finally:
         prometheus.stop()
         node.stop()
+
+
+class StallingProxy:
+    """An HTTP server on 127.0.0.1 that passes every request on to a Prometheus server, except
+    ``query_range``, which it answers only when ``release`` is set (or fails, with ``fail``):
+    a range query that is slow, without changing what the live queries get."""
+
+    def __init__(self, upstream: str, fail: bool = False) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.release = threading.Event()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.startswith("/api/v1/query_range"):
+                    if fail:
+                        self._answer(503, b"Service Unavailable")
+                        return
+                    proxy.release.wait(60)
+                body = get(upstream + self.path) or b""
+                self._answer(200 if body else 502, body)
+
+            def _answer(self, code: int, body: bytes) -> None:
+                # The client may have given up waiting: that is what the tests make happen.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.send_response(code)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Answer what waits, stop serving and close the socket."""
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)

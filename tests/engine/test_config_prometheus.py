@@ -78,3 +78,17 @@ def test_errors_name_the_key_and_line(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse(text, "f.toml")
     assert message in str(err.value)
+
+
+def test_backfill_is_a_duration_defaulting_to_the_detectors_warm_up() -> None:
+    def span(extra: str) -> float:
+        (c,) = [c for c in build_collectors(parse(DESIGN_EXAMPLE + extra))
+                if isinstance(c, PrometheusCollector)]  # fmt: skip
+        return c.backfill_span
+
+    assert parse(DESIGN_EXAMPLE).prometheus_sources[0].backfill is None
+    assert span("") == 300 * 15.0
+    assert span('backfill = "10m"\n') == 600.0
+    assert span('backfill = "0s"\n') == 0.0
+    with pytest.raises(ConfigError, match=r"sources\.prometheus\[0\]\.backfill"):
+        parse(DESIGN_EXAMPLE + 'backfill = "soon"\n')
