@@ -44,12 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", metavar="PATH", default=None, help=help_config)
     parser.add_argument("--version", action="version", version=f"gongwatch {package_version()}")
+    help_attach = (
+        "show this daemon (http://host:port of its [daemon] listen, or a socket path) with the "
+        "others given, each under its host; repeatable; the token is $GONGWATCH_TOKEN"
+    )
+    parser.add_argument("--attach", metavar="URL", action="append", default=[], help=help_attach)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", parents=[common], help="the monitor (the default)")
     run.add_argument(
         "--attach-only", action="store_true",
         help="only show a running daemon's engine; never start one in this process",
     )  # fmt: skip
+    run.add_argument("--attach", metavar="URL", action="append", default=argparse.SUPPRESS,
+                     help=help_attach)  # fmt: skip
     once = sub.add_parser(
         "once", parents=[common], help="poll every source once and print the readings"
     )
@@ -175,7 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from engine.web_cli import cmd_web
 
         return cmd_web(args)
-    return cmd_run(config, warnings, attach_only=getattr(args, "attach_only", False))
+    return cmd_run(
+        config, warnings, attach_only=getattr(args, "attach_only", False), attach=args.attach
+    )
 
 
 def cmd_history_tool(args: argparse.Namespace, config: Config) -> int:
@@ -192,8 +201,13 @@ def cmd_history_tool(args: argparse.Namespace, config: Config) -> int:
     )
 
 
-def cmd_run(config: Config, warnings: Sequence[str] = (), attach_only: bool = False) -> int:
+def cmd_run(
+    config: Config, warnings: Sequence[str] = (), attach_only: bool = False,
+    attach: Sequence[str] = (),
+) -> int:  # fmt: skip
     """Start the TUI; configuration warnings are shown in it too.
+
+    With ``attach`` it shows those daemons together, each under its host.
 
     With ``attach_only`` the screen only shows a daemon's engine: when no daemon answers it
     says so (on stderr and on its screen) and returns 3, instead of running an engine itself.
@@ -201,7 +215,8 @@ def cmd_run(config: Config, warnings: Sequence[str] = (), attach_only: bool = Fa
     # The one bridge from the engine to the UI. It is looked up by name only when the screen is
     # asked for, so the engine never imports textual, rich or tui (the import contract and
     # tests/test_import_hygiene.py hold it to that), and ``once`` or ``detect`` never load them.
-    return int(importlib.import_module(TUI_ENTRY).run_app(config, warnings, attach_only) or 0)
+    run_app = importlib.import_module(TUI_ENTRY).run_app
+    return int(run_app(config, warnings, attach_only, attach) or 0)
 
 
 def poll_all(collectors: Sequence[Collector], timeout: float = ONCE_TIMEOUT) -> list[Batch]:

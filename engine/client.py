@@ -32,6 +32,7 @@ from collectors.serial_link import (
 from engine import wire
 from engine.alerts import AlertRecord
 from engine.config import Config, ConfigError
+from engine.config_daemon import TOKEN_HEADER
 from engine.config_reader import parse
 from engine.engine import Event, Snapshot
 from engine.series import History, SeriesStore
@@ -50,19 +51,33 @@ PID_HEADER = "Gongwatch-Pid"
 ERRORS: dict[str, type[Exception]] = {"CommandError": CommandError, "DeviceGone": DeviceGone}
 
 
-def _client(socket: Path, timeout: float) -> httpx.Client:
-    transport = httpx.HTTPTransport(uds=str(socket))
+Target = Path | str
+"""Where a daemon answers: its Unix socket, or the ``http://host:port`` of ``[daemon] listen``."""
+
+
+def is_url(target: Target) -> bool:
+    """Whether ``target`` is an http(s) URL rather than a socket's path."""
+    return isinstance(target, str) and target.startswith(("http://", "https://"))
+
+
+def _client(target: Target, timeout: float, token: str | None = None) -> httpx.Client:
+    if is_url(target):
+        headers = {TOKEN_HEADER: f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=str(target).rstrip("/"), timeout=timeout, headers=headers)
+    transport = httpx.HTTPTransport(uds=str(target))
     return httpx.Client(transport=transport, base_url="http://gongwatch", timeout=timeout)
 
 
 class RemoteEngineView:
     """An attached view of a daemon; implements ``EngineView``."""
 
-    def __init__(self, socket: Path, config: Config, status: dict[str, Any]) -> None:
-        """Use ``attach``, which finds out whether a daemon answers first."""
-        self.socket, self.config = socket, config
+    def __init__(
+        self, socket: Target, config: Config, status: dict[str, Any], token: str | None = None
+    ) -> None:
+        """Use ``attach``, which finds out whether a daemon answers first, or ``waiting``."""
+        self.socket, self.config, self.token = socket, config, token
         self._status = status
-        self._connected, self._detail = True, str(socket)
+        self._connected, self._detail = bool(status.get("pid")), str(socket)
         self._snapshot = Snapshot(0)
         self._store = SeriesStore(config.history)
         self._seeded: set[str] = set()
@@ -87,16 +102,25 @@ class RemoteEngineView:
         self._scans: ThreadPoolExecutor | None = None
 
     @classmethod
-    def attach(cls, socket: Path, local: Config) -> RemoteEngineView | None:
+    def waiting(cls, target: Target, local: Config, token: str | None = None) -> RemoteEngineView:
+        """Return a view of a daemon that may not answer yet: it shows nothing until it does,
+        on this screen's configuration."""
+        return cls(target, local, {"pid": 0, "started": 0.0, "devices": []}, token)
+
+    @classmethod
+    def attach(
+        cls, socket: Target, local: Config, token: str | None = None
+    ) -> RemoteEngineView | None:
         """Return a view of the daemon on ``socket``, or None when no daemon answers there.
 
         Args:
-            socket: the daemon's socket.
+            socket: the daemon's socket, or the URL of its TCP address.
             local: this screen's configuration: its refresh rate is kept, the rest comes from
                 the daemon's (what the daemon runs on is what is shown).
+            token: the daemon's token, for a URL.
         """
         try:
-            with _client(socket, PROBE_TIMEOUT) as c:
+            with _client(socket, PROBE_TIMEOUT, token) as c:
                 status = c.get("/v1/status").raise_for_status().json()
                 conf = c.get("/v1/config").raise_for_status().json()
         except (httpx.HTTPError, ValueError):
@@ -106,7 +130,7 @@ class RemoteEngineView:
         except ConfigError:
             config = local  # a daemon of another version: its file still drives it
         config = dataclasses.replace(config, refresh=local.refresh)
-        return cls(socket, config, status)
+        return cls(socket, config, status, token)
 
     # -- lifetime -----------------------------------------------------------------------------
 
@@ -115,7 +139,7 @@ class RemoteEngineView:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._poller = _client(self.socket, REQUEST_TIMEOUT)
+        self._poller = _client(self.socket, REQUEST_TIMEOUT, self.token)
         # Commands go in order, one at a time; a port scan (seconds) never holds them up.
         self._commands = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-command")
         self._scans = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-scan")
@@ -310,7 +334,7 @@ class RemoteEngineView:
 
     def _submit(self, work: Callable[[httpx.Client], Any], scan: bool = False) -> Future[Any]:
         def run() -> Any:
-            with _client(self.socket, COMMAND_TIMEOUT) as c:
+            with _client(self.socket, COMMAND_TIMEOUT, self.token) as c:
                 return work(c)
 
         pool = self._scans if scan else self._commands

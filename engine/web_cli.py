@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import ipaddress
 import os
 import shlex
 import sys
+
+from engine.config_daemon import is_loopback
 
 DEFAULT_PORT = 8765
 """The port ``gongwatch web`` listens on when none is given."""
@@ -42,16 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--token", default=None,
         help="secret the browser must give (?token=... on the first page) before it is served",
     )  # fmt: skip
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_listen(host: str, token: str | None) -> str | None:

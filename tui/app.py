@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -177,6 +178,8 @@ class GongwatchApp(App[None]):
         link = self.engine.link
         if link.mode == "embedded":
             note = "embedded"
+        elif link.mode == "several":
+            note = f"attached to {link.detail}"
         elif link.connected:
             note = f"attached to daemon pid {link.pid}"
         else:
@@ -335,21 +338,36 @@ def make_app(
     return app
 
 
+TOKEN_ENV = "GONGWATCH_TOKEN"
+"""The environment variable holding the token of the daemons ``--attach`` reaches by URL."""
 NO_DAEMON = "no daemon running: start `gongwatch daemon`; this screen only attaches to one"
 """What an attach-only screen says when there is no daemon to show."""
 
 
-def run_app(config: Config, warnings: Sequence[str] = (), attach_only: bool = False) -> int:
+def run_app(
+    config: Config, warnings: Sequence[str] = (), attach_only: bool = False,
+    attach: Sequence[str] = (),
+) -> int:  # fmt: skip
     """Run the monitor on ``config`` until it quits: what ``gongwatch`` with no command does.
 
     Args:
         config: the configuration.
         warnings: lines about the configuration, shown as notifications once the screen is up.
         attach_only: never run an engine in this process (the screens of ``gongwatch web``).
+        attach: daemons to show together, by URL (``http://host:port``) or socket path, each
+            under its host; the token of those reached by URL is ``$GONGWATCH_TOKEN``.
 
     Returns:
         The exit status: 0, or 3 when ``attach_only`` found no daemon to attach to.
     """
+    if attach:
+        from engine.many import ManyEngineView
+
+        token = os.environ.get(TOKEN_ENV) or None
+        many = make_app(config, view=ManyEngineView(list(attach), config, token))
+        many.startup_warnings = list(warnings)
+        many.run()
+        return 0
     socket = socket_path(config)
     view = None
     if socket.exists():

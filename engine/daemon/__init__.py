@@ -95,7 +95,9 @@ class Daemon:
         self.socket = socket_path(config)
         self.started = time.time()
         self.runtime = Runtime(config, history=True)
-        self.server = Server(self.runtime, self.socket, started=self.started, source=source)
+        self.server = Server(
+            self.runtime, self.socket, started=self.started, source=source, daemon=config.daemon
+        )
         self.server.config_text = text
         self._stop = asyncio.Event()
         self._seen = 0
@@ -109,6 +111,7 @@ class Daemon:
         self.runtime.add_alert_listener(_log_alert)
         self.runtime.start()
         await self.server.start()
+        await self._start_tcp()
         self._log_start()
         while not self._stop.is_set():
             self._log_events()
@@ -118,6 +121,20 @@ class Daemon:
         await self.server.close()
         await asyncio.to_thread(self.runtime.stop)
         self._log_events()
+
+    async def _start_tcp(self) -> None:
+        listen = self.server.daemon.listen
+        try:
+            await self.server.start_tcp()
+        except OSError as exc:
+            log.error("cannot listen on %s: %s; serving on the socket only", listen,
+                      exc.strerror or exc)  # fmt: skip
+            return
+        if self.server.address is not None:
+            host, port = self.server.address
+            guard = "with a token" if self.server.daemon.resolve_token() else "no token"
+            log.info("screens attach on http://%s:%d (%s) as %s", host, port, guard,
+                     self.server.name)  # fmt: skip
 
     def _log_start(self) -> None:
         from engine.sources import config_warnings
@@ -143,8 +160,8 @@ class Daemon:
         except ConfigError as exc:
             log.error("reload failed, keeping the running configuration: %s", exc)
             return
-        if socket_path(config) != self.socket:
-            log.warning("[daemon] socket changed: it takes effect when the daemon restarts")
+        if socket_path(config) != self.socket or config.daemon != self.server.daemon:
+            log.warning("[daemon] changed: it takes effect when the daemon restarts")
         await asyncio.to_thread(self.runtime.reconfigure, config)  # listeners carry over
         self.server.config_text, self.server.source = text, source
         log.info("reloaded %s", source)

@@ -22,8 +22,10 @@ Routes (all under ``/v1``):
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import os
+import socket
 import threading
 import time
 from collections import deque
@@ -38,6 +40,7 @@ from aiohttp import web
 from collectors.serial_link import CommandError, DeviceState, LineEvent
 from engine import wire
 from engine.alerts import AlertRecord
+from engine.config_daemon import TOKEN_HEADER, DaemonConfig
 from engine.engine import stale_sources
 from engine.runtime import Runtime
 
@@ -83,15 +86,25 @@ class AlertChanges:
 class Server:
     """Serves one runtime (swapped for a new one on reload) on a Unix socket."""
 
-    def __init__(self, runtime: Runtime, socket_path: Path, *, started: float, source: str):
+    def __init__(
+        self, runtime: Runtime, socket_path: Path, *, started: float, source: str,
+        daemon: DaemonConfig | None = None,
+    ):  # fmt: skip
         """Args:
         runtime: what the routes read and command.
         socket_path: where to listen (created 0600).
         started: wall-clock start of the daemon.
         source: path of the configuration file, for ``config`` and ``status``.
+        daemon: the ``[daemon]`` settings: a TCP address to listen on too, its token, and the
+            name ``status`` gives the host.
         """
         self.runtime, self.socket_path = runtime, socket_path
         self.started, self.source = started, source
+        self.daemon = daemon or DaemonConfig()
+        self.name = self.daemon.name or socket.gethostname()
+        """What screens attached to several daemons call this one's host."""
+        self.address: tuple[str, int] | None = None
+        """The TCP address served, once listening there."""
         self.config_text = ""
         """The text of the configuration the runtime runs on (as it was read, not as the file
         may be now, half edited)."""
@@ -99,15 +112,23 @@ class Server:
         runtime.add_device_listener(self.device_log)
         runtime.add_alert_listener(self.alert_changes)
         self._runner: web.AppRunner | None = None
+        self._tcp: web.AppRunner | None = None
         self._rows: dict[str, tuple[Any, list[Any]]] = {}
         self._encoded: tuple[int, bytes] = (-1, b"")
 
-    def app(self) -> web.Application:
-        """Return the aiohttp application with every route."""
-        app = web.Application()
+    def app(self, tcp: bool = False) -> web.Application:
+        """Return the aiohttp application with every route.
+
+        Args:
+            tcp: the application served on TCP: behind the token when there is one, and
+                without the configuration file's text (it may hold other secrets).
+        """
+        token = self.daemon.resolve_token() if tcp else None
+        app = web.Application(middlewares=[_token_check(token)] if token else [])
         app.on_response_prepare.append(_pid_header)
         get: dict[str, Callable[[web.Request], Any]] = {
-            "status": self.status, "config": self.config, "snapshot": self.snapshot,
+            "status": self.status, "config": self.config_for_tcp if tcp else self.config,
+            "snapshot": self.snapshot,
             "history": self.history, "events": self.events, "devices": self.devices,
             "devices/log": self.devices_log, "ports": self.ports, "alerts": self.alerts,
             "changes": self.changes,
@@ -130,11 +151,27 @@ class Server:
             os.umask(old)
         os.chmod(self.socket_path, 0o600)
 
+    async def start_tcp(self) -> None:
+        """Listen on ``[daemon] listen`` too, when it is set.
+
+        Raises:
+            OSError: the address is taken or cannot be bound.
+        """
+        listen = self.daemon.listen
+        if listen is not None:
+            self._tcp = web.AppRunner(self.app(tcp=True), access_log=None, shutdown_timeout=2.0)
+            await self._tcp.setup()
+            site = web.TCPSite(self._tcp, listen.host, listen.port)
+            await site.start()
+            bound = self._tcp.addresses[0] if self._tcp.addresses else (listen.host, listen.port)
+            self.address = (str(bound[0]), int(bound[1]))
+
     async def close(self) -> None:
         """Stop listening and remove the socket file."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        for runner in (self._runner, self._tcp):
+            if runner is not None:
+                await runner.cleanup()
+        self._runner = self._tcp = None
         self.socket_path.unlink(missing_ok=True)
 
     # -- reading ------------------------------------------------------------------------------
@@ -147,6 +184,7 @@ class Server:
         records = [wire.flat(r) for r in self.runtime.alert_records()[-LAST_ALERTS:]]
         return web.json_response({
             "pid": os.getpid(), "started": self.started, "socket": str(self.socket_path),
+            "name": self.name,
             "config": self.source, "version": snap.version, "metrics": len(snap.metrics),
             "sources": sources, "alerts": records, "dropped": self.runtime.engine.dropped,
             "devices": [wire.flat(d) for d in self.runtime.device_states()],
@@ -154,6 +192,10 @@ class Server:
 
     async def config(self, request: web.Request) -> web.Response:
         return web.json_response({"source": self.source, "text": self.config_text})
+
+    async def config_for_tcp(self, request: web.Request) -> web.Response:
+        # The file stays on its machine: a screen attached over TCP keeps its own settings.
+        return web.json_response({"source": self.source, "text": ""})
 
     async def snapshot(self, request: web.Request) -> web.Response:
         body = self._snapshot_since(_int(request, "since_version", -1))
@@ -247,6 +289,20 @@ class Server:
     async def disconnect(self, request: web.Request) -> web.Response:
         self.runtime.device_disconnect(request.match_info["name"])
         return web.json_response({"ok": True})
+
+
+def _token_check(token: str) -> Any:
+    """Return a middleware that answers 401 to a request without ``Bearer <token>``."""
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Any) -> web.StreamResponse:
+        given = request.headers.get(TOKEN_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return _error(401, "Unauthorized", "this daemon wants its token: Bearer <token>")
+        return await handler(request)  # type: ignore[no-any-return]
+
+    return check
 
 
 async def _pid_header(request: web.Request, response: web.StreamResponse) -> None:

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 HOSTS = "hosts"
 """Key root of the hosts read through Prometheus (``collectors.prometheus.HOSTS``, not imported:
 that module brings httpx, which a monitor with no remote source never loads)."""
-SOURCE_PREFIX = "prometheus:"
-"""Names of the collectors whose problems this pane shows."""
+SOURCE_PREFIXES = ("prometheus:", "daemon:")
+"""Names of the sources whose problems this pane shows: the Prometheus servers and the daemons
+of a screen attached to several (``engine.many.SOURCE_PREFIX``)."""
 NOT_HOSTS = ("remote",)
 """Key roots that are neither this machine nor a host: services seen from somewhere."""
 STATE_STYLES = {"down": "bold red", "unknown": "dim"}
@@ -87,7 +88,7 @@ def source_problems(snapshot: Snapshot) -> list[str]:
     """Return one line per problem of the Prometheus sources."""
     out: list[str] = []
     for name, src in sorted(snapshot.sources.items()):
-        if name.startswith(SOURCE_PREFIX):
+        if name.startswith(SOURCE_PREFIXES):
             out.extend(f"{name}: {e}" for e in src.errors)
     return out
 
