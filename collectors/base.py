@@ -130,6 +130,9 @@ class Batch:
     """Problems with parts of the source (one clear line each); the rest of the poll is good."""
     unavailable: str | None = None
     """Set when the whole source cannot run here: why, and what to do about it."""
+    gone: tuple[str, ...] = ()
+    """Keys the source read before and knows are no more (a host's series, once its exporter
+    is down): dropped from the snapshot, so their last values never pass for current ones."""
 
     @property
     def pending(self) -> bool:

@@ -170,10 +170,14 @@ class PrometheusCollector:
         series, up = run_async(self._ask)
         errors: list[str] = []
         readings: list[Reading] = []
+        gone: tuple[str, ...] = ()
         if series.error is not None:
             errors.append(redact(f"query {self.query}: {series.error}")[:300])
         else:
             readings, cut = self._series(series.series)
+            # A series Prometheus no longer has (its target is down, its scrapes marked it
+            # stale) is gone, not frozen at its last value.
+            gone = tuple(sorted(set(self._units) - {r.key for r in readings}))
             self._units = {r.key: r.unit for r in readings}
             self._polled.set()
             if cut:
@@ -187,7 +191,7 @@ class PrometheusCollector:
             readings.extend(self._unknown(time.time()))
         else:
             readings.extend(self._up(up.series))
-        return Batch(self.name, tuple(readings), tuple(errors))
+        return Batch(self.name, tuple(readings), tuple(errors), gone=gone)
 
     def backfill(self) -> Past:
         """Read the recent past of the series the first poll read, with one ``query_range``

@@ -268,6 +268,8 @@ class Engine:
         with self._lock:
             for st in changed:
                 self._metrics[st.key] = st
+            for key in batch.gone:
+                self._metrics.pop(key, None)
             self._update_source(batch)
             self._version += 1
         self._dispatcher.publish(batch, changed)

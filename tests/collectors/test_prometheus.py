@@ -140,18 +140,28 @@ def test_killing_the_node_exporter_makes_its_host_go_down(tmp_path: Path) -> Non
         prometheus.wait_until_scraped({node.address: 1.0})
         collector = PrometheusCollector("lab", prometheus.url, '{job="node"}')
         key = f"hosts/{node.address}/up"
-        assert by_key(collector.poll())[key].text == "up"
+        first = collector.poll()
+        assert by_key(first)[key].text == "up" and first.gone == ()
+        # Prometheus' own series of each scrape (scrape_duration_seconds...) stay while it is down.
+        series = {r.key for r in first.readings if r.key != key and "/scrape_" not in r.key}
         node.stop()
         polls = 0
+        gone: set[str] = set()
 
         def down() -> bool | None:
             nonlocal polls
             polls += 1
-            reading = by_key(collector.poll()).get(key)
+            batch = collector.poll()
+            gone.update(batch.gone)
+            reading = by_key(batch).get(key)
             return True if reading is not None and reading.status is Status.CRITICAL else None
 
         wait_for("the host goes down", down, 15.0)
         assert polls >= 1
+        # Its series are gone, not frozen at their last values.
+        wait_for("its series are gone", lambda: gone.update(collector.poll().gone) or (
+            gone == series or None), 10.0)  # fmt: skip
+        assert series and not {r.key for r in collector.poll().readings} & series
         # Prometheus itself goes away: what it said of its targets is no longer known.
         prometheus.stop()
         batch = collector.poll()
