@@ -77,6 +77,7 @@ class Backfills:
             return
         with judging:
             if self.engine.stopping:
+                self._release(collector.name)  # the live points held back still go in
                 return
             fed = {key: self._feed(key, points) for key, points in past.series.items()}
         self._release(collector.name, fed)
