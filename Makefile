@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/statsd.py
 	$(BIN)/python benchmarks/daemon.py
 	$(BIN)/python benchmarks/hosts.py
+	$(BIN)/python benchmarks/backfill.py
 	$(BIN)/python benchmarks/alert_state.py
 
 clean:

@@ -75,11 +75,13 @@ class Backfills:
             self.engine.report(collector.name, "warning", f"{past.error}; live points only")
             self._release(collector.name)
             return
-        with judging:
-            if self.engine.stopping:
-                self._release(collector.name)  # the live points held back still go in
-                return
-            fed = {key: self._feed(key, points) for key, points in past.series.items()}
+        fed = {}
+        for key, points in past.series.items():
+            # One series at a time: the source's live batches are judged in between.
+            with judging:
+                if self.engine.stopping:
+                    break
+                fed[key] = self._feed(key, points)
         self._release(collector.name, fed)
         total = sum(len(p) for p in fed.values())
         if past.series:
