@@ -297,6 +297,11 @@ class RemoteEngineView:
     # -- what the screen reads ----------------------------------------------------------------
 
     @property
+    def daemon_name(self) -> str | None:
+        """What the daemon calls its host (``[daemon] name``); None before it answers."""
+        return self._status.get("name") or None
+
+    @property
     def link(self) -> Link:
         """The daemon, and whether it answers."""
         s = self._status

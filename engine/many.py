@@ -80,7 +80,7 @@ class ManyEngineView:
     def names(self) -> list[str]:
         """The host name of each daemon, in order; two daemons calling themselves the same are
         told apart by where they answer."""
-        raw = [str(v._status.get("name") or fallback_name(v.socket)) for v in self.views]
+        raw = [v.daemon_name or fallback_name(v.socket) for v in self.views]
         return [
             f"{n}@{fallback_name(v.socket)}" if raw.count(n) > 1 else n
             for n, v in zip(raw, self.views, strict=True)
