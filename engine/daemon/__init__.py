@@ -127,8 +127,9 @@ class Daemon:
         try:
             await self.server.start_tcp()
         except OSError as exc:
-            log.error("cannot listen on %s: %s; serving on the socket only", listen,
-                      exc.strerror or exc)  # fmt: skip
+            # The server's own text repeats the address; the system's words say it once.
+            why = os.strerror(exc.errno) if exc.errno else str(exc)
+            log.error("cannot listen on %s: %s; serving on the socket only", listen, why)
             return
         if self.server.address is not None:
             host, port = self.server.address

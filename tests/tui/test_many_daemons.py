@@ -5,6 +5,7 @@ why, and none of its old values), and back up when it runs again."""
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -66,6 +67,20 @@ def test_a_daemon_listens_on_tcp_behind_its_token(
         # The configuration file stays on its machine (it may hold other secrets).
         assert c.get("/v1/config").json()["text"] == ""
     assert f"screens attach on {url} (with a token) as alpha" in alpha.wait_log("screens attach")
+
+
+def test_a_taken_address_is_one_line_and_the_socket_still_serves() -> None:
+    port = free_port()
+    with socket.socket() as blocker, DaemonProcess(daemon_config("alpha", port, 2)) as d:
+        blocker.bind(("127.0.0.1", port))
+        blocker.listen()
+        d.start()
+        log = d.wait_log("cannot listen on")
+        line = next(ln for ln in log.splitlines() if "cannot listen on" in ln)
+        assert line.endswith(
+            f"cannot listen on 127.0.0.1:{port}: Address already in use; serving on the socket only"
+        )
+        assert (d.status() or {}).get("name") == "alpha"
 
 
 def test_an_address_other_machines_reach_needs_a_token() -> None:
