@@ -122,6 +122,12 @@ async def test_one_screen_shows_both_daemons_and_one_going_down_and_back(
         assert rows_by_host(app)["alpha"][4] == "3 metrics"
         assert "attached to 2 daemons" in text(app, "#header")
         # The Overview groups them by host too.
+        await pilot.press("1")
+        app.tick()
+        headings = [r.cells[0] for r in app.query_one("#overview-table", RowTable).rows
+                    if r.heading]  # fmt: skip
+        assert headings == ["hosts/alpha", "hosts/beta"]
+        await pilot.press(str(1 + app.pane_classes.index(HostsPane)))
         metrics = app.engine.snapshot().metrics
         assert {k.split("/")[1] for k in metrics} == {"alpha", "beta"}
         assert sum(k.startswith("hosts/beta/synthetic/") for k in metrics) == 3
