@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from detectors.auto_rows import AutoRows
 from engine.series import History
 
 WARM_POINTS = 2000
@@ -49,6 +50,29 @@ def warm(detector: Any, history: Recent, key: str) -> int:
     for p in points:
         detector.update(p.time, p.value)
     return len(points)
+
+
+def warm_rows(rows: AutoRows, history: Recent, keys: list[str]) -> int:
+    """Replay each new series' last stored points into its row of a bank, as ``warm`` does
+    into an object of its own (``WARM_POINTS`` of them; ``auto`` has no season to reach).
+
+    Args:
+        rows: the bank, holding ``keys`` in rows just added.
+        history: the history store.
+        keys: the new series.
+
+    Returns:
+        How many points were replayed, all series together.
+    """
+    points = {}
+    for key in keys:
+        past = history.recent(key, WARM_POINTS)
+        points[key] = (
+            np.array([p.time for p in past], dtype=np.float64),
+            np.array([p.value for p in past], dtype=np.float64),
+        )
+    rows.warm(points)
+    return sum(len(t) for t, _ in points.values())
 
 
 class StoreArchive:
