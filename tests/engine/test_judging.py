@@ -16,7 +16,7 @@ from detectors.auto import Auto
 from detectors.base import QUIET, Verdict
 from engine.config import Config
 from engine.config_reader import parse
-from engine.engine import Engine, combine
+from engine.engine import Engine, MetricState, combine
 from engine.history import HistoryStore
 from engine.remember import StoreArchive, warm
 
@@ -123,3 +123,47 @@ def test_banks_judge_as_one_auto_per_series(tmp_path: Path) -> None:
     assert any("its usual change" in w for w in reasons)
     assert any("above its highest" in w or "below its lowest" in w for w in reasons)
     assert any(w.endswith("(ongoing)") for w in reasons)
+
+
+class Named:
+    """A source that is only a name: the test ingests its batches itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.interval = name, 1.0
+
+    def poll(self) -> Batch:
+        return Batch(self.name)
+
+
+def test_a_reload_forgets_the_series_of_a_gone_source_and_of_a_changed_detector() -> None:
+    rng = np.random.default_rng(3)
+    fast, slow = Named("fast"), Named("slow")
+    engine = Engine(Config(), [fast, slow])
+    mine: dict[str, Auto] = {}
+
+    def poll(i: int, keys: list[str]) -> dict[str, MetricState]:
+        batches: dict[str, list[Reading]] = {}
+        for key in keys:
+            batches.setdefault(key.split("/")[0], []).append(
+                Reading(key, rng.normal(0, 1), "", 10.0 * i)
+            )
+        out = {}
+        for source, readings in batches.items():
+            for st in engine.ingest(Batch(source, tuple(readings))):
+                if st.detector == "auto":
+                    want = mine.setdefault(st.key, Auto()).update(st.reading.time, st.reading.value)
+                    assert_same(st.verdict, want, f"{st.key} at poll {i}")
+                out[st.key] = st
+        return out
+
+    for i in range(100):
+        poll(i, ["fast/a", "fast/b", "slow/x"])
+    engine.reconfigure(parse('[detectors.metrics]\n"fast/b" = "robust_z"\n'), [slow])
+    del mine["fast/a"]  # its source is gone: back, it starts afresh
+    for i in range(100, 200):
+        states = poll(i, ["fast/a", "fast/b", "slow/x"])
+        assert states["fast/b"].detector == "robust_z"
+    engine.reconfigure(Config(), [fast, slow])
+    del mine["fast/b"]  # auto again: a new one
+    for i in range(200, 300):
+        poll(i, ["fast/a", "fast/b", "slow/x"])
