@@ -78,11 +78,12 @@ class AutoRows:
     def step(self, t: float, names: Sequence[str], values: Sequence[float]) -> list[Verdict]:
         """Judge one value of each named series at ``t`` (names distinct, each held; a NaN is
         no value), then learn them; the other series keep their state."""
-        rows = np.fromiter((self.rows[n] for n in names), dtype=np.int64, count=len(names))
-        if len(np.unique(rows)) != len(rows):
-            raise ValueError("a series may have one value per step")
+        held = self.rows
+        rows = np.array([held[n] for n in names], dtype=np.int64)
         x = np.full(self.bank.n, np.nan)
-        x[rows] = np.asarray(values, dtype=np.float64)
+        x[rows] = values
+        if np.count_nonzero(~np.isnan(x)) != np.count_nonzero(~np.isnan(values)):
+            raise ValueError("a series may have one value per step")
         return self._verdicts(t, x, rows)
 
     def _verdicts(self, t: float, x: FloatArray, rows: IntArray) -> list[Verdict]:

@@ -65,16 +65,23 @@ class Judges:
         gets ``QUIET``."""
         out = [QUIET] * len(readings)
         banked: dict[_Bank, list[int]] = {}
+        bank_of = self._bank_of  # read without the lock: only a new series changes it
+        bank, idx = None, []
         for i, (r, name) in enumerate(zip(readings, names, strict=True)):
             if r.value is None or not math.isfinite(r.value):
                 continue
             if name == AUTO:
-                banked.setdefault(self._bank_for(r.key, source), []).append(i)
+                now = bank_of.get(r.key) or self._bank_for(r.key, source)
+                if now is not bank:  # a poll's series are usually all in one bank
+                    bank, idx = now, banked.setdefault(now, [])
+                idx.append(i)
             else:
                 out[i] = self._detect(r, name)
-        for bank, idx in banked.items():
+        for held, rows in banked.items():
+            if len(rows) == len(readings):
+                return self._judge_in(held, readings)
             for i, verdict in zip(
-                idx, self._judge_in(bank, [readings[i] for i in idx]), strict=True
+                rows, self._judge_in(held, [readings[i] for i in rows]), strict=True
             ):
                 out[i] = verdict
         return out
@@ -103,27 +110,24 @@ class Judges:
                 self._objects.pop(key, None)  # its detector is auto now
             return bank
 
-    def _judge_in(self, bank: _Bank, readings: list[Reading]) -> list[Verdict]:
+    def _judge_in(self, bank: _Bank, readings: Sequence[Reading]) -> list[Verdict]:
         """Step the bank for the readings: once per distinct time, and again for a series with
         more than one value in the poll (each series sees its values in order)."""
+        keys = [r.key for r in readings]
+        values = [float(r.value) for r in readings]  # type: ignore[arg-type]
         out = [QUIET] * len(readings)
-        steps: dict[tuple[int, float], list[int]] = {}
-        seen: dict[str, int] = {}
-        for i, r in enumerate(readings):
-            again = seen[r.key] = seen.get(r.key, -1) + 1
-            steps.setdefault((again, r.time), []).append(i)
         with bank.lock:
-            self._add(bank, dict.fromkeys(r.key for r in readings))
+            self._add(bank, dict.fromkeys(keys))
             try:
-                for (_, t), idx in sorted(steps.items(), key=lambda s: s[0][0]):
-                    names = [readings[i].key for i in idx]
-                    values = [float(readings[i].value) for i in idx]  # type: ignore[arg-type]
-                    for i, v in zip(idx, bank.rows.step(t, names, values), strict=True):
+                for t, idx in _steps(readings, keys):
+                    if len(idx) == len(keys):
+                        return bank.rows.step(t, keys, values)
+                    got = bank.rows.step(t, [keys[i] for i in idx], [values[i] for i in idx])
+                    for i, v in zip(idx, got, strict=True):
                         out[i] = v
             except Exception as exc:  # a detector's bug costs this poll's verdicts, not the poll
-                self._report(
-                    bank.source, "error", f"detector {AUTO} failed: {type(exc).__name__}: {exc}"
-                )
+                why = f"detector {AUTO} failed: {type(exc).__name__}: {exc}"
+                self._report(bank.source, "error", why)
                 # A bank that raised may hold broken state: its series start afresh next time.
                 with self._lock:
                     self._drop(bank)
@@ -170,3 +174,17 @@ class Judges:
             # A detector that raised may hold broken state: start it afresh at the next point.
             self._objects.pop(reading.key, None)
             return QUIET
+
+
+def _steps(readings: Sequence[Reading], keys: list[str]) -> list[tuple[float, list[int]]]:
+    """The bank's steps for one poll's readings: one per distinct time, and again for a series
+    with more than one value (each series sees its values in order). Usually just one."""
+    t = readings[0].time
+    if len(set(keys)) == len(keys) and all(r.time == t for r in readings):
+        return [(t, list(range(len(readings))))]
+    steps: dict[tuple[int, float], list[int]] = {}
+    seen: dict[str, int] = {}
+    for i, r in enumerate(readings):
+        again = seen[r.key] = seen.get(r.key, -1) + 1
+        steps.setdefault((again, r.time), []).append(i)
+    return [(t, idx) for (_, t), idx in sorted(steps.items(), key=lambda s: s[0][0])]
