@@ -37,6 +37,10 @@ class AutoRows:
         """The time of each row's first value (how long its history is, in words)."""
         self._why: list[str] = []
         """The reason each row's current anomalous run started with."""
+        self._seen = np.zeros(0)
+        """The time of each row's last step with a value; +inf for a row not yet given one."""
+        self._names: list[str | None] = []
+        """The series of each row; None for a free one."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -54,7 +58,8 @@ class AutoRows:
         if short > 0:
             self._grow(max(short, CHUNK, self.bank.n // 2))
         for name in new:
-            self.rows[name] = self._free.pop()
+            r = self.rows[name] = self._free.pop()
+            self._names[r] = name
         return [self.rows[n] for n in new]
 
     def _grow(self, extra: int) -> None:
@@ -62,6 +67,8 @@ class AutoRows:
         self.bank.grow(extra)
         self._t0 = np.concatenate([self._t0, np.zeros(extra)])
         self._why.extend([""] * extra)
+        self._seen = np.concatenate([self._seen, np.full(extra, np.inf)])
+        self._names.extend([None] * extra)
         # Popped from the end: the lowest rows are used first.
         self._free.extend(range(start + extra - 1, start - 1, -1))
 
@@ -72,8 +79,12 @@ class AutoRows:
             return
         self.bank.load(rows, AutoBank(len(rows), **asdict(self.bank.params)))
         for r in rows.tolist():
-            self._t0[r], self._why[r] = 0.0, ""
+            self._t0[r], self._why[r], self._seen[r], self._names[r] = 0.0, "", np.inf, None
         self._free.extend(sorted(rows.tolist(), reverse=True))
+
+    def silent(self, since: float) -> list[str]:
+        """The series whose last value came before ``since`` (gone, most likely)."""
+        return [self._names[r] or "" for r in np.flatnonzero(self._seen < since).tolist()]
 
     def step(self, t: float, names: Sequence[str], values: Sequence[float]) -> list[Verdict]:
         """Judge one value of each named series at ``t`` (names distinct, each held; a NaN is
@@ -84,6 +95,7 @@ class AutoRows:
         x[rows] = values
         if np.count_nonzero(~np.isnan(x)) != np.count_nonzero(~np.isnan(values)):
             raise ValueError("a series may have one value per step")
+        self._seen[rows[~np.isnan(x[rows])]] = t
         return self._verdicts(t, x, rows)
 
     def _verdicts(self, t: float, x: FloatArray, rows: IntArray) -> list[Verdict]:

@@ -20,6 +20,9 @@ from engine.series import Archive
 
 AUTO = "auto"
 """The detector judged in banks."""
+SILENT = 86400.0
+"""Seconds without a value after which a series of a bank is taken for gone (a target removed,
+a metric renamed): its row is freed, and should it come back it is warmed like a new one."""
 WARM_ERRORS = (ArithmeticError, ValueError, OSError, sqlite3.Error)
 """What reading a series' past from the history file or replaying it may raise."""
 
@@ -116,8 +119,10 @@ class Judges:
         keys = [r.key for r in readings]
         values = [float(r.value) for r in readings]  # type: ignore[arg-type]
         out = [QUIET] * len(readings)
+        here = dict.fromkeys(keys)
         with bank.lock:
-            self._add(bank, dict.fromkeys(keys))
+            self._retire_silent(bank, readings[0].time - SILENT, here)
+            self._add(bank, here)
             try:
                 for t, idx in _steps(readings, keys):
                     if len(idx) == len(keys):
@@ -145,6 +150,17 @@ class Judges:
                 warm_rows(bank.rows, self._archive, new)  # type: ignore[arg-type]
             except WARM_ERRORS as exc:
                 self._report(bank.source, "error", f"could not warm {AUTO} from history: {exc}")
+
+    def _retire_silent(self, bank: _Bank, since: float, here: dict[str, None]) -> None:
+        """Free the rows of the bank's series silent since ``since`` and not ``here`` (in this
+        poll), under the bank's lock."""
+        gone = [key for key in bank.rows.silent(since) if key not in here]
+        if gone:
+            bank.rows.retire(gone)
+            with self._lock:
+                for key in gone:
+                    if self._bank_of.get(key) is bank:
+                        del self._bank_of[key]
 
     def _retire(self, key: str) -> None:
         """Take a series out of its bank (its detector is no longer ``auto``)."""

@@ -167,3 +167,23 @@ def test_a_reload_forgets_the_series_of_a_gone_source_and_of_a_changed_detector(
     del mine["fast/b"]  # auto again: a new one
     for i in range(200, 300):
         poll(i, ["fast/a", "fast/b", "slow/x"])
+
+
+def test_a_series_silent_for_a_day_is_gone_and_comes_back_afresh() -> None:
+    rng = np.random.default_rng(4)
+    engine = Engine(Config())
+    mine: dict[str, Auto] = {}
+    for i in range(24 * 12):  # twelve days of hourly polls; every day, new series
+        day = i // 24
+        keys = ["churn/steady", f"churn/day{day}/a", f"churn/day{day}/b"]
+        if day in (0, 1, 5):
+            keys.append("churn/back")  # silent for three days: afresh on its return
+        if day == 5 and i % 24 == 0:
+            del mine["churn/back"]
+        batch = Batch("churn", tuple(Reading(k, rng.normal(0, 1), "", 3600.0 * i) for k in keys))
+        for st in engine.ingest(batch):
+            want = mine.setdefault(st.key, Auto()).update(st.reading.time, st.reading.value)
+            assert_same(st.verdict, want, f"{st.key} at poll {i}")
+    rows = engine._judges._banks["churn"].rows
+    # The rows of gone series are reused: the bank holds the last day's, not all twelve days'.
+    assert len(rows) <= 6 and rows.capacity <= 64
