@@ -114,17 +114,15 @@ def test_the_bank_grows_in_chunks() -> None:
 
 def test_a_grown_bank_holds_its_state_per_series() -> None:
     bank = AutoBank(3)
-    for i in range(40):
+    for i in range(40):  # five-minute steps: its seasonal rings are made
         bank.update(300.0 * i, np.ones(3))
     bank.grow(5)
     for i in range(40, 80):
         bank.update(300.0 * i, np.ones(8))
     arrays = [*bank.f.values(), *bank.i.values(), bank.quantum, bank.ring, bank.on]
-    arrays += [
-        a for a in vars(bank.day).values() if isinstance(a, np.ndarray) and a is not bank.day.cols
-    ]
+    arrays += bank.seasons.arrays()
     assert all(a.shape[-1] == 8 for a in arrays)
-    assert sum(a.nbytes for a in arrays) == 8 * bytes_per_series(1, 288)
+    assert sum(a.nbytes for a in arrays) == 8 * bytes_per_series(1, 288 + 2016)
 
 
 def test_a_series_has_one_value_per_step() -> None:
