@@ -139,10 +139,16 @@ class AutoRows:
     def warm(self, points: dict[str, tuple[FloatArray, FloatArray]]) -> None:
         """Feed held series their past points (times and values, oldest first) as their own
         ``Auto`` would be fed them, all in one bank: each step takes the next point of every
-        series whose next time is the earliest, so each series sees its points in order."""
+        series whose next time is the earliest, so each series sees its points in order.
+
+        Raises:
+            ValueError: a time is NaN (the series are left as they were).
+        """
         names = [n for n, (t, _) in points.items() if len(t)]
         if not names:
             return
+        if any(np.isnan(points[n][0]).any() for n in names):
+            raise ValueError("a point's time is not a number")
         past = AutoRows(**asdict(self.bank.params))
         past._grow(len(names))
         past.add(names)  # rows 0, 1, ... in order: the bank holds exactly these

@@ -98,7 +98,7 @@ class Judges:
     def _drop(self, bank: _Bank) -> None:
         # Under self._lock. Its series get a row in a new bank at their next point.
         self._banks.pop(bank.source, None)
-        for key in bank.rows.rows:
+        for key in list(bank.rows.rows):
             if self._bank_of.get(key) is bank:
                 del self._bank_of[key]
 

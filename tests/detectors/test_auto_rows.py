@@ -130,3 +130,11 @@ def test_a_series_has_one_value_per_step() -> None:
     rows.add(["a"])
     with pytest.raises(ValueError):
         rows.step(0.0, ["a", "a"], [1.0, 2.0])
+
+
+def test_a_past_point_without_a_time_is_refused_and_leaves_the_series_as_they_were() -> None:
+    rows = AutoRows()
+    rows.add(["a"])
+    with pytest.raises(ValueError):
+        rows.warm({"a": (np.array([1.0, math.nan]), np.array([1.0, 2.0]))})
+    assert rows.step(0.0, ["a"], [1.0]) == [Auto().update(0.0, 1.0)]
