@@ -55,9 +55,9 @@ def warm(detector: Any, history: Recent, key: str) -> int:
 
 
 def warm_rows(rows: AutoRows, history: Recent, keys: list[str]) -> int:
-    """Replay each new series' last stored points into its row of a bank, as ``warm`` does
-    into an object of its own (``WARM_POINTS`` of them; ``auto`` has no season to reach), a
-    group of series at a time so that their points in memory stay bounded.
+    """Replay each new series' last ``WARM_POINTS`` stored points into its row of a bank, as
+    ``warm`` does into an ``auto`` of its own, a group of series at a time so that their
+    points in memory stay bounded.
 
     Args:
         rows: the bank, holding ``keys`` in rows just added.
