@@ -48,16 +48,14 @@ def main() -> None:
             past = collector.backfill()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             feed = time.process_time()
-            for key, points in past.series.items():
-                engine.backfills._feed(key, points)
+            engine.backfills._feed(collector.name, past.series)
             feed = time.process_time() - feed
             tracemalloc.start()
             again = collector.backfill()
             _, read_peak = tracemalloc.get_traced_memory()
             tracemalloc.reset_peak()
             other = Engine(Config(), [collector])
-            for key, points in again.series.items():
-                other.backfills._feed(key, points)
+            other.backfills._feed(collector.name, again.series)
             _, feed_peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
         finally:

@@ -148,6 +148,16 @@ def _span(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+def novel_words(x: float, lo: float, hi: float, seconds: float) -> str:
+    """Words for ``x`` as a new extreme of a series whose values so far spanned ``lo`` to
+    ``hi`` over ``seconds`` (``above its highest in 3 days by 40 % of its range``)."""
+    over = x - hi if x > hi else lo - x
+    rng = hi - lo
+    side = "above its highest" if x > hi else "below its lowest"
+    pct = f" by {100.0 * over / rng:,.0f} % of its range" if rng > 0 else ""
+    return f"{side} in {_span(seconds)}{pct}"
+
+
 @register("auto", "streaming", "the default: calibrated tail probability of an ensemble's surprise")
 class Auto:
     """The default detector for live server metrics (see the module docstring)."""
@@ -227,10 +237,7 @@ class Auto:
         over = x - hi if x > hi else lo - x
         if over <= tol:
             return 0.0
-        rng = hi - lo
-        side = "above its highest" if x > hi else "below its lowest"
-        pct = f" by {100.0 * over / rng:,.0f} % of its range" if rng > 0 else ""
-        self._novel = f"{side} in {_span(t - self._t0)}{pct}"
+        self._novel = novel_words(x, lo, hi, t - self._t0)
         return math.log10(self._n / 2.0)
 
     def _learn_level(self, x: float) -> None:

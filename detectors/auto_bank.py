@@ -9,7 +9,8 @@ sampled between hourly and every minute (``detectors.auto_season``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +54,21 @@ class BankVerdicts:
     def __iter__(self):  # type: ignore[no-untyped-def]
         """Unpack as (score, anomalous, expected, low, high)."""
         return iter((self.score, self.anomalous, self.expected, self.low, self.high))
+
+
+@dataclass(frozen=True, slots=True)
+class StepParts:
+    """What went into the last step's verdicts, per series (``AutoBank.last``): what the
+    reason of a verdict is written from."""
+
+    surprise: FloatArray
+    """The ensemble's surprise, in usual errors."""
+    decades: FloatArray
+    """The undamped tail probability, in decades (-log10 p)."""
+    novel: BoolArray
+    """Where the new extreme, not the surprise, gave the score."""
+    ready: BoolArray
+    """Where a verdict was given (a value, past the warm-up)."""
 
 
 def bytes_per_series(average: int = 1, rings: int = 0) -> int:
@@ -200,4 +216,82 @@ class AutoBank:
         on = (score >= p.threshold) | (self.on & held)
         self.on = np.where(ready, on, self.on)
         exp_out = np.where(ready, expected, np.nan)
+        self.last = StepParts(z, decades, new > change, ready)
         return BankVerdicts(score, ready & on, exp_out, exp_out - half, exp_out + half)
+
+    # Series that come and go: a monitor's series appear and leave while it runs, and a bank
+    # that holds them grows and reuses rows rather than being rebuilt. Every array whose last
+    # axis is the series' is state, wherever the bank keeps it; ``cols`` index that axis.
+
+    def grow(self, extra: int) -> None:
+        """Add ``extra`` series at the end, each as a new series starts."""
+        fresh = AutoBank(extra, **asdict(self.params))
+        theirs = dict(_columns(fresh, extra))
+        for path, (owner, name, mine) in list(_columns(self, self.n)):
+            a, b = _same_lead(mine, theirs[path][2])
+            _put(owner, name, np.concatenate([a, b], axis=-1))
+        self.n += extra
+        for owner in _owners(self):
+            if isinstance(getattr(owner, "cols", None), np.ndarray):
+                owner.cols = np.arange(self.n)  # type: ignore[attr-defined]
+
+    def load(self, rows: IntArray, other: AutoBank) -> None:
+        """Set the series ``rows`` to the state of ``other``'s series, in order (a bank of as
+        many series with the same knobs): a series warmed elsewhere, or a new one."""
+        if other.params != self.params or other.n != len(rows):
+            raise ValueError("load needs a bank of as many series with the same knobs")
+        theirs = dict(_columns(other, other.n))
+        for path, (owner, name, mine) in list(_columns(self, self.n)):
+            mine, src = _same_lead(mine, theirs[path][2])
+            mine[..., rows] = src
+            _put(owner, name, mine)
+
+
+Column = tuple[tuple[str, ...], tuple[object, str | int, np.ndarray]]
+
+
+def _owners(obj: object) -> Iterator[object]:
+    """``obj`` and every dict, list and object of this package it holds, recursively."""
+    yield obj
+    for _, v in _items(obj):
+        if isinstance(v, dict | list) or type(v).__module__.startswith("detectors."):
+            yield from _owners(v)
+
+
+def _items(obj: object) -> list[tuple[str | int, object]]:
+    if isinstance(obj, dict):
+        return list(obj.items())
+    if isinstance(obj, list):
+        return list(enumerate(obj))
+    return list(vars(obj).items()) if hasattr(obj, "__dict__") else []
+
+
+def _columns(obj: object, n: int, path: tuple[str, ...] = ()) -> Iterator[Column]:
+    """Yield ``(path, (owner, name, array))`` for every per-series array of a bank."""
+    for name, v in _items(obj):
+        here = (*path, str(name))
+        if isinstance(v, np.ndarray):
+            if v.ndim and v.shape[-1] == n and name != "cols":
+                yield here, (obj, name, v)
+        elif isinstance(v, dict | list) or type(v).__module__.startswith("detectors."):
+            yield from _columns(v, n, here)
+
+
+def _same_lead(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` with as many leading rows, the shorter padded with NaN: a seasonal
+    ring has as many rows as the longest period, and a period not yet known is NaN."""
+    rows = max(a.shape[:-1], b.shape[:-1])
+    out = []
+    for arr in (a, b):
+        if arr.shape[:-1] != rows:
+            pad = np.full((rows[0] - arr.shape[0], *arr.shape[1:]), np.nan)
+            arr = np.concatenate([arr, pad])
+        out.append(arr)
+    return out[0], out[1]
+
+
+def _put(owner: object, name: str | int, value: np.ndarray) -> None:
+    if isinstance(owner, dict | list):
+        owner[name] = value  # type: ignore[index]
+    else:
+        setattr(owner, str(name), value)

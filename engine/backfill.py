@@ -3,9 +3,10 @@ source's ``query_range``), fed to the detectors, the series and the history arch
 source starts, on a thread of its own so live polling never waits for it.
 
 The past usually arrives a moment after the first live points. Each series' detector is then
-made again from the past followed by the live points already judged, so it has seen every
-point in time order; the archive holds a backfilling source's live points back until its past
-is written before them (the history file wants each series' points in order).
+made again from the past followed by the live points already judged (the ``auto`` ones in
+their bank's rows, in one step), so it has seen every point in time order; the archive holds
+a backfilling source's live points back until its past is written before them (the history
+file wants each series' points in order).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-import detectors
 from engine.series import History
 
 if TYPE_CHECKING:
@@ -75,13 +75,11 @@ class Backfills:
             self.engine.report(collector.name, "warning", f"{past.error}; live points only")
             self._release(collector.name)
             return
-        fed = {}
-        for key, points in past.series.items():
-            # One series at a time: the source's live batches are judged in between.
-            with judging:
-                if self.engine.stopping:
-                    break
-                fed[key] = self._feed(key, points)
+        with judging:
+            if self.engine.stopping:
+                self._release(collector.name)  # the live points held back still go in
+                return
+            fed = self._feed(collector.name, past.series)
         self._release(collector.name, fed)
         total = sum(len(p) for p in fed.values())
         if past.series:
@@ -90,31 +88,28 @@ class Backfills:
                 f"backfilled {total:,} points of {len(fed):,} series from query_range",
             )  # fmt: skip
 
-    def _feed(self, key: str, points: list[tuple[float, float]]) -> list[tuple[float, float, bool]]:
-        """Make the series' detector again from its past then its live points, and put the past
-        before the live points in memory; return the past points used, with their flags."""
+    def _feed(
+        self, source: str, series: dict[str, list[tuple[float, float]]]
+    ) -> dict[str, list[tuple[float, float, bool]]]:
+        """Put each series' past before its live points in memory and make its detector again
+        from both (all of them in one step, for the ``auto`` ones); return the past points
+        used. The past is context for the detectors, not judged: its points are not flagged."""
         engine = self.engine
-        live = engine.store.tail(key)
-        first = float(live.t[0]) if len(live) else math.inf
-        old = [(t, x) for t, x in points if t < first]
-        if not old:
-            return []
-        name = engine.detector_name(key)
-        detector = detectors.create(name)
-        try:
-            flags = [bool(detector.update(t, x).anomalous) for t, x in old]
-            for t, x in zip(live.t.tolist(), live.x.tolist(), strict=True):
-                detector.update(t, x)
-        except Exception as exc:  # a detector's bug costs the warm start, not the series
-            engine.report(key, "error", f"detector {name} failed on the past: {exc!r}")
-            return []
-        engine.set_detector(key, name, detector)
-        t = np.array([p[0] for p in old])
-        engine.store.load(key, History(
-            np.concatenate([t, live.t]), np.concatenate([np.array([p[1] for p in old]), live.x]),
-            np.concatenate([np.array(flags, dtype=bool), live.anomalous]),
-        ))  # fmt: skip
-        return [(p[0], p[1], f) for p, f in zip(old, flags, strict=True)]
+        merged, fed = {}, {}
+        for key, points in series.items():
+            live = engine.store.tail(key)
+            first = float(live.t[0]) if len(live) else math.inf
+            old = [(t, x) for t, x in points if t < first]
+            if not old:
+                continue
+            t = np.concatenate([np.array([p[0] for p in old]), live.t])
+            x = np.concatenate([np.array([p[1] for p in old]), live.x])
+            flags = np.concatenate([np.zeros(len(old), dtype=bool), live.anomalous])
+            engine.store.load(key, History(t, x, flags))
+            merged[key] = (t, x)
+            fed[key] = [(pt, px, False) for pt, px in old]
+        engine.rewarm(source, merged)
+        return fed
 
     def hold(self, batch: Batch, changed: list[MetricState]) -> bool:
         """Keep a backfilling source's live points from the archive until its past is written;

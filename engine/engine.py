@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
 
-import detectors
+import numpy as np
+
 from collectors.base import Batch, Collector, Reading
-from detectors.base import QUIET, Verdict
+from detectors.base import Verdict
 from engine.backfill import Backfills
 from engine.config import Config
 from engine.dispatch import QUEUE_SIZE, Dispatcher
 from engine.exporters import Exporters
-from engine.remember import warm
+from engine.judging import Judges
 from engine.series import Archive, History, SeriesStore
 from engine.state import (
     SEVERITY_RANK,
@@ -58,7 +57,7 @@ class Engine:
         monotonic: clock for anomaly durations.
         archive: a history store that keeps every point on disk; the engine appends to it
             (from the observers' thread), ``history`` reads from it when asked for a span,
-            and each new detector is first fed the series' stored points (its warm start).
+            and each new series' detector is first fed its stored points (its warm start).
         observer_queue: batches that may wait for the observers before new ones are dropped.
         """
         self.config = config
@@ -68,8 +67,6 @@ class Engine:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._metrics: dict[str, MetricState] = {}
-        self._detectors: dict[str, tuple[str, Any]] = {}
-        """The detector of every key, with the name it was made from."""
         self._detector_names: dict[str, str] = {}
         """The detector name of every key seen: its glob rules are matched once, not per poll."""
         self._sources = {c.name: SourceState(c.name, c.interval) for c in self.collectors}
@@ -77,6 +74,7 @@ class Engine:
         self._event_seq = 0
         self._version = 0
         self._snapshot = Snapshot(0)
+        self._judges = Judges(self.report, archive)
         self._dispatcher = Dispatcher(self.report, observer_queue)
         if archive is not None:
             self._dispatcher.subscribe(self._archive)
@@ -120,14 +118,11 @@ class Engine:
             name = self._detector_names[key] = self.config.detector_for(key)
         return name
 
-    def detector(self, key: str) -> Any:
-        """Return the detector judging ``key`` (None before its first point)."""
-        held = self._detectors.get(key)
-        return held[1] if held is not None else None
-
-    def set_detector(self, key: str, name: str, detector: Any) -> None:
-        """Judge ``key``'s next points with ``detector`` (one fed its series' past)."""
-        self._detectors[key] = (name, detector)
+    def rewarm(self, source: str, points: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Make the detectors of some of ``source``'s series again from these points (times
+        and values, oldest first): their past, then what they have judged since."""
+        names = {key: self.detector_name(key) for key in points}
+        self._judges.rewarm(source, points, names)
 
     @property
     def running(self) -> bool:
@@ -177,7 +172,8 @@ class Engine:
         Stops the collector threads, swaps, and starts them again if they were running; the
         archive stays open and the exporters keep serving, those whose settings changed
         replaced (see ``Exporters.reconfigure``). Metrics whose detector changed get a fresh
-        one at their next point.
+        one at their next point; the ``auto`` series of sources no longer polled are
+        forgotten.
         """
         running = self.running
         if running:
@@ -186,6 +182,7 @@ class Engine:
             self.config = config
             self.collectors = list(collectors)
             self._detector_names.clear()
+            self._judges.keep_sources({c.name for c in self.collectors})
             old = self._sources
             self._sources = {
                 c.name: replace(
@@ -264,7 +261,12 @@ class Engine:
     def ingest(self, batch: Batch) -> list[MetricState]:
         """Store a batch's readings, judge them, and publish a new snapshot."""
         now = self._monotonic()
-        changed = [self._judge(r, now) for r in batch.readings]
+        names = [self.detector_name(r.key) for r in batch.readings]
+        verdicts = self._judges.judge(batch.source, batch.readings, names)
+        changed = [
+            self._state(r, v, name, now)
+            for r, v, name in zip(batch.readings, verdicts, names, strict=True)
+        ]
         with self._lock:
             for st in changed:
                 self._metrics[st.key] = st
@@ -275,11 +277,7 @@ class Engine:
         self._dispatcher.publish(batch, changed)
         return changed
 
-    def _judge(self, reading: Reading, now: float) -> MetricState:
-        verdict = QUIET
-        name = self.detector_name(reading.key)
-        if reading.value is not None and math.isfinite(reading.value):
-            verdict = self._detect(reading, name)
+    def _state(self, reading: Reading, verdict: Verdict, name: str, now: float) -> MetricState:
         verdict = combine(reading, verdict)
         if reading.value is not None and math.isfinite(reading.value):
             self.store.append(reading.key, reading.time, reading.value, verdict.anomalous)
@@ -288,25 +286,6 @@ class Engine:
         if verdict.anomalous:
             since = prev.anomalous_since if prev and prev.anomalous_since is not None else now
         return MetricState(reading, verdict, name, since)
-
-    def _detect(self, reading: Reading, name: str) -> Verdict:
-        held = self._detectors.get(reading.key)
-        if held is None or held[0] != name:
-            held = self._detectors[reading.key] = (name, detectors.create(name))
-            if self.archive is not None and hasattr(self.archive, "recent"):
-                # The series' points from before a restart: its baseline and season go on.
-                try:
-                    warm(held[1], self.archive, reading.key)  # type: ignore[arg-type]
-                except (ArithmeticError, ValueError, OSError, sqlite3.Error) as exc:
-                    self.report(reading.key, "error", f"could not warm {name} from history: {exc}")
-        try:
-            return held[1].update(reading.time, reading.value)  # type: ignore[no-any-return]
-        except Exception as exc:  # a detector's bug costs this point's verdict, not the poll
-            why = f"detector {name} failed: {type(exc).__name__}: {exc}"
-            self.report(reading.key, "error", why)
-            # A detector that raised may hold broken state: start it afresh at the next point.
-            self._detectors.pop(reading.key, None)
-            return QUIET
 
     def _update_source(self, batch: Batch) -> None:
         old = self._sources.get(batch.source) or SourceState(batch.source, 0.0)

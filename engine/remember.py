@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from detectors.auto_rows import AutoRows
 from engine.series import History
 
 WARM_POINTS = 2000
@@ -16,6 +17,8 @@ judge its surprises, so a restart does not begin from a blank baseline."""
 SEASONS = 2
 """A seasonal detector (one with a ``season`` in seconds) gets two seasons, the least from
 which Holt-Winters' seasonal terms and band are what they were before the restart."""
+WARM_GROUP = 1000
+"""Series of a bank warmed together: their points take 32 MB at most."""
 MOST_POINTS = 200_000
 """Never more than this for one series (two days at 1 Hz is 172,800): bounded start-up."""
 
@@ -49,6 +52,33 @@ def warm(detector: Any, history: Recent, key: str) -> int:
     for p in points:
         detector.update(p.time, p.value)
     return len(points)
+
+
+def warm_rows(rows: AutoRows, history: Recent, keys: list[str]) -> int:
+    """Replay each new series' last ``WARM_POINTS`` stored points into its row of a bank, as
+    ``warm`` does into an ``auto`` of its own, a group of series at a time so that their
+    points in memory stay bounded.
+
+    Args:
+        rows: the bank, holding ``keys`` in rows just added.
+        history: the history store.
+        keys: the new series.
+
+    Returns:
+        How many points were replayed, all series together.
+    """
+    done = 0
+    for start in range(0, len(keys), WARM_GROUP):
+        points = {}
+        for key in keys[start : start + WARM_GROUP]:
+            past = history.recent(key, WARM_POINTS)
+            points[key] = (
+                np.array([p.time for p in past], dtype=np.float64),
+                np.array([p.value for p in past], dtype=np.float64),
+            )
+            done += len(past)
+        rows.warm(points)
+    return done
 
 
 class StoreArchive:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import detectors
+from collectors.base import Batch, Reading
 from collectors.prometheus_range import MOST_POINTS, window
 from engine import Engine
 from engine.config import Config
@@ -79,20 +80,23 @@ def test_a_started_source_has_warm_detectors_and_history_in_order(lab: Lab, tmp_
     try:
         wait_for("backfilled", lambda: any("backfilled" in e for e in events(engine)) or None)
         wait_for("a live point after", lambda: engine.history(key).t[-1] > started or None)
-        hist = engine.history(key)
-        assert hist.t[0] < started - PAST + 2 and np.all(np.diff(hist.t) > 0)
-        # The engine's detector has seen exactly those points, oldest first: it answers the
-        # next point as a fresh one fed them does.
-        reference = detectors.create(engine.detector_name(key))
-        for t, x in zip(hist.t.tolist(), hist.x.tolist(), strict=True):
-            reference.update(t, x)
-        probe = (hist.t[-1] + 0.5, float(hist.x[-1]) * 3 + 1)
-        assert engine.detector(key).update(*probe) == reference.update(*probe)
     finally:
         engine.stop()
+    hist = engine.history(key)
+    assert hist.t[0] < started - PAST + 2 and np.all(np.diff(hist.t) > 0)
     points = store.recent(key, 10_000)
     times = [p.time for p in points]
     assert times == sorted(times) and times[0] < started - PAST + 2 and times[-1] > started
+    # The engine's detector has seen exactly those points, oldest first: it judges the next
+    # point as a fresh one fed them does.
+    reference = detectors.create(engine.detector_name(key))
+    for t, x in zip(hist.t.tolist(), hist.x.tolist(), strict=True):
+        reference.update(t, x)
+    probe = Reading(key, float(hist.x[-1]) * 3 + 1, "", float(hist.t[-1]) + 0.5)
+    (state,) = engine.ingest(Batch(collector.name, (probe,)))
+    expected = reference.update(probe.time, probe.value)
+    assert state.verdict.anomalous == expected.anomalous
+    assert state.verdict.score == pytest.approx(expected.score, abs=1e-9)
 
 
 def test_a_slow_range_query_never_delays_the_live_polls(lab: Lab) -> None:

@@ -12,8 +12,10 @@ import pytest
 
 import detectors
 from collectors.base import Batch, Reading
+from detectors.auto_bank import AutoBank
 from engine import Engine, SourceState
 from engine.config import Config
+from engine.config_reader import parse
 from engine.engine import stale_sources
 
 
@@ -39,22 +41,27 @@ def texts(engine: Engine) -> list[str]:
     return [e.text for e in engine.snapshot().events]
 
 
+@pytest.mark.parametrize("detector", ["auto", "robust_z"])
 def test_a_detector_that_raises_becomes_an_event_and_polling_goes_on(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, detector: str
 ) -> None:
-    class Broken:
-        def update(self, t: float, x: float) -> Any:
-            raise KeyError("state")
+    def broken(*args: Any, **kw: Any) -> Any:
+        raise KeyError("state")
 
+    class Broken:
+        update = broken
+
+    # ``auto`` series are judged together in a bank, every other detector is an object.
+    monkeypatch.setattr(AutoBank, "update", broken)
     monkeypatch.setattr(detectors, "create", lambda name, **kw: Broken())
     source = Counter()
-    engine = Engine(Config(), [source])
+    engine = Engine(parse(f'[detectors]\ndefault = "{detector}"\n'), [source])
     engine.start()
     try:
         wait_for(lambda: source.polls > 5)
     finally:
         engine.stop()
-    assert "detector auto failed: KeyError: 'state'" in texts(engine)
+    assert f"detector {detector} failed: KeyError: 'state'" in texts(engine)
     assert engine.snapshot().metrics["counter/n"].reading.value is not None
 
 

@@ -1,0 +1,180 @@
+"""Provides ``AutoRows``: the ``auto`` detector over a changing set of named series, in one
+``AutoBank`` stepped once per tick, with the verdicts ``Auto`` gives, reasons in words included.
+
+Series come and go while a monitor runs: a new name takes a free row, or the bank grows by a
+chunk (amortised: each growth adds half as many rows again as it holds); a retired name's row is
+reset and reused. A tick steps only the rows given a value; the others keep their state, as a
+series' own ``Auto`` does when it gets no point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+
+import numpy as np
+
+from detectors.auto import describe, novel_words
+from detectors.auto_bank import AutoBank, BankVerdicts, IntArray
+from detectors.base import QUIET, FloatArray, Verdict
+
+CHUNK = 64
+"""Fewest rows a bank grows by."""
+
+
+class AutoRows:
+    """``auto`` over named series that may appear and leave, one numpy step per tick."""
+
+    def __init__(self, **options: float) -> None:
+        """Args:
+        **options: as ``Auto``.
+        """
+        self.bank = AutoBank(0, **options)
+        self.rows: dict[str, int] = {}
+        """The row of every series held."""
+        self._free: list[int] = []
+        self._t0 = np.zeros(0)
+        """The time of each row's first value (how long its history is, in words)."""
+        self._why: list[str] = []
+        """The reason each row's current anomalous run started with."""
+        self._seen = np.zeros(0)
+        """The time of each row's last step with a value; +inf for a row not yet given one."""
+        self._names: list[str | None] = []
+        """The series of each row; None for a free one."""
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def capacity(self) -> int:
+        """Rows the bank holds, in use or free."""
+        return self.bank.n
+
+    def add(self, names: Iterable[str]) -> list[int]:
+        """Give each new name a row in the state of a new series; return the rows (a name
+        already held keeps its own)."""
+        new = [n for n in dict.fromkeys(names) if n not in self.rows]
+        short = len(new) - len(self._free)
+        if short > 0:
+            self._grow(max(short, CHUNK, self.bank.n // 2))
+        for name in new:
+            r = self.rows[name] = self._free.pop()
+            self._names[r] = name
+        return [self.rows[n] for n in new]
+
+    def _grow(self, extra: int) -> None:
+        start = self.bank.n
+        self.bank.grow(extra)
+        self._t0 = np.concatenate([self._t0, np.zeros(extra)])
+        self._why.extend([""] * extra)
+        self._seen = np.concatenate([self._seen, np.full(extra, np.inf)])
+        self._names.extend([None] * extra)
+        # Popped from the end: the lowest rows are used first.
+        self._free.extend(range(start + extra - 1, start - 1, -1))
+
+    def retire(self, names: Iterable[str]) -> None:
+        """Forget these series (names not held are ignored): their rows are reset for reuse."""
+        rows = np.array([self.rows.pop(n) for n in set(names) if n in self.rows], dtype=np.int64)
+        if not len(rows):
+            return
+        self.bank.load(rows, AutoBank(len(rows), **asdict(self.bank.params)))
+        for r in rows.tolist():
+            self._t0[r], self._why[r], self._seen[r], self._names[r] = 0.0, "", np.inf, None
+        self._free.extend(sorted(rows.tolist(), reverse=True))
+
+    def silent(self, since: float) -> list[str]:
+        """The series whose last value came before ``since`` (gone, most likely)."""
+        return [self._names[r] or "" for r in np.flatnonzero(self._seen < since).tolist()]
+
+    def step(self, t: float, names: Sequence[str], values: Sequence[float]) -> list[Verdict]:
+        """Judge one value of each named series at ``t`` (names distinct, each held; a NaN is
+        no value), then learn them; the other series keep their state."""
+        held = self.rows
+        rows = np.array([held[n] for n in names], dtype=np.int64)
+        x = np.full(self.bank.n, np.nan)
+        x[rows] = values
+        if np.count_nonzero(~np.isnan(x)) != np.count_nonzero(~np.isnan(values)):
+            raise ValueError("a series may have one value per step")
+        self._seen[rows[~np.isnan(x[rows])]] = t
+        return self._verdicts(t, x, rows)
+
+    def _verdicts(self, t: float, x: FloatArray, rows: IntArray) -> list[Verdict]:
+        """Step the bank on ``x`` (every row), and return the verdicts of ``rows``."""
+        score, on, expected, low, high = self._advance(t, x)
+        return self._pick(rows, score, on, expected, low, high, self.bank.last.ready)
+
+    def _advance(self, t: float, x: FloatArray) -> BankVerdicts:
+        """Step the bank on ``x`` (every row), keeping what the reasons are written from."""
+        bank = self.bank
+        # What the reasons need from before the step: the range a new extreme left, and
+        # which rows get their first value now.
+        lo, hi = bank.f["lo"].copy(), bank.f["hi"].copy()
+        first = np.isfinite(x) & (bank.i["n"] == 0)
+        verdicts = bank.update(t, x)
+        self._t0[first] = t
+        parts = bank.last
+        for r in np.flatnonzero(verdicts.score >= bank.params.threshold).tolist():
+            self._why[r] = (
+                novel_words(float(x[r]), float(lo[r]), float(hi[r]), t - float(self._t0[r]))
+                if parts.novel[r]
+                else describe(float(parts.surprise[r]), float(parts.decades[r]))
+            )
+        return verdicts
+
+    def _pick(self, rows: IntArray, *columns: np.ndarray) -> list[Verdict]:
+        threshold = self.bank.params.threshold
+        out = []
+        for r, s, a, e, lo, hi, ready in zip(
+            rows.tolist(), *(c[rows].tolist() for c in columns), strict=True
+        ):
+            if not ready:
+                out.append(QUIET)
+            elif not a:
+                out.append(Verdict(s, False, e, lo, hi, "none", ""))
+            else:
+                why = self._why[r] if s >= threshold else f"{self._why[r]} (ongoing)"
+                out.append(Verdict(s, True, e, lo, hi, "warning", why))
+        return out
+
+    def warm(self, points: dict[str, tuple[FloatArray, FloatArray]]) -> None:
+        """Feed held series their past points (times and values, oldest first) as their own
+        ``Auto`` would be fed them, all in one bank: each step takes the next point of every
+        series whose next time is the earliest, so each series sees its points in order.
+
+        Raises:
+            ValueError: a time is NaN (the series are left as they were).
+        """
+        names = [n for n, (t, _) in points.items() if len(t)]
+        if not names:
+            return
+        if any(np.isnan(points[n][0]).any() for n in names):
+            raise ValueError("a point's time is not a number")
+        past = AutoRows(**asdict(self.bank.params))
+        past._grow(len(names))
+        past.add(names)  # rows 0, 1, ... in order: the bank holds exactly these
+        length = max(len(points[n][0]) for n in names)
+        tt = np.full((len(names), length + 1), np.inf)
+        xx = np.full((len(names), length + 1), np.nan)
+        for j, n in enumerate(names):
+            t, x = points[n]
+            tt[j, : len(t)], xx[j, : len(t)] = t, x
+        past._replay(tt, xx)
+        mine = np.array([self.rows[n] for n in names], dtype=np.int64)
+        self.bank.load(mine, past.bank)
+        self._t0[mine] = past._t0
+        for m, why in zip(mine.tolist(), past._why, strict=True):
+            self._why[m] = why
+
+    def _replay(self, tt: FloatArray, xx: FloatArray) -> None:
+        """Step through the points of every row (``tt`` +inf past each row's end): each step
+        takes the next point of the rows whose next time is the earliest."""
+        head = np.zeros(self.bank.n, dtype=np.int64)
+        idx = np.arange(self.bank.n)
+        while True:
+            heads = tt[idx, head]
+            t = float(heads.min())
+            if t == np.inf:
+                return
+            now = heads == t
+            self._advance(t, np.where(now, xx[idx, head], np.nan))
+            head += now

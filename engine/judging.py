@@ -1,0 +1,237 @@
+"""Provides the engine's detectors: every series whose detector is the default ``auto`` is judged
+in its source's bank (``detectors.auto_rows``), all of a poll's values in one numpy step; a
+series with another detector keeps an object of its own. Each new series, in a bank or not,
+is first fed the points the history file holds of it (its warm start)."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import detectors
+from collectors.base import Reading
+from detectors.auto_rows import AutoRows
+from detectors.base import QUIET, Verdict
+from engine.remember import warm, warm_rows
+from engine.series import Archive
+
+AUTO = "auto"
+"""The detector judged in banks."""
+SILENT = 86400.0
+"""Seconds without a value after which a series of a bank is taken for gone (a target removed,
+a metric renamed): its row is freed, and should it come back it is warmed like a new one."""
+WARM_ERRORS = (ArithmeticError, ValueError, OSError, sqlite3.Error)
+"""What reading a series' past from the history file or replaying it may raise."""
+
+Report = Callable[[str, str, str], None]
+
+
+class _Bank:
+    """The ``auto`` series first seen in one source's polls: they tick together."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.rows = AutoRows()
+        self.lock = threading.Lock()
+        """Held while the bank steps: a series may move to a bank of another source's thread."""
+
+
+class Judges:
+    """The detector of every series, made on its first point and kept between points.
+
+    Polls of different sources are judged on their own threads: each bank steps under its own
+    lock, and the maps from keys to banks and objects change under another.
+    """
+
+    def __init__(self, report: Report, archive: Archive | None = None) -> None:
+        """Args:
+        report: where a detector's failure goes (``source``, ``level``, ``text``).
+        archive: the history file new series are warmed from, if any.
+        """
+        self._report = report
+        self._archive = archive if hasattr(archive, "recent") else None
+        self._lock = threading.Lock()
+        self._banks: dict[str, _Bank] = {}
+        """The bank of each source that has ``auto`` series."""
+        self._bank_of: dict[str, _Bank] = {}
+        """The bank of each ``auto`` series."""
+        self._objects: dict[str, tuple[str, Any]] = {}
+        """The detector of each other series, with the name it was made from."""
+
+    def judge(
+        self, source: str, readings: Sequence[Reading], names: Sequence[str]
+    ) -> list[Verdict]:
+        """Judge one poll's readings (``names``: each one's detector); a reading with no value
+        gets ``QUIET``."""
+        out = [QUIET] * len(readings)
+        banked: dict[_Bank, list[int]] = {}
+        bank_of = self._bank_of  # read without the lock: only a new series changes it
+        bank, idx = None, []
+        for i, (r, name) in enumerate(zip(readings, names, strict=True)):
+            if r.value is None or not math.isfinite(r.value):
+                continue
+            if name == AUTO:
+                now = bank_of.get(r.key) or self._bank_for(r.key, source)
+                if now is not bank:  # a poll's series are usually all in one bank
+                    bank, idx = now, banked.setdefault(now, [])
+                idx.append(i)
+            else:
+                out[i] = self._detect(r, name)
+        for held, rows in banked.items():
+            if len(rows) == len(readings):
+                return self._judge_in(held, readings)
+            for i, verdict in zip(
+                rows, self._judge_in(held, [readings[i] for i in rows]), strict=True
+            ):
+                out[i] = verdict
+        return out
+
+    def rewarm(
+        self, source: str, points: dict[str, tuple[Any, Any]], names: dict[str, str]
+    ) -> None:
+        """Make the detectors of some series again from ``points`` (times and values, oldest
+        first): the ``auto`` ones in their bank's rows (a new series gets its row in
+        ``source``'s bank), the others as new objects."""
+        banked: dict[_Bank, dict[str, tuple[Any, Any]]] = {}
+        for key, (t, x) in points.items():
+            if names[key] == AUTO:
+                bank = self._bank_of.get(key) or self._bank_for(key, source)
+                banked.setdefault(bank, {})[key] = (t, x)
+                continue
+            detector = detectors.create(names[key])
+            try:
+                for ti, xi in zip(t.tolist(), x.tolist(), strict=True):
+                    detector.update(ti, xi)
+            except Exception as exc:  # a detector's bug costs the warm start, not the series
+                self._report(key, "error", f"detector {names[key]} failed on the past: {exc!r}")
+                continue
+            self._retire(key)
+            self._objects[key] = (names[key], detector)
+        for bank, rows in banked.items():
+            with bank.lock:
+                bank.rows.add([k for k in rows if k not in bank.rows.rows])
+                try:
+                    bank.rows.warm(rows)
+                except WARM_ERRORS as exc:
+                    self._report(
+                        bank.source, "error", f"could not warm {AUTO} from the past: {exc}"
+                    )
+
+    def keep_sources(self, sources: set[str]) -> None:
+        """Forget the banks of sources no longer polled: their series' rows go with them."""
+        with self._lock:
+            for name in [s for s in self._banks if s not in sources]:
+                self._drop(self._banks[name])
+
+    def _drop(self, bank: _Bank) -> None:
+        # Under self._lock. Its series get a row in a new bank at their next point.
+        self._banks.pop(bank.source, None)
+        for key in list(bank.rows.rows):
+            if self._bank_of.get(key) is bank:
+                del self._bank_of[key]
+
+    def _bank_for(self, key: str, source: str) -> _Bank:
+        with self._lock:
+            bank = self._bank_of.get(key)
+            if bank is None:
+                bank = self._banks.get(source)
+                if bank is None:
+                    bank = self._banks[source] = _Bank(source)
+                self._bank_of[key] = bank
+                self._objects.pop(key, None)  # its detector is auto now
+            return bank
+
+    def _judge_in(self, bank: _Bank, readings: Sequence[Reading]) -> list[Verdict]:
+        """Step the bank for the readings: once per distinct time, and again for a series with
+        more than one value in the poll (each series sees its values in order)."""
+        keys = [r.key for r in readings]
+        values = [float(r.value) for r in readings]  # type: ignore[arg-type]
+        out = [QUIET] * len(readings)
+        here = dict.fromkeys(keys)
+        with bank.lock:
+            self._retire_silent(bank, readings[0].time - SILENT, here)
+            self._add(bank, here)
+            try:
+                for t, idx in _steps(readings, keys):
+                    if len(idx) == len(keys):
+                        return bank.rows.step(t, keys, values)
+                    got = bank.rows.step(t, [keys[i] for i in idx], [values[i] for i in idx])
+                    for i, v in zip(idx, got, strict=True):
+                        out[i] = v
+            except Exception as exc:  # a detector's bug costs this poll's verdicts, not the poll
+                why = f"detector {AUTO} failed: {type(exc).__name__}: {exc}"
+                self._report(bank.source, "error", why)
+                # A bank that raised may hold broken state: its series start afresh next time.
+                with self._lock:
+                    self._drop(bank)
+                return [QUIET] * len(readings)
+        return out
+
+    def _add(self, bank: _Bank, keys: dict[str, None]) -> None:
+        """Give the bank's new series their rows, warmed with their stored points."""
+        new = [k for k in keys if k not in bank.rows.rows]
+        if not new:
+            return
+        bank.rows.add(new)
+        if self._archive is not None:
+            try:
+                warm_rows(bank.rows, self._archive, new)  # type: ignore[arg-type]
+            except WARM_ERRORS as exc:
+                self._report(bank.source, "error", f"could not warm {AUTO} from history: {exc}")
+
+    def _retire_silent(self, bank: _Bank, since: float, here: dict[str, None]) -> None:
+        """Free the rows of the bank's series silent since ``since`` and not ``here`` (in this
+        poll), under the bank's lock."""
+        gone = [key for key in bank.rows.silent(since) if key not in here]
+        if gone:
+            bank.rows.retire(gone)
+            with self._lock:
+                for key in gone:
+                    if self._bank_of.get(key) is bank:
+                        del self._bank_of[key]
+
+    def _retire(self, key: str) -> None:
+        """Take a series out of its bank (its detector is no longer ``auto``)."""
+        with self._lock:
+            bank = self._bank_of.pop(key, None)
+        if bank is not None:
+            with bank.lock:
+                bank.rows.retire([key])
+
+    def _detect(self, reading: Reading, name: str) -> Verdict:
+        held = self._objects.get(reading.key)
+        if held is None or held[0] != name:
+            self._retire(reading.key)
+            held = self._objects[reading.key] = (name, detectors.create(name))
+            if self._archive is not None:
+                # The series' points from before a restart: its baseline and season go on.
+                try:
+                    warm(held[1], self._archive, reading.key)  # type: ignore[arg-type]
+                except WARM_ERRORS as exc:
+                    self._report(reading.key, "error", f"could not warm {name} from history: {exc}")
+        try:
+            return held[1].update(reading.time, reading.value)  # type: ignore[no-any-return]
+        except Exception as exc:  # a detector's bug costs this point's verdict, not the poll
+            self._report(
+                reading.key, "error", f"detector {name} failed: {type(exc).__name__}: {exc}"
+            )
+            # A detector that raised may hold broken state: start it afresh at the next point.
+            self._objects.pop(reading.key, None)
+            return QUIET
+
+
+def _steps(readings: Sequence[Reading], keys: list[str]) -> list[tuple[float, list[int]]]:
+    """The bank's steps for one poll's readings: one per distinct time, and again for a series
+    with more than one value (each series sees its values in order). Usually just one."""
+    t = readings[0].time
+    if len(set(keys)) == len(keys) and all(r.time == t for r in readings):
+        return [(t, list(range(len(readings))))]
+    steps: dict[tuple[int, float], list[int]] = {}
+    seen: dict[str, int] = {}
+    for i, r in enumerate(readings):
+        again = seen[r.key] = seen.get(r.key, -1) + 1
+        steps.setdefault((again, r.time), []).append(i)
+    return [(t, idx) for (_, t), idx in sorted(steps.items(), key=lambda s: s[0][0])]
