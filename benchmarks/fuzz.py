@@ -53,7 +53,9 @@ OTHER_DISK = RECORDINGS / "singletests" / "sata_hdd_0_issue42"
 
 def readings_of(batch: Batch, prefix: str) -> dict[str, tuple[object, ...]]:
     return {
-        r.key: (r.value, r.text, str(r.status)) for r in batch.readings if r.key.startswith(prefix)
+        r.key: (r.value, r.text, str(r.status))
+        for r in batch.readings
+        if r.key.startswith(prefix)
     }
 
 

@@ -28,7 +28,9 @@ STUCK = "remote/stuck/london/status"
 def first_seen(timeout: float, limit: float) -> tuple[float | None, float | None]:
     """Return the seconds until the fast service, and the stuck one, first appear."""
     with RemoteServer() as server:
-        collector = ServerDensityCollector("sd", server.url, TOKEN, timeout=timeout, interval=60.0)
+        collector = ServerDensityCollector(
+            "sd", server.url, TOKEN, timeout=timeout, interval=60.0
+        )
         engine = Engine(Config(), [collector])
         start = time.perf_counter()
         engine.start()
