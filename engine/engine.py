@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -19,6 +20,7 @@ from engine.dispatch import QUEUE_SIZE, Dispatcher
 from engine.exporters import Exporters
 from engine.judging import Judges
 from engine.series import Archive, History, SeriesStore
+from engine.span import Span, SpanError, memory_span
 from engine.state import (
     SEVERITY_RANK,
     STALE_INTERVALS,
@@ -352,6 +354,24 @@ class Engine:
             return hist
         keep = (hist.t >= (since or -math.inf)) & (hist.t <= (until or math.inf))
         return History(hist.t[keep], hist.x[keep], hist.anomalous[keep])
+
+    def span(self, key: str, since: float, until: float, points: int) -> Span:
+        """Return one metric from ``since`` to ``until`` as at most ``points`` points: from
+        the archive's tier that fits the span, or from memory when there is no archive.
+
+        Reads the history file: call it off the screen's thread.
+
+        Raises:
+            SpanError: the archive could not be read.
+        """
+        read = getattr(self.archive, "span", None)
+        if read is None:
+            return memory_span(self.store.tail(key), since, until, points)
+        try:
+            found: Span = read(key, since, until, points)
+        except sqlite3.Error as exc:
+            raise SpanError(f"cannot read the history file: {exc}") from exc
+        return found
 
     def events_since(self, seq: int) -> tuple[Event, ...]:
         """Return the events of the latest snapshot numbered after ``seq``, oldest first."""

@@ -10,6 +10,7 @@ import numpy as np
 
 from detectors.auto_rows import AutoRows
 from engine.series import History
+from engine.span import Span, read_span
 
 WARM_POINTS = 2000
 """Points replayed into a new detector: about what ``auto`` keeps of a series' own past to
@@ -111,6 +112,11 @@ class StoreArchive:
         x = np.array([p.value for p in points], dtype=np.float64)
         flags = np.array([p.anomalous for p in points], dtype=bool)
         return History(t, x, flags)
+
+    def span(self, key: str, since: float, until: float, points: int) -> Span:
+        """``key`` from ``since`` to ``until`` as at most ``points`` points, from the tier that
+        fits the span (see ``engine.span.read_span``)."""
+        return read_span(self.store, key, since, until, points)
 
     def recent(self, key: str, n: int) -> list[Any]:
         """The last ``n`` raw points of ``key``."""

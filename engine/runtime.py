@@ -31,6 +31,7 @@ from engine.portlock import PortLock
 from engine.remember import open_archive
 from engine.series import History
 from engine.sources import build_collectors
+from engine.span import Span
 from engine.view import AlertInfo, AlertListener, DeviceListener, Link
 
 STARTED = time.time()
@@ -175,6 +176,10 @@ class Runtime:
         if since is None and until is None:
             return self.engine.history(key, count)
         return self.engine.history(key, count, since, until)
+
+    def span(self, key: str, since: float, until: float, points: int) -> Span:
+        """One metric over a span of time, from the history file (blocks: use a worker)."""
+        return self.engine.span(key, since, until, points)
 
     def events_since(self, seq: int) -> tuple[Event, ...]:
         """The events after ``seq``."""

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from engine.config import Config
     from engine.engine import Event, Snapshot
     from engine.series import History
+    from engine.span import Span
 
 DeviceListener = Callable[[str, "LineEvent | DeviceState"], None]
 """Told ``(device name, event)`` of every line on a device's wire and every change of state."""
@@ -104,6 +105,25 @@ class EngineView(Protocol):
 
         Returns:
             Times, values and anomaly flags as arrays; empty for an unknown key.
+        """
+        ...
+
+    def span(self, key: str, since: float, until: float, points: int) -> Span:
+        """Return one metric from ``since`` to ``until`` (wall-clock) as at most ``points``
+        points, read from the history tier that fits the span (raw points for hours, rollups
+        for days and more; the recent points in memory when there is no history file).
+
+        Unlike every other method this one blocks (it reads the history file, or asks the
+        daemon): call it from a worker thread.
+
+        Args:
+            key: the metric key.
+            since: start of the span, seconds since the epoch.
+            until: end of the span.
+            points: at most this many points (buckets are merged to fit).
+
+        Raises:
+            SpanError: the history could not be read (one line saying why).
         """
         ...
 

@@ -99,13 +99,29 @@ def rollups(
     They come from the tier's blocks, its rows, and ``unsaved``: the increments a writer has
     not saved yet. Pieces of one bucket in several of these merge as SQL would merge them.
     """
+    return rows_points(rollup_rows(conn, sid, tier, since, until, unsaved))
+
+
+def rollup_rows(
+    conn: sqlite3.Connection,
+    sid: int | None,
+    tier: Tier,
+    since: float,
+    until: float,
+    unsaved: Mapping[tuple[int, int], tuple[float, ...]],
+) -> np.ndarray:
+    """What :func:`rollups` returns, as rows ``(t, min, max, sum, count, anomalies)``."""
     table = "minute" if tier is Tier.MINUTE else "quarter"
     first = int(since) - int(since) % tier.value
     parts = [np.array([(t, *agg) for (t, size), agg in unsaved.items() if size == tier.value])]
     if sid is not None:
         parts += _stored_rollups(conn, sid, table, first, until)
     rows = np.concatenate([p.reshape(-1, 6) for p in parts]).astype(np.float64)
-    rows = _merged(rows[(rows[:, 0] >= first) & (rows[:, 0] <= until)])
+    return _merged(rows[(rows[:, 0] >= first) & (rows[:, 0] <= until)])
+
+
+def rows_points(rows: np.ndarray) -> list[Point]:
+    """Rows ``(t, min, max, sum, count, anomalies)`` as points (the mean as ``value``)."""
     t, low, high, total, count, anomalies = rows.T
     return list(
         map(
@@ -118,6 +134,42 @@ def rollups(
             anomalies.astype(np.int64).tolist(),
         )
     )
+
+
+def chunk_rows(rows: Iterable[ChunkRow], since_ms: int, until_ms: int) -> np.ndarray:
+    """Decode chunk rows into rows ``(t, min, max, sum, count, anomalies)`` of single samples
+    within ``[since_ms, until_ms]``, sorted by time (what rollups are, one sample each)."""
+    parts = []
+    for _start, _end, count, data, flags in rows:
+        times, values = decode(data, count)
+        part = np.empty((count, 6))
+        part[:, 0] = np.asarray(times, dtype=np.float64) / 1000
+        part[:, 1] = part[:, 2] = part[:, 3] = values
+        part[:, 4] = 1.0
+        part[:, 5] = decode_flags(flags, count)
+        parts.append(part)
+    out = np.concatenate(parts) if parts else np.empty((0, 6))
+    keep = (out[:, 0] >= since_ms / 1000) & (out[:, 0] <= until_ms / 1000)
+    out = out[keep]
+    return out[np.argsort(out[:, 0], kind="stable")]
+
+
+def raw_count(
+    conn: sqlite3.Connection, sid: int | None, since_ms: int, until_ms: int, with_open: bool
+) -> int:
+    """How many raw samples the file's chunks overlapping ``[since_ms, until_ms]`` hold (whole
+    chunks: a quick upper bound, read from the chunks' counts alone)."""
+    if sid is None:
+        return 0
+    total = 0
+    tables = ("chunks", "open_chunks") if with_open else ("chunks",)
+    for table in tables:
+        query = (
+            f"SELECT coalesce(sum(count), 0) FROM {table} "
+            "WHERE series = ? AND end >= ? AND start <= ?"
+        )
+        total += int(conn.execute(query, (sid, since_ms, until_ms)).fetchone()[0])
+    return total
 
 
 def _stored_rollups(

@@ -12,13 +12,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import numpy as np
+
 from engine.history.config import DAY, HistoryConfig
 from engine.history.query import (
     Point,
     Tier,
     chunk_points,
+    chunk_rows,
     newest_chunks,
-    rollups,
+    raw_count,
+    rollup_rows,
+    rows_points,
     series_id,
     stored_chunks,
 )
@@ -145,15 +150,43 @@ class HistoryReader:
         """
         until = time.time() if until is None else until
         tier = tier or self.choose_tier(since, until)
+        if tier is Tier.RAW:
+            since_ms, until_ms = math.floor(since * 1000), math.ceil(until * 1000)
+            with self._snapshot(key) as (conn, unsaved):
+                rows = self._chunks(conn, key, unsaved, since_ms, until_ms)
+                return chunk_points(rows, since_ms, until_ms)
+        return rows_points(self.rows(key, since, until, tier))
+
+    def rows(self, key: str, since: float, until: float, tier: Tier) -> np.ndarray:
+        """The points of a key between two times as rows ``(t, min, max, sum, count,
+        anomalies)``, oldest first: what :meth:`points` reads, as one array (quicker to
+        make and to reduce than a list of points when there are tens of thousands)."""
+        with self._snapshot(key) as (conn, unsaved):
+            if tier is not Tier.RAW:
+                return rollup_rows(conn, series_id(conn, key), tier, since, until, unsaved.buckets)
+            since_ms, until_ms = math.floor(since * 1000), math.ceil(until * 1000)
+            return chunk_rows(self._chunks(conn, key, unsaved, since_ms, until_ms), since_ms,
+                              until_ms)  # fmt: skip
+
+    def raw_count(self, key: str, since: float, until: float) -> int:
+        """About how many raw points of a key lie between two times: at most a chunk's worth
+        more at each end (counted from the chunks' sizes, nothing decoded)."""
+        since_ms, until_ms = math.floor(since * 1000), math.ceil(until * 1000)
         with self._snapshot(key) as (conn, unsaved):
             sid = series_id(conn, key)
-            if tier is not Tier.RAW:
-                return rollups(conn, sid, tier, since, until, unsaved.buckets)
-            since_ms, until_ms = math.floor(since * 1000), math.ceil(until * 1000)
-            rows = []
-            if sid is not None:
-                rows = stored_chunks(conn, sid, since_ms, until_ms, not unsaved.known)
-            return chunk_points([*rows, *unsaved.chunks], since_ms, until_ms)
+            stored = raw_count(conn, sid, since_ms, until_ms, not unsaved.known)
+            pending = sum(r[2] for r in unsaved.chunks if r[1] >= since_ms and r[0] <= until_ms)
+            return stored + pending
+
+    @staticmethod
+    def _chunks(
+        conn: sqlite3.Connection, key: str, unsaved: Unsaved, since_ms: int, until_ms: int
+    ) -> list[tuple[int, int, int, bytes, bytes]]:
+        sid = series_id(conn, key)
+        rows = []
+        if sid is not None:
+            rows = stored_chunks(conn, sid, since_ms, until_ms, not unsaved.known)
+        return [*rows, *unsaved.chunks]
 
     def recent(self, key: str, n: int) -> list[Point]:
         """The last ``n`` raw points of a key, oldest first (fewer if the file has fewer).
