@@ -36,6 +36,7 @@ from engine.config_daemon import TOKEN_HEADER
 from engine.config_reader import parse
 from engine.engine import Event, Snapshot
 from engine.series import History, SeriesStore
+from engine.span import Span, SpanError
 from engine.view import AlertInfo, AlertListener, DeviceListener, Link
 
 PROBE_TIMEOUT = 1.0
@@ -47,6 +48,8 @@ COMMAND_TIMEOUT = 20.0
 STATUS_EVERY = 10
 """Polls between two fetches of the daemon's status (a new daemon shows in every answer's
 ``Gongwatch-Pid`` header; the status says what the device log cannot: why a port is held)."""
+SPAN_TIMEOUT = 30.0
+"""Seconds a chart waits for the daemon to read a span (a month of rollups off a busy disk)."""
 PID_HEADER = "Gongwatch-Pid"
 ERRORS: dict[str, type[Exception]] = {"CommandError": CommandError, "DeviceGone": DeviceGone}
 
@@ -326,6 +329,31 @@ class RemoteEngineView:
             self._seeded.add(key)
             self._wanted.put((key, self.config.history, None, None))
         return self._store.tail(key, count)
+
+    def span(self, key: str, since: float, until: float, points: int) -> Span:
+        """Ask the daemon for one metric over a span of time, from its history file; blocks
+        until it answers (call it from a worker).
+
+        Raises:
+            SpanError: the daemon did not answer, or could not read its file.
+        """
+        params = {"key": key, "since": repr(since), "until": repr(until), "points": str(points)}
+        try:
+            with _client(self.socket, SPAN_TIMEOUT) as c:
+                got = c.get("/v1/history", params=params)
+                data = got.json()
+        except httpx.HTTPError as exc:
+            why = str(exc) or type(exc).__name__
+            raise SpanError(f"daemon not answering on {self.socket}: {why}") from None
+        except ValueError:
+            raise SpanError(f"the daemon's answer is not JSON (HTTP {got.status_code})") from None
+        if got.status_code != 200:
+            error = data.get("error") if isinstance(data, dict) else None
+            raise SpanError(str(error or f"the daemon answered HTTP {got.status_code}"))
+        try:
+            return wire.span_from(data)
+        except (KeyError, TypeError, ValueError):
+            raise SpanError("the daemon sends no spans (an older gongwatch?)") from None
 
     def events_since(self, seq: int) -> tuple[Event, ...]:
         """The events after ``seq`` (the daemon's, and this client's own about the link)."""

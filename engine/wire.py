@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from collectors.base import Reading, Status
 from collectors.serial_link import DeviceState, LineEvent, PortInfo, Reply
@@ -19,6 +20,7 @@ from detectors.base import Verdict
 from engine.alerts import AlertRecord
 from engine.engine import Event, MetricState, Snapshot, SourceState
 from engine.series import History
+from engine.span import Span
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -189,6 +191,31 @@ def history_from(data: Json) -> History:
     )
 
 
+def span_to(s: Span) -> Json:
+    """Return a span: its tier and step and its points as parallel lists (``t``, ``x`` and
+    ``anomalous`` as ``history_to`` has them, so a reader of histories can read it too)."""
+    return history_to(s.history()) | {
+        "tier": s.tier, "step": s.step, "low": s.low.tolist(), "high": s.high.tolist(),
+        "count": s.count.tolist(), "anomalies": s.anomalies.tolist(),
+    }  # fmt: skip
+
+
+def span_from(data: Json) -> Span:
+    """Rebuild a span.
+
+    Raises:
+        KeyError: a field is missing (the answer of a daemon that sends no spans).
+    """
+    def floats(name: str) -> npt.NDArray[np.float64]:
+        return np.asarray(data[name], dtype=np.float64)
+
+    def ints(name: str) -> npt.NDArray[np.int64]:
+        return np.asarray(data[name], dtype=np.int64)
+
+    return Span(str(data["tier"]), float(data["step"]), floats("t"), floats("x"), floats("low"),
+                floats("high"), ints("count"), ints("anomalies"))  # fmt: skip
+
+
 def device_line_to(seq: int, name: str, event: LineEvent | DeviceState) -> Json:
     """Return one entry of a device's log: a line on the wire, or a change of its state."""
     kind = "state" if isinstance(event, DeviceState) else "line"
@@ -214,5 +241,7 @@ __all__ = [
     "reading_to",
     "snapshot_from",
     "snapshot_to",
+    "span_from",
+    "span_to",
     "unflat",
 ]

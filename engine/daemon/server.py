@@ -7,6 +7,12 @@ Routes (all under ``/v1``):
 - ``GET config``: the configuration file's path and text (the client parses it the same way).
 - ``GET snapshot?since_version=N``: the snapshot, or 204 when its version is still N.
 - ``GET history?key=K[&count=N][&since=T][&until=T]``: the points of one metric.
+- ``GET history?key=K&since=T&until=T&points=N``: the span a chart draws: at most N points
+  (never more than ``engine.span.MAX_POINTS``), read from the tier that fits and merged into
+  even buckets, each with its mean, min, max, count and anomalies, and the tier and step.
+- ``GET history/stored?key=K&since=T&until=T``: what ``gongwatch history`` prints, from the
+  history file: the tier chosen for the span, the unit, the points; 404 when the file has no
+  such metric, 503 when the daemon keeps no history file.
 - ``GET events?since=SEQ``: the events after SEQ.
 - ``GET devices``: the gong's and the map's states.
 - ``GET devices/log?since=SEQ``: lines on the wire and state changes after SEQ.
@@ -26,6 +32,7 @@ import hmac
 import json
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -42,7 +49,9 @@ from engine import wire
 from engine.alerts import AlertRecord
 from engine.config_daemon import TOKEN_HEADER, DaemonConfig
 from engine.engine import stale_sources
+from engine.history.cli import stored as stored_points
 from engine.runtime import Runtime
+from engine.span import MAX_POINTS, SpanError
 
 LOG_KEPT = 1000
 """Device log entries kept for clients that poll them."""
@@ -131,7 +140,7 @@ class Server:
             "snapshot": self.snapshot,
             "history": self.history, "events": self.events, "devices": self.devices,
             "devices/log": self.devices_log, "ports": self.ports, "alerts": self.alerts,
-            "changes": self.changes,
+            "changes": self.changes, "history/stored": self.stored,
         }  # fmt: skip
         app.router.add_routes([web.get(f"/v1/{path}", handler) for path, handler in get.items()])
         app.router.add_post("/v1/devices/{name}/command", self.command)
@@ -233,8 +242,38 @@ class Server:
         key = request.query.get("key", "")
         count = _int(request, "count", 0) or None
         since, until = _float(request, "since"), _float(request, "until")
+        if "points" in request.query:
+            return await self._span(key, since, until, _int(request, "points", MAX_POINTS))
         hist = await asyncio.to_thread(self.runtime.history, key, count, since, until)
         return web.json_response(wire.history_to(hist))
+
+    async def _span(
+        self, key: str, since: float | None, until: float | None, points: int
+    ) -> web.Response:
+        if since is None or until is None:
+            return _error(400, "SpanError", "a span needs since and until")
+        try:
+            span = await asyncio.to_thread(self.runtime.span, key, since, until, points)
+        except SpanError as exc:
+            return _error(500, "SpanError", str(exc))
+        return web.json_response(wire.span_to(span))
+
+    async def stored(self, request: web.Request) -> web.Response:
+        """What ``gongwatch history`` prints, read from the file this daemon writes."""
+        key = request.query.get("key", "")
+        since, until = _float(request, "since"), _float(request, "until")
+        reader = getattr(self.runtime.engine.archive, "store", None)
+        if reader is None:
+            return _error(503, "NoHistory", "this daemon keeps no history file")
+        if since is None or until is None:
+            return _error(400, "HistoryError", "since and until are needed")
+        try:
+            answer = await asyncio.to_thread(stored_points, reader, key, since, until)
+        except sqlite3.Error as exc:
+            return _error(500, "HistoryError", f"cannot read {reader.path}: {exc}")
+        if isinstance(answer, str):
+            return _error(404, "NoMetric", answer)
+        return web.json_response(answer)
 
     async def events(self, request: web.Request) -> web.Response:
         events = self.runtime.events_since(_int(request, "since", 0))
