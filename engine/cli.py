@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="one JSON object")
     history = sub.add_parser(
-        "history", parents=[common], help="the stored points of one metric (from the history file)"
+        "history",
+        parents=[common],
+        help="the stored points of one metric (from the daemon, else the history file)",
     )
     from engine.history.cli import add_arguments as add_history_arguments
 
@@ -160,9 +162,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_detect(args)
     if args.command == "history":
         from engine.history.cli import cmd_history
+        from engine.paths import socket_path
 
         path = args.file or config.history_store.file
-        return cmd_history(path, args.metric, args.since, args.json, config=config.history_store)
+        # A running daemon answers from the file it writes, points not saved yet included;
+        # ``--file`` names a file to read itself.
+        socket = None if args.file else socket_path(config)
+        return cmd_history(
+            path, args.metric, args.since, args.json, config=config.history_store, socket=socket
+        )
     if args.command in ("import", "replay"):
         return cmd_history_tool(args, config)
     if args.command == "alerts":

@@ -9,7 +9,9 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+import httpx
 
 from engine.durations import parse_duration
 from engine.history.config import HistoryConfig
@@ -18,6 +20,8 @@ from engine.history.reader import HistoryReader
 from engine.history.schema import SchemaError
 
 DEFAULT_SINCE = "1h"
+TIMEOUT = 30.0
+"""Seconds to wait for a daemon's answer (a month of 1-minute rollups takes a moment)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +48,7 @@ def cmd_history(
     config: HistoryConfig | None = None,
     now: float | None = None,
     out: TextIO | None = None,
+    socket: Path | None = None,
 ) -> int:
     """Print the points of ``key`` stored in the last ``since``; return the exit status.
 
@@ -52,40 +57,86 @@ def cmd_history(
     print one line on stderr and return 1.
 
     Args:
-        store_path: the history file.
+        store_path: the history file, read when no daemon answers on ``socket``.
         key: the metric key.
         since: a duration such as ``2h``, or seconds.
         json_lines: JSON lines instead of a table.
         config: the history settings (retention decides which tier answers).
         now: the end of the span, seconds since the epoch; None means now.
         out: where to print; None means stdout.
+        socket: a daemon's socket to ask first: a running daemon answers from the file it
+            writes (points it has not saved yet included); None reads the file alone.
     """
     out = out or sys.stdout
     try:
         span = parse_duration(since)
-        reader = HistoryReader(store_path, config)
-    except (ValueError, FileNotFoundError, SchemaError, sqlite3.Error) as error:
+    except ValueError as error:
         print(f"gongwatch: {error}", file=sys.stderr)
         return 1
-    try:
-        if key not in reader:
-            print(f"gongwatch: no metric {key!r} in {store_path}", file=sys.stderr)
-            return 1
-        until = time.time() if now is None else now
-        tier = reader.choose_tier(until - span, until)
-        points = reader.points(key, until - span, until, tier)
-        unit = reader.unit(key)
-    except sqlite3.Error as error:
-        print(f"gongwatch: cannot read {store_path}: {error}", file=sys.stderr)
+    until = time.time() if now is None else now
+    answer = ask_daemon(socket, key, until - span, until) if socket is not None else None
+    if answer is None:
+        answer = read_file(store_path, key, until - span, until, config)
+    if isinstance(answer, str):
+        print(f"gongwatch: {answer}", file=sys.stderr)
         return 1
-    finally:
-        reader.close()
+    tier = Tier[answer["tier"].upper()]
+    points = [Point(*row) for row in answer["points"]]
     if json_lines:
         for point in points:
             print(json.dumps(point_json(point, tier)), file=out)
     else:
-        print_table(points, tier, unit, out)
+        print_table(points, tier, answer["unit"], out)
     return 0
+
+
+def stored(reader: HistoryReader, key: str, since: float, until: float) -> dict[str, Any] | str:
+    """What ``gongwatch history`` prints, as JSON: the tier chosen for the span, the unit and
+    the points (each a list of ``Point``'s fields); or the line saying there is no such metric.
+
+    Raises:
+        sqlite3.Error: the file could not be read.
+    """
+    if key not in reader:
+        return f"no metric {key!r} in {reader.path}"
+    tier = reader.choose_tier(since, until)
+    points = reader.points(key, since, until, tier)
+    rows = [list(p) for p in points]
+    return {"tier": tier.name.lower(), "unit": reader.unit(key), "points": rows}
+
+
+def read_file(
+    path: str | Path, key: str, since: float, until: float, config: HistoryConfig | None
+) -> dict[str, Any] | str:
+    """``stored`` from the history file itself, or the line saying why it cannot be read."""
+    try:
+        reader = HistoryReader(path, config)
+    except (FileNotFoundError, SchemaError, sqlite3.Error) as error:
+        return str(error)
+    try:
+        return stored(reader, key, since, until)
+    except sqlite3.Error as error:
+        return f"cannot read {path}: {error}"
+    finally:
+        reader.close()
+
+
+def ask_daemon(socket: Path, key: str, since: float, until: float) -> dict[str, Any] | str | None:
+    """``stored`` as the daemon on ``socket`` answers it; None when no daemon answers there,
+    or when it keeps no history file or is too old to be asked (the file is read instead)."""
+    transport = httpx.HTTPTransport(uds=str(socket))
+    params = {"key": key, "since": repr(since), "until": repr(until)}
+    try:
+        with httpx.Client(transport=transport, base_url="http://gongwatch", timeout=TIMEOUT) as c:
+            got = c.get("/v1/history/stored", params=params)
+            data = got.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    if got.status_code == 200 and isinstance(data, dict) and "points" in data:
+        return data
+    if isinstance(data, dict) and data.get("kind") in ("NoMetric", "HistoryError"):
+        return str(data["error"])
+    return None
 
 
 def point_json(point: Point, tier: Tier) -> dict[str, float | int | bool]:
