@@ -264,7 +264,7 @@ class GongwatchApp(App[None]):
 
     def open_detail(self, key: str) -> None:
         """Open the chart of one metric."""
-        self.push_screen(DetailScreen(self.engine, key))
+        self.push_screen(DetailScreen(self.engine, key, clock=lambda: self.clock().timestamp()))
 
     def action_help(self) -> None:
         """Show every key binding that applies here."""
@@ -284,6 +284,10 @@ class GongwatchApp(App[None]):
             return out
 
         sections = [("Everywhere", items(self.BINDINGS))]
+        if isinstance(self.screen, DetailScreen):
+            # There the digits choose the span of history the chart shows.
+            sections[0][1].append(("ctrl+p", "command palette"))
+            return [*sections, ("Detail chart", items(self.screen.BINDINGS))]
         sections[0][1].append(("1-9", "show that pane"))
         sections[0][1].append(("ctrl+p", "command palette"))
         pane = self.active_pane

@@ -3,6 +3,7 @@ chosen detector, the points the monitor flagged live, and the forecast, drawn wi
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 import detectors
+from detectors.shesd import esd
 from engine import History
 
 DAY = 86400.0
@@ -54,23 +56,54 @@ def analyse(history: History, detector: str, horizon: int) -> Analysis:
 
     Args:
         history: the points, oldest first.
-        detector: registry name of the streaming detector whose anomalies are marked.
+        detector: registry name of the detector whose anomalies are marked: a streaming one
+            is replayed causally, point by point; a batch one (``shesd``) judges the whole
+            history at once, with the daily season when the history holds two of them.
         horizon: how many points to forecast.
     """
     n = len(history)
     season = chart_season(history)
-    chosen = detectors.create(detector)
+    batch = detectors.info(detector).kind == "batch"
+    chosen = None if batch else detectors.create(detector)
     hw = detectors.create("holtwinters", season=season)
     anomalous = np.zeros(n, dtype=bool)
     low = np.full(n, np.nan)
     high = np.full(n, np.nan)
     for i, (t, x) in enumerate(zip(history.t.tolist(), history.x.tolist(), strict=True)):
-        anomalous[i] = chosen.update(t, x).anomalous
+        if chosen is not None:
+            anomalous[i] = chosen.update(t, x).anomalous
         v = hw.update(t, x)
         if v.low is not None and v.high is not None:
             low[i], high[i] = v.low, v.high
+    if batch:
+        anomalous = batch_anomalies(history, detector, season)
     f = hw.forecast(horizon)
     return Analysis(anomalous, low, high, f.t, f.expected, f.low, f.high, season)
+
+
+def batch_anomalies(history: History, detector: str, season: float) -> npt.NDArray[np.bool_]:
+    """The anomalies a batch detector finds in the whole history, taken as evenly spaced.
+
+    S-H-ESD removes the season (its period in points, from the median step) before its test;
+    with no season it tests the distances from the median alone.
+    """
+    n = len(history)
+    step = float(np.median(np.diff(history.t))) if n > 1 else 0.0
+    period = round(season / step) if season and step > 0 else 0
+    options = {"period": period} if detector == "shesd" else {}
+    if detector != "shesd" or period >= 2:
+        try:
+            found: npt.NDArray[np.bool_] = detectors.create(detector, **options).detect(
+                history.t, history.x
+            )
+            return found
+        except ValueError:  # fewer than two seasons once gaps are left out
+            if detector != "shesd":
+                raise
+    mask = np.zeros(n, dtype=bool)
+    mask[np.asarray(esd(history.x - np.median(history.x), max(1, n // 10), 0.05, "both"),
+                    dtype=np.int64)] = True  # fmt: skip
+    return mask
 
 
 # Each layer has its own glyph as well as its own colour, so the legend reads without colour.
@@ -79,6 +112,12 @@ BAND = ("·", "blue")
 FORECAST = ("+", "green")
 LIVE = ("o", "yellow")
 ANOMALY = ("x", "red")
+ENVELOPE = ("-", "gray")
+"""The smallest and largest sample of each point, where a point stands for many."""
+
+_PLOTTING = threading.Lock()
+"""plotext draws on one figure per process: a chart built in a worker and one built on the
+screen's thread take turns."""
 
 
 def _plotext() -> Any:
@@ -118,13 +157,33 @@ def clock_ticks(first: float, last: float, count: int = 5) -> tuple[list[float],
 
 
 def render_chart(
-    history: History, analysis: Analysis | None, width: int, height: int, now: float, title: str
+    history: History,
+    analysis: Analysis | None,
+    width: int,
+    height: int,
+    now: float,
+    title: str,
+    envelope: tuple[FloatArray, FloatArray] | None = None,
 ) -> str:
     """Draw the chart as text with ANSI colours; the x axis shows local clock times.
 
     ``now`` is kept for callers that pin the clock (tests); the axis reads the points' own times.
+    ``envelope`` is the smallest and largest sample of each point, drawn around the values
+    when each point is a bucket of many samples.
     """
     del now
+    with _PLOTTING:
+        return _build(history, analysis, width, height, title, envelope)
+
+
+def _build(
+    history: History,
+    analysis: Analysis | None,
+    width: int,
+    height: int,
+    title: str,
+    envelope: tuple[FloatArray, FloatArray] | None,
+) -> str:
     plt = _plotext()
     plt.clf()
     plt.plotsize(max(20, width), max(6, height))
@@ -135,6 +194,9 @@ def render_chart(
         return str(plt.build())
     x = history.t.tolist()
     last = x[-1]
+    if envelope is not None:
+        _line(x, envelope[0], ENVELOPE, "min/max")
+        _line(x, envelope[1], ENVELOPE)
     if analysis is not None:
         _line(x, analysis.low, BAND, "band")
         _line(x, analysis.high, BAND)
