@@ -16,6 +16,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+import detectors
 from engine import wire
 from engine.client import RemoteEngineView
 from engine.config import Config
@@ -104,6 +105,12 @@ async def zoom_through_every_span(app: GongwatchApp) -> None:
                 assert drawn.analysis.season == 0.0
             if seconds == 7 * 86400:
                 assert drawn.analysis is not None and drawn.analysis.season == 86400
+        # d: the next detector's anomalies over the same span, which is not read again.
+        read = screen.shown.span  # type: ignore[union-attr]
+        first = detectors.names("streaming")[0]
+        await pilot.press("d")
+        await until(pilot, lambda: f"anomalies: {first} (d: next)" in title(pilot))
+        assert screen.shown is not None and screen.shown.span is read
         await pilot.press("0")
         assert "live" in title(pilot) and screen.shown is None
         await pilot.press("question_mark")

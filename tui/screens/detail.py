@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 import detectors
 from collectors.base import printable
 from engine.format import value as format_value
+from engine.span import SpanError
 from tui.chart import analyse, render_chart, season_text
 from tui.zoom import FORECAST_SHARE, ZOOM_DETECTOR, ZOOMS, Drawn, Zoom, draw_span
 
@@ -56,6 +57,7 @@ class DetailScreen(Screen[None]):
         """The span of history shown; None for the recent points in memory."""
         self.shown: Drawn | None = None
         """The span last drawn (None while loading, or when live)."""
+        self._loading: Worker[Drawn | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-title", classes="pane-title")
@@ -85,6 +87,8 @@ class DetailScreen(Screen[None]):
             self.redraw()
         elif self.shown is not None:
             self._draw(self.zoom, self.shown.span)
+        else:
+            self._draw(self.zoom, None)  # still loading: read again for this detector
 
     def action_zoom(self, seconds: float) -> None:
         """Show a span of the stored history reaching ``seconds`` back; 0 for the recent
@@ -105,7 +109,7 @@ class DetailScreen(Screen[None]):
     def _draw(self, zoom: Zoom, read: Span | None) -> None:
         chart = self.query_one("#detail-chart", Static)
         size = (chart.size.width or self.size.width, chart.size.height or 20)
-        self._load(zoom, self._clock(), size, self.detector, self._title()[0], read)
+        self._loading = self._load(zoom, self._clock(), size, self.detector, self._title()[0], read)
 
     @work(thread=True, exclusive=True, group="zoom", exit_on_error=False)
     def _load(
@@ -118,26 +122,23 @@ class DetailScreen(Screen[None]):
     @on(Worker.StateChanged)
     def _zoom_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.group != "zoom" or self.zoom is None:
-            return
+        if worker is not self._loading or self.zoom is None:
+            return  # another span was asked for since
         if worker.state is WorkerState.SUCCESS and isinstance(worker.result, Drawn):
             drawn = worker.result
-            if drawn.zoom != self.zoom or drawn.detector != self.detector:
-                return
             self.shown = drawn
-            info = f"{drawn.caption} · anomalies: {self._detector_name()} (d: next)"
+            info = f"{drawn.caption} · anomalies: {detector_name(drawn.detector)} (d: next)"
             if drawn.analysis is not None:
                 info += f" · band and forecast: {season_text(drawn.analysis.season)}"
             self.query_one("#detail-title", Static).update(Text(printable(info)))
             self.query_one("#detail-chart", Static).update(Text.from_ansi(drawn.text))
         elif worker.state is WorkerState.ERROR:
             why = printable(str(worker.error) or type(worker.error).__name__)
-            line = f"could not read {self.zoom.name} of {self.key}: {why}"
+            # The read is what a user's setup can break (a file, a daemon); the rest is ours.
+            verb = "read" if isinstance(worker.error, SpanError) else "draw"
+            line = f"could not {verb} {self.zoom.name} of {self.key}: {why}"
             self.query_one("#detail-title", Static).update(Text(f"{self.zoom.name} · failed"))
             self.query_one("#detail-chart", Static).update(Text(line))
-
-    def _detector_name(self) -> str:
-        return "S-H-ESD over the span" if self.detector == ZOOM_DETECTOR else self.detector
 
     def _title(self) -> tuple[str, str]:
         """The chart's title (the metric and its value) and what to add about it now."""
@@ -175,3 +176,8 @@ class DetailScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def detector_name(name: str) -> str:
+    """How the title names the detector whose anomalies a span shows."""
+    return "S-H-ESD over the span" if name == ZOOM_DETECTOR else name
