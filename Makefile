@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/hosts.py
 	$(BIN)/python benchmarks/backfill.py
 	$(BIN)/python benchmarks/alert_state.py
+	$(BIN)/python benchmarks/chart_zoom.py
 
 clean:
 	rm -rf $(VENV) firmware/build .pytest_cache
