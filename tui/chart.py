@@ -164,16 +164,18 @@ def render_chart(
     now: float,
     title: str,
     envelope: tuple[FloatArray, FloatArray] | None = None,
+    start: float | None = None,
 ) -> str:
     """Draw the chart as text with ANSI colours; the x axis shows local clock times.
 
     ``now`` is kept for callers that pin the clock (tests); the axis reads the points' own times.
     ``envelope`` is the smallest and largest sample of each point, drawn around the values
-    when each point is a bucket of many samples.
+    when each point is a bucket of many samples. ``start`` makes the axis begin there even
+    when the points begin later (a week asked of a history three days long shows a week).
     """
     del now
     with _PLOTTING:
-        return _build(history, analysis, width, height, title, envelope)
+        return _build(history, analysis, width, height, title, envelope, start)
 
 
 def _build(
@@ -183,6 +185,7 @@ def _build(
     height: int,
     title: str,
     envelope: tuple[FloatArray, FloatArray] | None,
+    start: float | None,
 ) -> str:
     plt = _plotext()
     plt.clf()
@@ -210,5 +213,7 @@ def _build(
     _marks(x, history.x, history.anomalous, LIVE, "flagged live")
     if analysis is not None:
         _marks(x, history.x, analysis.anomalous, ANOMALY, "anomaly")
-    plt.xticks(*clock_ticks(x[0], last))
+    first = x[0] if start is None else min(start, x[0])
+    plt.xlim(first, last)
+    plt.xticks(*clock_ticks(first, last))
     return str(plt.build())

@@ -120,5 +120,6 @@ def draw_span(
     caption = f"{zoom.name} · {tier_words(span)} · {len(span)} points"
     envelope = (span.low, span.high) if span.envelope else None
     heading = f"{title} · {zoom.name} · {tier_words(span)}" if title else caption
-    text = render_chart(history, analysis, width, height, until, heading, envelope)
+    start = until - zoom.seconds
+    text = render_chart(history, analysis, width, height, until, heading, envelope, start)
     return Drawn(zoom, span, analysis, detector, text, caption)
