@@ -7,6 +7,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,9 @@ async def zoom_through_every_span(app: GongwatchApp) -> None:
                 assert drawn.analysis.season == 0.0
             if seconds == 7 * 86400:
                 assert drawn.analysis is not None and drawn.analysis.season == 86400
+                # The axis shows the whole week, though the file holds three days.
+                start = datetime.fromtimestamp(END - seconds).astimezone().strftime("%a %H:%M")
+                assert start in chart(pilot).splitlines()[-1]
         # d: the next detector's anomalies over the same span, which is not read again.
         read = screen.shown.span  # type: ignore[union-attr]
         first = detectors.names("streaming")[0]
