@@ -103,6 +103,9 @@ class RemoteEngineView:
         self._poller: httpx.Client | None = None
         self._commands: ThreadPoolExecutor | None = None
         self._scans: ThreadPoolExecutor | None = None
+        self._reader: httpx.Client | None = None
+        """The connection charts read spans over, kept: making one costs more than a read."""
+        self._reader_lock = threading.Lock()
 
     @classmethod
     def waiting(cls, target: Target, local: Config, token: str | None = None) -> RemoteEngineView:
@@ -143,6 +146,8 @@ class RemoteEngineView:
             return
         self._stop.clear()
         self._poller = _client(self.socket, REQUEST_TIMEOUT, self.token)
+        with self._reader_lock:
+            self._reader = self._reader or _client(self.socket, SPAN_TIMEOUT, self.token)
         # Commands go in order, one at a time; a port scan (seconds) never holds them up.
         self._commands = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-command")
         self._scans = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daemon-scan")
@@ -162,6 +167,10 @@ class RemoteEngineView:
         if self._poller is not None:
             self._poller.close()
             self._poller = None
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -338,10 +347,13 @@ class RemoteEngineView:
             SpanError: the daemon did not answer, or could not read its file.
         """
         params = {"key": key, "since": repr(since), "until": repr(until), "points": str(points)}
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = _client(self.socket, SPAN_TIMEOUT, self.token)
+            reader = self._reader
         try:
-            with _client(self.socket, SPAN_TIMEOUT) as c:
-                got = c.get("/v1/history", params=params)
-                data = got.json()
+            got = reader.get("/v1/history", params=params)
+            data = got.json()
         except httpx.HTTPError as exc:
             why = str(exc) or type(exc).__name__
             raise SpanError(f"daemon not answering on {self.socket}: {why}") from None
