@@ -214,6 +214,7 @@ def _build(
     if analysis is not None:
         _marks(x, history.x, analysis.anomalous, ANOMALY, "anomaly")
     first = x[0] if start is None else min(start, x[0])
-    plt.xlim(first, last)
+    if last > first:  # one point alone spans no time: plotext finds its own limits
+        plt.xlim(first, last)
     plt.xticks(*clock_ticks(first, last))
     return str(plt.build())

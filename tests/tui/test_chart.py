@@ -66,3 +66,11 @@ def test_render_names_each_layer() -> None:
         assert re.search(re.escape(glyph) + r"+ " + label, plain), label
     assert re.search(r"\d\d:\d\d:\d\d", plain.splitlines()[-1])  # clock times on the x axis
     assert "no data yet" in render_chart(history(np.zeros(0)), None, 60, 10, 0.0, "m")
+
+
+def test_a_single_point_is_drawn() -> None:
+    """A metric with one reading yet: the axis spans no time at all."""
+    h = history(np.array([3.0]))
+    text = render_chart(h, None, 60, 12, float(h.t[0]), "m")
+    assert "value" in text
+    assert "value" in render_chart(h, None, 60, 12, float(h.t[0]), "m", start=h.t[0] - 600)
