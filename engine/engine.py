@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -20,7 +19,7 @@ from engine.dispatch import QUEUE_SIZE, Dispatcher
 from engine.exporters import Exporters
 from engine.judging import Judges
 from engine.series import Archive, History, SeriesStore
-from engine.span import Span, SpanError, memory_span
+from engine.span import Span, memory_span
 from engine.state import (
     SEVERITY_RANK,
     STALE_INTERVALS,
@@ -367,10 +366,7 @@ class Engine:
         read = getattr(self.archive, "span", None)
         if read is None:
             return memory_span(self.store.tail(key), since, until, points)
-        try:
-            found: Span = read(key, since, until, points)
-        except sqlite3.Error as exc:
-            raise SpanError(f"cannot read the history file: {exc}") from exc
+        found: Span = read(key, since, until, points)
         return found
 
     def events_since(self, seq: int) -> tuple[Event, ...]:

@@ -3,6 +3,7 @@ and warming a new detector with the points its series left there before a restar
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from detectors.auto_rows import AutoRows
 from engine.series import History
-from engine.span import Span, read_span
+from engine.span import Span, SpanError, read_span
 
 WARM_POINTS = 2000
 """Points replayed into a new detector: about what ``auto`` keeps of a series' own past to
@@ -115,8 +116,15 @@ class StoreArchive:
 
     def span(self, key: str, since: float, until: float, points: int) -> Span:
         """``key`` from ``since`` to ``until`` as at most ``points`` points, from the tier that
-        fits the span (see ``engine.span.read_span``)."""
-        return read_span(self.store, key, since, until, points)
+        fits the span (see ``engine.span.read_span``).
+
+        Raises:
+            SpanError: the file could not be read.
+        """
+        try:
+            return read_span(self.store, key, since, until, points)
+        except sqlite3.Error as exc:
+            raise SpanError(f"cannot read {self.store.path}: {exc}") from exc
 
     def recent(self, key: str, n: int) -> list[Any]:
         """The last ``n`` raw points of ``key``."""
@@ -135,8 +143,6 @@ def open_archive(config: Any, report: Callable[[str], None]) -> StoreArchive | N
         config: the engine's configuration (its ``history_store`` settings).
         report: where the one line goes when the file cannot be opened.
     """
-    import sqlite3
-
     from engine.history import HistoryStore, SchemaError
 
     settings = config.history_store

@@ -3,6 +3,8 @@ into, and the recent points in memory when the engine keeps no history file."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +13,9 @@ import pytest
 from collectors.base import Batch, Reading
 from engine.config import Config
 from engine.engine import Engine
-from engine.history import HistoryReader
-from engine.span import MAX_POINTS, bucket_step, read_span
+from engine.history import HistoryConfig, HistoryReader, HistoryStore
+from engine.remember import StoreArchive
+from engine.span import MAX_POINTS, SpanError, bucket_step, read_span
 from tests.history_fill import daily_series, fill
 
 END = 1_795_000_000.0
@@ -58,3 +61,17 @@ def test_without_a_history_file_the_span_comes_from_memory() -> None:
     span = engine.span("m", END - 60, END, 1000)
     assert span.tier == "memory" and len(span) == 60 and span.x[-1] == 149.0
     assert len(engine.span("m", END - DAY, END, 10**9)) == 100 <= MAX_POINTS
+
+
+def test_a_file_that_cannot_be_read_is_one_line(two_series: Path, tmp_path: Path) -> None:
+    path = tmp_path / "broken.db"
+    shutil.copy(two_series, path)
+    archive = StoreArchive(HistoryStore(HistoryConfig(), path=path))
+    engine = Engine(Config(), archive=archive)
+    try:
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TABLE minute")
+        with pytest.raises(SpanError, match=rf"^cannot read {path}: no such table: minute$"):
+            engine.span("busy", END - DAY, END, 500)
+    finally:
+        engine.stop()
