@@ -27,6 +27,7 @@ from engine.alerts import AlertRecord
 from engine.client import RemoteEngineView, Target, is_url
 from engine.config import Config
 from engine.series import History
+from engine.span import Span, SpanError
 from engine.state import Event, MetricState, Snapshot, SourceState, combine
 from engine.view import AlertInfo, AlertListener, DeviceListener, Link
 
@@ -160,6 +161,19 @@ class ManyEngineView:
             return History(np.empty(0), np.empty(0), np.empty(0, dtype=bool))
         view, own = found
         return view.history(own, count, since, until)
+
+    def span(self, key: str, since: float, until: float, points: int) -> Span:
+        """One metric over a span of time, from the history file of the daemon it belongs to;
+        blocks (call it from a worker).
+
+        Raises:
+            SpanError: no daemon holds the metric, or its daemon could not answer.
+        """
+        found = self._route(key)
+        if found is None:
+            raise SpanError(f"{key} belongs to none of the daemons attached")
+        view, own = found
+        return view.span(own, since, until, points)
 
     def events_since(self, seq: int) -> tuple[Event, ...]:
         """The daemons' events after ``seq``, each said with its host."""

@@ -4,6 +4,7 @@ why, and none of its old values), and back up when it runs again."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import threading
@@ -18,6 +19,7 @@ from textual.pilot import Pilot
 from engine.config import Config, ConfigError
 from engine.config_reader import parse
 from engine.many import ManyEngineView
+from engine.span import SpanError
 from tests.daemon_process import QUIET_SOURCES, DaemonProcess
 from tests.prometheus_servers import free_port
 from tui.app import GongwatchApp, make_app
@@ -133,6 +135,12 @@ async def test_one_screen_shows_both_daemons_and_one_going_down_and_back(
         assert sum(k.startswith("hosts/beta/synthetic/") for k in metrics) == 3
         key = next(k for k in metrics if k.startswith("hosts/alpha/synthetic/"))
         await until(pilot, lambda: len(app.engine.history(key)) >= 2)
+        # A chart's span of a host's metric comes from that daemon's history file, over TCP.
+        now = time.time()
+        span = await asyncio.to_thread(app.engine.span, key, now - 600, now + 1, 100)
+        assert span.tier == "raw" and len(span) >= 2
+        with pytest.raises(SpanError, match="none of the daemons attached"):
+            app.engine.span("hosts/gamma/x", now - 600, now, 100)
 
         beta.signal(signal.SIGKILL)
         beta.proc.wait(10)  # type: ignore[union-attr]
