@@ -212,8 +212,10 @@ class RemoteEngineView:
         self._fetch_wanted(c)
 
     def _changes(self, c: httpx.Client) -> httpx.Response:
+        # Only the metrics that changed since the version held come, and only the newer events.
         params = {
             "since_version": self._snapshot.version,
+            "events_since": self._last_daemon_seq,
             "log_since": self._log_seq,
             "alerts_since": self._alert_change,
         }
@@ -237,8 +239,10 @@ class RemoteEngineView:
     def _take_snapshot(self, snap: Snapshot) -> None:
         old = self._snapshot.metrics
         for key, st in snap.metrics.items():
-            r = st.reading
             prev = old.get(key)
+            if prev is st:
+                continue  # unchanged since the last poll: the same object
+            r = st.reading
             if r.value is not None and (prev is None or prev.reading.time != r.time):
                 self._store.append(key, r.time, r.value, st.verdict.anomalous)
         with self._lock:

@@ -141,33 +141,60 @@ def snapshot_to(
         if held is None or held[0] is not st:
             held = cache[key] = (st, metric_row(st))
         out.append(held[1])
-    return {
+    return snapshot_json(snap, out, snap.events)
+
+
+def snapshot_json(
+    snap: Snapshot, rows: list[list[Any]], events: Sequence[Event], since: int | None = None
+) -> Json:
+    """Return a snapshot whose metric rows and events the caller chose.
+
+    Args:
+        snap: the snapshot (its version and sources go whole).
+        rows: the rows of ``COLUMNS`` to send: every metric's, or with ``since`` only those
+            that changed after that version.
+        events: the events to send.
+        since: None for a whole snapshot; else the version the receiver holds, whose metrics
+            (the same keys, in the same order) the rows update.
+    """
+    out: Json = {
         "version": snap.version,
         "columns": list(COLUMNS),
-        "metrics": out,
+        "metrics": rows,
         "sources": [flat(src) for src in snap.sources.values()],
-        "events": [flat(e) for e in snap.events],
+        "events": [flat(e) for e in events],
     }
+    if since is not None:
+        out["since"] = since
+    return out
 
 
 def snapshot_from(data: Json, previous: Snapshot | None = None) -> Snapshot:
     """Rebuild a snapshot; the order of metrics and sources is kept.
 
     Args:
-        data: what ``snapshot_to`` made, through JSON.
+        data: what ``snapshot_to`` or ``snapshot_json`` made, through JSON.
         previous: the last snapshot rebuilt: a metric whose row is unchanged keeps its object,
-            so a screen sees at once that it has nothing new.
+            so a screen sees at once that it has nothing new. A snapshot of the changes
+            ``since`` a version updates this one, which must be of that version.
+
+    Raises:
+        ValueError: the columns are not this version's, or the changes are since another
+            version than ``previous``'s.
     """
     if data.get("columns", list(COLUMNS)) != list(COLUMNS):
         raise ValueError("the snapshot's metric columns are not this version's")
-    old = previous.metrics if previous is not None else {}
-    metrics = {}
-    for row in data["metrics"]:
-        key = row[0]
-        st = old.get(key)
-        if st is None or metric_row(st) != row:
-            st = metric_from_row(row)
-        metrics[key] = st
+    since = data.get("since")
+    if since is None:
+        metrics = _whole(data["metrics"], previous.metrics if previous is not None else {})
+    elif previous is not None and previous.version == since:
+        # Only the changed rows came: they are new by definition, no need to compare them.
+        metrics = dict(previous.metrics)
+        for row in data["metrics"]:
+            metrics[row[0]] = metric_from_row(row)
+    else:
+        held = "nothing" if previous is None else f"version {previous.version}"
+        raise ValueError(f"changes since version {since} cannot update {held}")
     sources = (unflat(SourceState, s) for s in data["sources"])
     return Snapshot(
         data["version"],
@@ -175,6 +202,17 @@ def snapshot_from(data: Json, previous: Snapshot | None = None) -> Snapshot:
         {s.name: s for s in sources},
         tuple(unflat(Event, e) for e in data["events"]),
     )
+
+
+def _whole(rows: list[Any], old: dict[str, MetricState]) -> dict[str, MetricState]:
+    metrics = {}
+    for row in rows:
+        key = row[0]
+        st = old.get(key)
+        if st is None or metric_row(st) != row:
+            st = metric_from_row(row)
+        metrics[key] = st
+    return metrics
 
 
 def history_to(h: History) -> Json:
@@ -240,6 +278,7 @@ __all__ = [
     "reading_from",
     "reading_to",
     "snapshot_from",
+    "snapshot_json",
     "snapshot_to",
     "span_from",
     "span_to",

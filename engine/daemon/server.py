@@ -21,8 +21,10 @@ Routes (all under ``/v1``):
 - ``POST devices/{name}/connect`` ``{"port": "..."}`` and ``POST devices/{name}/disconnect``.
 - ``GET ports``: the serial ports and the firmware answering on each.
 - ``GET alerts?since_change=N``: the alert records and rules, or 204 when nothing changed.
-- ``GET changes?since_version=N&log_since=SEQ&alerts_since=N``: ``snapshot``, ``log`` and
-  ``alerts`` as the three routes above give them (null for unchanged), in one answer.
+- ``GET changes?since_version=N&events_since=SEQ&log_since=SEQ&alerts_since=N``: ``snapshot``,
+  ``log`` and ``alerts`` (null for unchanged), in one answer. The snapshot holds only the
+  metrics that changed after version N and the events after SEQ, with ``since: N``; or, for a
+  client that holds no version or one from before the metrics' keys changed, all of them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from collectors.serial_link import CommandError, DeviceState, LineEvent
 from engine import wire
 from engine.alerts import AlertRecord
 from engine.config_daemon import TOKEN_HEADER, DaemonConfig
+from engine.daemon.changes import SnapshotCoder
 from engine.engine import stale_sources
 from engine.history.cli import stored as stored_points
 from engine.runtime import Runtime
@@ -122,8 +125,7 @@ class Server:
         runtime.add_alert_listener(self.alert_changes)
         self._runner: web.AppRunner | None = None
         self._tcp: web.AppRunner | None = None
-        self._rows: dict[str, tuple[Any, list[Any]]] = {}
-        self._encoded: tuple[int, bytes] = (-1, b"")
+        self._coder = SnapshotCoder()
 
     def app(self, tcp: bool = False) -> web.Application:
         """Return the aiohttp application with every route.
@@ -207,29 +209,20 @@ class Server:
         return web.json_response({"source": self.source, "text": ""})
 
     async def snapshot(self, request: web.Request) -> web.Response:
-        body = self._snapshot_since(_int(request, "since_version", -1))
+        since = _int(request, "since_version", -1)
+        body = self._coder.encode(self.runtime.snapshot(), since, changes=False)
         if body is None:
             return web.Response(status=204)
         return web.Response(body=body, content_type="application/json")
 
-    def _snapshot_since(self, version: int) -> bytes | None:
-        """Return the encoded snapshot, or None when its version is still ``version``."""
-        snap = self.runtime.snapshot()
-        if version == snap.version:
-            return None
-        if self._encoded[0] != snap.version:
-            # Encoded once per version, whatever the number of clients; metrics whose state
-            # did not change reuse their row.
-            body = json.dumps(wire.snapshot_to(snap, self._rows)).encode()
-            self._encoded = (snap.version, body)
-            for gone in self._rows.keys() - snap.metrics.keys():
-                del self._rows[gone]
-        return self._encoded[1]
-
     async def changes(self, request: web.Request) -> web.Response:
         """What an attached screen polls: the snapshot, device log and alerts that changed
         since it last asked, in one answer (one request a second instead of three)."""
-        snap = self._snapshot_since(_int(request, "since_version", -1))
+        snap = self._coder.encode(
+            self.runtime.snapshot(),
+            _int(request, "since_version", -1),
+            _int(request, "events_since", 0),
+        )
         entries = self.device_log.since(_int(request, "log_since", 0))
         alerts = self._alerts_since(_int(request, "alerts_since", -1))
         rest = json.dumps({

@@ -113,3 +113,21 @@ def test_device_log_entries_say_which_kind_they_are() -> None:
 def test_an_unknown_field_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown fields"):
         wire.unflat(Reply, {"line": "ok", "latency": 0.1, "extra": 1})
+
+
+def test_changes_since_a_version_update_that_version() -> None:
+    snap = snapshot()
+    back = wire.snapshot_from(through_json(wire.snapshot_to(snap)))  # type: ignore[arg-type]
+    moved = MetricState(READING, Verdict(0.1, False), "auto")
+    rows = [wire.metric_row(moved)]
+    later = Snapshot(43, {**snap.metrics, READING.key: moved}, snap.sources, snap.events[1:])
+    data = through_json(wire.snapshot_json(later, rows, later.events, since=42))
+    got = wire.snapshot_from(data, back)  # type: ignore[arg-type]
+    assert got == later
+    assert list(got.metrics) == list(snap.metrics)  # the order is kept
+    text_key = "disk/sda/smart/health"
+    assert got.metrics[text_key] is back.metrics[text_key]  # not sent, the same object
+    with pytest.raises(ValueError, match="since version 42"):
+        wire.snapshot_from(data, Snapshot(41))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="since version 42"):
+        wire.snapshot_from(data)  # type: ignore[arg-type]
