@@ -11,7 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from collectors.base import printable
-from tui.widgets import sparkline
+from tui.widgets import sparkline, update_static
 
 if TYPE_CHECKING:
     from engine import EngineView, MetricState, Snapshot
@@ -99,4 +99,4 @@ class Pane(Widget):
         shown = "\n".join(printable(line) for line in lines)
         if self._texts.get(selector) != shown:
             self._texts[selector] = shown
-            self.query_one(selector, Static).update(Text(shown))
+            update_static(self.query_one(selector, Static), Text(shown))

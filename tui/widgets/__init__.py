@@ -4,6 +4,7 @@ from tui.widgets.command_line import CommandHistory, CommandLine
 from tui.widgets.pane_tabs import PaneTabs
 from tui.widgets.row_table import Column, Row, RowTable
 from tui.widgets.sparkline import sparkline
+from tui.widgets.static_text import update_static
 from tui.widgets.status_header import StatusHeader
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "RowTable",
     "StatusHeader",
     "sparkline",
+    "update_static",
 ]

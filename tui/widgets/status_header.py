@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from collectors.base import printable
 from engine.format import duration
+from tui.widgets.static_text import update_static
 
 
 class StatusHeader(Static):
@@ -38,4 +39,4 @@ class StatusHeader(Static):
         if text != self._last:
             self._last = text
             # Plain text: a note quotes errors, whose brackets markup would eat.
-            self.update(Text(printable(text)))
+            update_static(self, Text(printable(text)))
