@@ -18,7 +18,8 @@ from engine.config_reader import load
 ONCE_TIMEOUT = 60.0
 """Seconds ``gongwatch once`` waits for the slowest source before it gives up on it."""
 TUI_ENTRY = "tui.app"
-"""The module whose ``run_app(config, warnings)`` runs the monitor's screen."""
+"""The module whose ``run_app(config, warnings, attach_only, view=...)`` runs the monitor's
+screen."""
 WARMUP = 0.5
 """Seconds ``once`` waits before polling again the sources whose first poll could not know
 some readings yet (CPU shares and byte rates need two samples)."""
@@ -220,11 +221,21 @@ def cmd_run(
     With ``attach_only`` the screen only shows a daemon's engine: when no daemon answers it
     says so (on stderr and on its screen) and returns 3, instead of running an engine itself.
     """
-    # The one bridge from the engine to the UI. It is looked up by name only when the screen is
-    # asked for, so the engine never imports textual, rich or tui (the import contract and
-    # tests/test_import_hygiene.py hold it to that), and ``once`` or ``detect`` never load them.
-    run_app = importlib.import_module(TUI_ENTRY).run_app
-    return int(run_app(config, warnings, attach_only, attach) or 0)
+    from engine.views import open_view
+
+    # The engine starts first: its sources' first polls run while the screen's code loads,
+    # so the first frame has readings to show. Several daemons are attached by the screen.
+    view = None if attach else open_view(config, attach_only)
+    try:
+        # The one bridge from the engine to the UI. It is looked up by name only when the
+        # screen is asked for, so the engine never imports textual, rich or tui (the import
+        # contract and tests/test_import_hygiene.py hold it to that), and ``once`` or
+        # ``detect`` never load them.
+        run_app = importlib.import_module(TUI_ENTRY).run_app
+        return int(run_app(config, warnings, attach_only, attach, view=view) or 0)
+    finally:
+        if view is not None:
+            view.stop()
 
 
 def poll_all(collectors: Sequence[Collector], timeout: float = ONCE_TIMEOUT) -> list[Batch]:

@@ -83,6 +83,8 @@ class Runtime:
         alerts.on_error = engine.report
         self._device_listeners: list[tuple[DeviceListener, list[tuple[object, object]]]] = []
         self._lock = threading.Lock()
+        self._running: bool | None = None
+        """True once started, False once stopped after that, None before either."""
 
     # -- ports ----------------------------------------------------------------------------------
 
@@ -119,13 +121,21 @@ class Runtime:
         return self.engine.config
 
     def start(self) -> None:
-        """Start the collector threads, the observers' thread and the devices' threads."""
+        """Start the collector threads, the observers' thread and the devices' threads (once:
+        a runtime started before its screen is not started again when the screen mounts)."""
+        if self._running:
+            return
+        self._running = True
         self.engine.start()
         self.devices.start()
         self.alerts.start_triggers()  # calendar strikes and MQTT triggers
 
     def stop(self) -> None:
-        """Stop everything ``start`` started, close the ports and release their locks."""
+        """Stop everything ``start`` started, close the ports and release their locks (once:
+        the screen stops the runtime it shows, and the command line makes sure of it)."""
+        if self._running is False:
+            return
+        self._running = False
         self.engine.stop()
         self.devices.stop()
         self.alerts.close()

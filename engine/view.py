@@ -74,7 +74,9 @@ class EngineView(Protocol):
     def start(self) -> None:
         """Begin: the embedded engine starts its collector threads; a client would connect.
 
-        Called once when the app mounts, and only when the app owns the engine's lifetime.
+        Called when the app mounts, and only when the app owns the engine's lifetime. A view
+        already started (before the screen, to have readings for its first frame) is not
+        started again.
         """
         ...
 

@@ -21,8 +21,8 @@ from engine.alerts import AlertManager, AlertRecord
 from engine.config import Config
 from engine.devices import Devices
 from engine.engine import Snapshot, stale_sources
-from engine.paths import socket_path
 from engine.runtime import Runtime
+from engine.views import open_view
 from tui.commands import GongwatchCommands
 from tui.panes import PANES, Pane
 from tui.panes.overview import stopped_note
@@ -349,9 +349,12 @@ NO_DAEMON = "no daemon running: start `gongwatch daemon`; this screen only attac
 
 
 def run_app(
-    config: Config, warnings: Sequence[str] = (), attach_only: bool = False,
+    config: Config,
+    warnings: Sequence[str] = (),
+    attach_only: bool = False,
     attach: Sequence[str] = (),
-) -> int:  # fmt: skip
+    view: EngineView | None = None,
+) -> int:
     """Run the monitor on ``config`` until it quits: what ``gongwatch`` with no command does.
 
     Args:
@@ -360,6 +363,9 @@ def run_app(
         attach_only: never run an engine in this process (the screens of ``gongwatch web``).
         attach: daemons to show together, by URL (``http://host:port``) or socket path, each
             under its host; the token of those reached by URL is ``$GONGWATCH_TOKEN``.
+        view: the engine to show, already started (``engine.views.open_view``, which the
+            command line calls before it loads the screen); None when ``attach_only`` found
+            no daemon, or to have it opened here.
 
     Returns:
         The exit status: 0, or 3 when ``attach_only`` found no daemon to attach to.
@@ -372,14 +378,9 @@ def run_app(
         many.startup_warnings = list(warnings)
         many.run()
         return 0
-    socket = socket_path(config)
-    view = None
-    if socket.exists():
-        # The client brings httpx: loaded only when a daemon may be there to attach to.
-        from engine.client import RemoteEngineView
-
-        view = RemoteEngineView.attach(socket, config)
-    if view is None and attach_only:
+    if view is None and not attach_only:
+        view = open_view(config)
+    if view is None:
         # A screen of ``gongwatch web`` never runs an engine itself. It says so on its screen
         # too: in a browser, stderr is seen by no one.
         from tui.no_daemon import NoDaemonApp
@@ -387,6 +388,9 @@ def run_app(
         print(f"gongwatch: {NO_DAEMON}", file=sys.stderr)
         return NoDaemonApp(NO_DAEMON).run() or 3
     app = make_app(config, view=view)
+    if isinstance(view, Runtime):
+        # The bell is rung from the observers' thread: post it to the UI's queue.
+        view.alerts.bell = lambda: app.call_later(app.bell)
     app.startup_warnings = list(warnings)
     app.run()
     return 0
