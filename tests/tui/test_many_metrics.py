@@ -47,3 +47,26 @@ async def test_only_rows_near_the_screen_draw_their_sparklines() -> None:
         app.tick()
         await pilot.pause()
         assert any(ch in table.rows[-1].cells[2] for ch in "▁▂▃▄▅▆▇█")
+
+
+async def test_rows_far_off_the_screen_are_built_when_they_come_near() -> None:
+    engine = busy_engine()
+    app = app_for(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, pilot, OverviewPane)
+        table = app.query_one("#overview-table", RowTable)
+        before = list(table.rows)
+        batch = tuple(
+            Reading(f"sensors/chip{i // 20}/s{i % 20}", 99.0, "°C", 2000.0) for i in range(400)
+        )
+        engine.ingest(Batch("sensors", batch))
+        app.tick()
+        await pilot.pause()
+        after = table.rows
+        assert "99" in after[1].cells[1]  # on screen: the new value
+        assert after[-1] is before[-1] and "99" not in after[-1].cells[1]  # far off: as it was
+        title = str(app.query_one("#overview-title").render())
+        assert "400 metrics" in title
+        await pilot.press("end")
+        await pilot.pause()
+        assert "99" in table.rows[-1].cells[1]  # scrolled near: built anew

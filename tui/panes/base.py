@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -15,6 +15,7 @@ from tui.widgets import sparkline, update_static
 
 if TYPE_CHECKING:
     from engine import EngineView, MetricState, Snapshot
+    from tui.widgets import Row
 
 
 SPARK_MARGIN = 10
@@ -43,6 +44,8 @@ class Pane(Widget):
         self._snapshot: Snapshot | None = None
         self._sparks: dict[str, tuple[float, int, str]] = {}
         self._texts: dict[str, str] = {}
+        self._drawn: dict[str, Row] = {}
+        self._drawn_width = -1
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Render the snapshot; called on the UI thread."""
@@ -65,25 +68,39 @@ class Pane(Widget):
         self.call_after_refresh(self.redraw)
 
     def spark(
-        self, state: MetricState | None, width: int, row: int | None = None, table: Any = None
-    ) -> str:
+        self, state: MetricState | None, width: int, row: int | None = None,
+        near: range | None = None,
+    ) -> str:  # fmt: skip
         """Return the sparkline of a metric, drawn again only when it has a new point and, when
-        ``row`` and ``table`` say where it goes, only when that row is near the screen (rows
-        far off it keep their last sparkline until they scroll into view, when the table's
-        ``Scrolled`` message makes the pane draw them)."""
+        ``row`` and ``near`` (the table's ``window``) say where it goes, only when that row is
+        near the screen (rows far off it keep their last sparkline until they scroll into view,
+        when the table's ``Scrolled`` message makes the pane draw them)."""
         if state is None or state.reading.value is None:
             return ""
         r = state.reading
         cached = self._sparks.get(r.key)
         if cached and cached[0] == r.time and cached[1] == width:
             return cached[2]
-        if row is not None and table is not None and row not in table.window(SPARK_MARGIN):
+        if row is not None and near is not None and row not in near:
             return cached[2] if cached and cached[1] == width else ""
         # Percentages keep their whole scale, so 1 % of noise never looks like a spike.
         lo, hi = (0.0, 100.0) if r.unit == "%" else (None, None)
         text = sparkline(self.engine.history(r.key, width).x, width, lo, hi)
         self._sparks[r.key] = (r.time, width, text)
         return text
+
+    def far_row(self, key: str, index: int, near: range, width: int) -> Row | None:
+        """Return the row drawn last time for ``key`` when row ``index`` is far off the screen
+        (outside ``near``) and the width is the same: such a row is not worth building anew
+        each second for hundreds of metrics; it is built when it scrolls near the screen."""
+        if index in near or width != self._drawn_width:
+            return None
+        return self._drawn.get(key)
+
+    def keep_rows(self, rows: list[Row], width: int) -> None:
+        """Remember the rows just drawn, for ``far_row``."""
+        self._drawn = {r.key: r for r in rows if not r.heading}
+        self._drawn_width = width
 
     def set_text(self, selector: str, text: str | Sequence[str]) -> None:
         """Update a Static of the pane, only when its text changed.

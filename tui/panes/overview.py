@@ -10,7 +10,7 @@ from textual.widgets import Static
 from engine.config import glob_match
 from engine.format import plural
 from engine.format import value as format_value
-from tui.panes.base import Pane
+from tui.panes.base import SPARK_MARGIN, Pane
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ class OverviewPane(Pane):
         self._snapshot = snapshot
         table = self.table
         width = table.flex_width()
+        near = table.window(SPARK_MARGIN)
         rows: list[Row] = []
         group = None
         anomalies = shown = 0
@@ -101,25 +102,27 @@ class OverviewPane(Pane):
             if heading != group:
                 group = heading
                 rows.append(Row(f"#{heading}", (heading,), heading=True))
-            marker, style = row_style(state)
-            anomalies += bool(marker)
+            anomalous = state.verdict.anomalous
+            anomalies += anomalous
             shown += 1
-            r = state.reading
-            rows.append(
-                Row(
-                    key,
-                    (
-                        r.label or label,
-                        format_value(r.value, r.unit, r.text),
-                        self.spark(state, width, len(rows), table),
-                        state.verdict.reason if state.verdict.anomalous else "",
-                    ),
-                    style,
-                    marker,
-                )
-            )
+            row = self.far_row(key, len(rows), near, width)
+            if row is None:
+                row = self._row(state, label, width, len(rows), near)
+            rows.append(row)
         table.set_rows(rows)
+        self.keep_rows(rows, width)
         self._show_title(shown, anomalies, len(snapshot.metrics), stopped_note(snapshot))
+
+    def _row(self, state: MetricState, label: str, width: int, index: int, near: range) -> Row:
+        r = state.reading
+        marker, style = row_style(state)
+        cells = (
+            r.label or label,
+            format_value(r.value, r.unit, r.text),
+            self.spark(state, width, index, near),
+            state.verdict.reason if state.verdict.anomalous else "",
+        )
+        return Row(state.key, cells, style, marker)
 
     def _show_title(self, shown: int, anomalies: int, total: int, stopped: str = "") -> None:
         parts = [

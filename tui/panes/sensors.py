@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from engine.format import number, plural
 from engine.format import value as format_value
-from tui.panes.base import Pane
+from tui.panes.base import SPARK_MARGIN, Pane
 from tui.panes.overview import matches, row_style
 from tui.widgets import Column, Row, RowTable
 
@@ -101,6 +101,7 @@ class SensorsPane(TextPane):
         self._snapshot = snapshot
         self._table = self.table
         width = self._table.flex_width()
+        self._near = self._table.window(SPARK_MARGIN)
         chips: dict[str, list[tuple[str, MetricState]]] = {}
         for key, state in snapshot.metrics.items():
             parts = key.split("/", 2)
@@ -136,7 +137,7 @@ class SensorsPane(TextPane):
             label,
             sensor_value(r, label),
             limits_text(r),
-            self.spark(state, width, index, self._table),
+            self.spark(state, width, index, self._near),
             why or "",
         )
         return Row(r.key, cells, style, marker)
