@@ -111,17 +111,37 @@ def metric_row(st: MetricState) -> list[Any]:
     ]
 
 
+_NEW = object.__new__
+_SET_READING = tuple(getattr(Reading, n).__set__ for n in names(Reading))
+_SET_VERDICT = tuple(getattr(Verdict, n).__set__ for n in names(Verdict))
+_SET_STATE = tuple(getattr(MetricState, n).__set__ for n in names(MetricState))
+_STATUSES = {str(s): s for s in Status}
+
+
 def metric_from_row(row: Sequence[Any]) -> MetricState:
     """Rebuild one metric's state from its row.
 
+    The records are filled field by field, past their ``__init__``: an attached screen
+    rebuilds hundreds of them a second, and what ``Reading.__post_init__`` would do (a value
+    past its limits is not OK) was done where the reading was made.
+
     Raises:
-        ValueError: the row does not have the columns of ``COLUMNS``.
+        ValueError: the row does not have the columns of ``COLUMNS``, or an unknown status.
     """
     if len(row) != len(COLUMNS):
         raise ValueError(f"a metric row has {len(COLUMNS)} columns, not {len(row)}")
-    fields = list(row[:_R])
-    fields[_STATUS] = Status(fields[_STATUS])
-    return MetricState(Reading(*fields), Verdict(*row[_R : _R + _V]), row[-2], row[-1])
+    status = _STATUSES.get(row[_STATUS])
+    if status is None:
+        raise ValueError(f"unknown status {row[_STATUS]!r}")
+    reading, verdict, state = _NEW(Reading), _NEW(Verdict), _NEW(MetricState)
+    for put, value in zip(_SET_READING, row, strict=False):
+        put(reading, value)
+    _SET_READING[_STATUS](reading, status)
+    for put, value in zip(_SET_VERDICT, row[_R : _R + _V], strict=True):
+        put(verdict, value)
+    for put, value in zip(_SET_STATE, (reading, verdict, row[-2], row[-1]), strict=True):
+        put(state, value)
+    return state
 
 
 def snapshot_to(
