@@ -99,6 +99,8 @@ class RemoteEngineView:
         self._alert_listeners: list[AlertListener] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        """Set when the screen asks for a history the background thread has to fetch."""
         self._thread: threading.Thread | None = None
         self._poller: httpx.Client | None = None
         self._commands: ThreadPoolExecutor | None = None
@@ -157,6 +159,7 @@ class RemoteEngineView:
     def stop(self) -> None:
         """Stop polling and close the connection (idempotent)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(REQUEST_TIMEOUT + 1.0)
             self._thread = None
@@ -178,7 +181,24 @@ class RemoteEngineView:
                 self.poll_once()
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 self._lost(exc)
-            self._stop.wait(self.config.refresh)
+            self._rest()
+
+    def _rest(self) -> None:
+        """Wait for the next poll; fetch at once the histories the screen asks for meanwhile
+        (the first frame's sparklines do not wait a refresh period for them)."""
+        deadline = time.monotonic() + self.config.refresh
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._wake.wait(left):
+                return
+            self._wake.clear()
+            if self._stop.is_set() or self._poller is None:
+                return
+            try:
+                self._fetch_wanted(self._poller)
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                self._lost(exc)
+                return
 
     def _lost(self, exc: Exception) -> None:
         why = str(exc) or type(exc).__name__
@@ -240,8 +260,10 @@ class RemoteEngineView:
         old = self._snapshot.metrics
         for key, st in snap.metrics.items():
             prev = old.get(key)
-            if prev is st:
-                continue  # unchanged since the last poll: the same object
+            if prev is st or key not in self._seeded:
+                # Unchanged since the last poll (the same object), or a series no one has
+                # looked at: its history comes from the daemon when it is first asked for.
+                continue
             r = st.reading
             if r.value is not None and (prev is None or prev.reading.time != r.time):
                 self._store.append(key, r.time, r.value, st.verdict.anomalous)
@@ -336,11 +358,13 @@ class RemoteEngineView:
             span = (key, count, since, until)
             if span not in self._spans:
                 self._wanted.put(span)
+                self._wake.set()
                 return self._store.tail("", 0)
             return self._spans[span]
         if key not in self._seeded:
             self._seeded.add(key)
             self._wanted.put((key, self.config.history, None, None))
+            self._wake.set()
         return self._store.tail(key, count)
 
     def span(self, key: str, since: float, until: float, points: int) -> Span:

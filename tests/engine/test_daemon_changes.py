@@ -142,3 +142,23 @@ def daemon_snapshot(daemon: DaemonProcess) -> Snapshot:
     transport = httpx.HTTPTransport(uds=str(daemon.socket))
     with httpx.Client(transport=transport, base_url="http://gongwatch") as c:
         return wire.snapshot_from(c.get("/v1/snapshot").json())
+
+
+def test_a_history_asked_for_comes_before_the_next_poll() -> None:
+    config = QUIET_SOURCES + "[collectors.synthetic]\nseries = 2\ninterval = 0.2\n"
+    with DaemonProcess(config) as daemon:
+        daemon.start()
+        wait_for(lambda: len(daemon_snapshot(daemon).metrics) == 2)
+        time.sleep(1.0)  # a few points in the daemon's history
+        view = RemoteEngineView.attach(daemon.socket, Config(refresh=30.0))
+        assert view is not None
+        view.start()
+        try:
+            wait_for(lambda: len(view.snapshot().metrics) == 2)
+            key = next(iter(view.snapshot().metrics))
+            asked = time.monotonic()
+            wait_for(lambda: len(view.history(key)) >= 3, limit=10.0)
+            assert time.monotonic() - asked < 10.0  # not the 30 s refresh period
+        finally:
+            view.stop()
+        assert daemon.stop() == 0
