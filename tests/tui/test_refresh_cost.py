@@ -45,8 +45,9 @@ async def test_new_values_and_a_new_second_lay_nothing_out_again() -> None:
         feed(engine, 1000.0 + t)
     app = app_on(engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        app.tick()
-        await pilot.pause()
+        for _ in range(3):  # the first frames lay the screen out: let them settle
+            app.tick()
+            await pilot.pause(0.1)
         layouts: list[object] = []
         app.screen.screen_layout_refresh_signal.subscribe(app.screen, layouts.append)
         header = app.query_one("#header")

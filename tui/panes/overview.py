@@ -14,7 +14,7 @@ from tui.panes.base import SPARK_MARGIN, Pane
 from tui.widgets import Column, Row, RowTable
 
 if TYPE_CHECKING:
-    from engine import MetricState, Snapshot
+    from engine import EngineView, MetricState, Snapshot
 
 MARKERS = {"warning": "! ", "critical": "!!"}
 """Row markers by severity: anomalies show without colour too."""
@@ -76,6 +76,10 @@ class OverviewPane(Pane):
     TITLE = "Overview"
     PANE_ID = "overview"
 
+    def __init__(self, engine: EngineView, *, id: str | None = None) -> None:
+        super().__init__(engine, id=id)
+        self._laid: tuple[tuple[str, ...], str, list[tuple[str, str]]] = ((), "", [])
+
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-title", classes="pane-title")
         yield RowTable(
@@ -93,25 +97,40 @@ class OverviewPane(Pane):
         width = table.flex_width()
         near = table.window(SPARK_MARGIN)
         rows: list[Row] = []
-        group = None
-        anomalies = shown = 0
-        for key, state in ordered(snapshot.metrics):
-            if not matches(key, self._filter):
+        anomalies = 0
+        metrics = snapshot.metrics
+        for key, label in self._layout(snapshot):
+            state = metrics.get(key)
+            if state is None:  # a group heading
+                rows.append(Row(key, (label,), heading=True))
                 continue
-            heading, label = group_of(key)
-            if heading != group:
-                group = heading
-                rows.append(Row(f"#{heading}", (heading,), heading=True))
-            anomalous = state.verdict.anomalous
-            anomalies += anomalous
-            shown += 1
+            anomalies += state.verdict.anomalous
             row = self.far_row(key, len(rows), near, width)
             if row is None:
                 row = self._row(state, label, width, len(rows), near)
             rows.append(row)
         table.set_rows(rows)
         self.keep_rows(rows, width)
-        self._show_title(shown, anomalies, len(snapshot.metrics), stopped_note(snapshot))
+        shown = len(rows) - sum(r.heading for r in rows)
+        self._show_title(shown, anomalies, len(metrics), stopped_note(snapshot))
+
+    def _layout(self, snapshot: Snapshot) -> list[tuple[str, str]]:
+        """Return the rows to draw, as (metric key, label) or (heading key, heading): found
+        again only when the metrics' keys or the filter changed, not each second."""
+        keys = tuple(snapshot.metrics)
+        if self._laid[0] != keys or self._laid[1] != self._filter:
+            out: list[tuple[str, str]] = []
+            group = None
+            for key, _ in ordered(snapshot.metrics):
+                if not matches(key, self._filter):
+                    continue
+                heading, label = group_of(key)
+                if heading != group:
+                    group = heading
+                    out.append((f"#{heading}", heading))
+                out.append((key, label))
+            self._laid = (keys, self._filter, out)
+        return self._laid[2]
 
     def _row(self, state: MetricState, label: str, width: int, index: int, near: range) -> Row:
         r = state.reading
