@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from collectors.base import Batch, Reading
 from engine import Engine
 from engine.config import Config
-from tui.panes import OverviewPane
+from tui.panes import OverviewPane, SensorsPane
 from tui.widgets import RowTable
 
 from .test_hardware_panes import app_for, show
@@ -49,12 +51,13 @@ async def test_only_rows_near_the_screen_draw_their_sparklines() -> None:
         assert any(ch in table.rows[-1].cells[2] for ch in "▁▂▃▄▅▆▇█")
 
 
-async def test_rows_far_off_the_screen_are_built_when_they_come_near() -> None:
+@pytest.mark.parametrize("pane", [OverviewPane, SensorsPane])
+async def test_rows_far_off_the_screen_are_built_when_they_come_near(pane: type) -> None:
     engine = busy_engine()
     app = app_for(engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await show(app, pilot, OverviewPane)
-        table = app.query_one("#overview-table", RowTable)
+        await show(app, pilot, pane)
+        table = app.query_one(f"#{pane.PANE_ID}-table", RowTable)
         before = list(table.rows)
         batch = tuple(
             Reading(f"sensors/chip{i // 20}/s{i % 20}", 99.0, "°C", 2000.0) for i in range(400)
@@ -65,8 +68,8 @@ async def test_rows_far_off_the_screen_are_built_when_they_come_near() -> None:
         after = table.rows
         assert "99" in after[1].cells[1]  # on screen: the new value
         assert after[-1] is before[-1] and "99" not in after[-1].cells[1]  # far off: as it was
-        title = str(app.query_one("#overview-title").render())
-        assert "400 metrics" in title
+        title = str(app.query_one(f"#{pane.PANE_ID}-title").render())
+        assert "400 metrics" in title or "400 sensors" in title
         await pilot.press("end")
         await pilot.pause()
         assert "99" in table.rows[-1].cells[1]  # scrolled near: built anew

@@ -114,12 +114,14 @@ class SensorsPane(TextPane):
             note = f"  ({bad} in alarm)" if bad else ""
             rows.append(Row(f"#{chip}", (f"{chip}{note}",), heading=True))
             for label, state in chips[chip]:
-                rows.append(self._row(label, state, width, len(rows)))
+                row = self.far_row(state.key, len(rows), self._near, width)
+                rows.append(row or self._row(label, state, width, len(rows)))
             alarms += bad
             total += len(chips[chip])
         if not rows:
             rows.append(Row("#none", (self._empty_hint(snapshot),), heading=True))
         self.table.set_rows(rows)
+        self.keep_rows(rows, width)
         summary = f"{alarms} in alarm" if alarms else "all within limits"
         if self._filter and not total:
             summary = "no sensor matches the filter"
