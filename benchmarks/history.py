@@ -86,7 +86,8 @@ def thread_cpu(thread: threading.Thread) -> float:
 
 def table_bytes(store: HistoryReader) -> dict[str, int]:
     """Bytes of pages each table and index takes in the file."""
-    rows = store._conn().execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")
+    with store._borrow() as conn:
+        rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
     return {name: int(size) for name, size in rows}
 
 
@@ -97,9 +98,9 @@ def compression(tmp: Path) -> None:
         for key, (times, values) in series.items():
             for t, v in zip(times, values, strict=True):
                 store.append(key, t, v)
-    with HistoryStore(KEEP_ALL, path=path) as store:
+    with HistoryStore(KEEP_ALL, path=path) as store, store._borrow() as conn:
         blobs = dict(
-            store._conn().execute(
+            conn.execute(
                 "SELECT key, sum(length(data) + length(flags)) FROM "
                 "(SELECT series, data, flags FROM chunks UNION ALL "
                 "SELECT series, data, flags FROM open_chunks) JOIN series ON series.id = series "
@@ -107,8 +108,8 @@ def compression(tmp: Path) -> None:
             )
         )
         for table in ("minute", "quarter", "minute_blocks", "quarter_blocks"):
-            store._conn().execute(f"DELETE FROM {table}")
-        store._conn().execute("VACUUM")
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("VACUUM")
     # Closing checkpoints the WAL into the file, which only then shrinks.
     samples = sum(len(v) for _, v in series.values())
     size = path.stat().st_size
@@ -186,7 +187,13 @@ def simulate(tmp: Path, n_series: int, hours: float) -> None:
 def report_sizes(reader: HistoryReader, n_series: int, hours: float) -> None:
     """Bytes per sample and per rollup, the file per day, and its steady state."""
     sizes = table_bytes(reader)
-    conn = reader._conn()
+    with reader._borrow() as conn:
+        _report_sizes(conn, sizes, n_series, hours)
+
+
+def _report_sizes(
+    conn: sqlite3.Connection, sizes: dict[str, int], n_series: int, hours: float
+) -> None:
     samples = conn.execute("SELECT sum(count) FROM chunks").fetchone()[0]
     raw = sum(v for k, v in sizes.items() if k.startswith(("chunks", "open_chunks")))
     print(f"simulated {n_series} series at 1 Hz for {hours:g} h ({samples} samples)")

@@ -30,6 +30,12 @@ from engine.history.query import (
 from engine.history.schema import SchemaError, connect, version
 from engine.history.writer import Unsaved
 
+IDLE_CONNECTIONS = 2
+"""Connections kept open between reads. A read borrows one, so the count follows how many
+reads run at once, not how many threads ever read (a thread per source, a worker per chart)."""
+READ_CACHE_KIB = 512
+"""SQLite page cache of a reading connection, KiB: a read touches a few pages of a series'
+newest chunks; the default of 2 MiB a connection would be filled by reads of other series."""
 RAW_SPAN = 6 * 3600.0
 """Longest span answered with raw points by default (21 600 points at 1 Hz)."""
 MINUTE_SPAN = 8 * DAY
@@ -39,7 +45,8 @@ MINUTE_SPAN = 8 * DAY
 class HistoryReader:
     """Reads a history file while a writer (this process or another) may be writing it.
 
-    Each thread gets its own SQLite connection; every query reads one snapshot of the file.
+    Each read borrows a SQLite connection (any thread may read; reads at the same time get
+    their own) and reads one snapshot of the file.
     """
 
     def __init__(self, path: str | Path, config: HistoryConfig | None = None) -> None:
@@ -51,8 +58,7 @@ class HistoryReader:
         """
         self.path = Path(path)
         self.config = config or HistoryConfig()
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         if not self.path.exists():
             raise FileNotFoundError(f"no history file at {self.path}")
@@ -61,7 +67,8 @@ class HistoryReader:
     def _check_version(self) -> None:
         from engine.history.schema import VERSION
 
-        found = version(self._conn())
+        with self._borrow() as conn:
+            found = version(conn)
         if found == 0:
             raise SchemaError(f"{self.path} is not a gongwatch history file")
         if found > VERSION:
@@ -69,29 +76,39 @@ class HistoryReader:
                 f"{self.path} has schema version {found}; this gongwatch reads up to {VERSION}"
             )
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    @contextlib.contextmanager
+    def _borrow(self) -> Iterator[sqlite3.Connection]:
+        """Lend a connection for one read; it goes back to the idle ones afterwards, or is
+        closed when ``IDLE_CONNECTIONS`` already wait there."""
+        with self._connections_lock:
+            conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = connect(self.path)
-            self._local.conn = conn
+            conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
+        try:
+            yield conn
+        finally:
             with self._connections_lock:
-                self._connections.append(conn)
-        return conn
+                keep = len(self._idle) < IDLE_CONNECTIONS
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
 
     @contextlib.contextmanager
     def _snapshot(self, key: str) -> Iterator[tuple[sqlite3.Connection, Unsaved]]:
         """One read transaction of the file, taken together with the unsaved chunks of ``key``."""
-        conn = self._conn()
-        self._before_read()
-        with self._writer_lock():
-            conn.execute("BEGIN")
-            # The first read fixes the snapshot; the writer cannot commit meanwhile.
-            conn.execute("SELECT count(*) FROM series WHERE id = 0").fetchone()
-            unsaved = self._unsaved(key)
-        try:
-            yield conn, unsaved
-        finally:
-            conn.execute("COMMIT")
+        with self._borrow() as conn:
+            self._before_read()
+            with self._writer_lock():
+                conn.execute("BEGIN")
+                # The first read fixes the snapshot; the writer cannot commit meanwhile.
+                conn.execute("SELECT count(*) FROM series WHERE id = 0").fetchone()
+                unsaved = self._unsaved(key)
+            try:
+                yield conn, unsaved
+            finally:
+                conn.execute("COMMIT")
 
     def _before_read(self) -> None:
         """Lets a store hand its queued points to the writer before a read."""
@@ -104,18 +121,23 @@ class HistoryReader:
 
     def keys(self) -> list[str]:
         """Every metric key the file holds, sorted."""
-        return [row[0] for row in self._conn().execute("SELECT key FROM series ORDER BY key")]
+        with self._borrow() as conn:
+            return [row[0] for row in conn.execute("SELECT key FROM series ORDER BY key")]
 
     def __contains__(self, key: object) -> bool:
         """Whether the file holds a metric ``key``."""
         query = "SELECT 1 FROM series WHERE key = ?"
-        return isinstance(key, str) and self._conn().execute(query, (key,)).fetchone() is not None
+        if not isinstance(key, str):
+            return False
+        with self._borrow() as conn:
+            return conn.execute(query, (key,)).fetchone() is not None
 
     def unit(self, key: str) -> str:
         """The unit recorded for a key, or ``""`` (always so in a version 1 file)."""
-        if version(self._conn()) < 2:
-            return ""
-        row = self._conn().execute("SELECT unit FROM series WHERE key = ?", (key,)).fetchone()
+        with self._borrow() as conn:
+            if version(conn) < 2:
+                return ""
+            row = conn.execute("SELECT unit FROM series WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else ""
 
     def choose_tier(self, since: float, until: float) -> Tier:
@@ -224,9 +246,8 @@ class HistoryReader:
         self.close()
 
     def close(self) -> None:
-        """Close every connection this reader opened."""
+        """Close the idle connections (a read still running closes its own when it ends)."""
         with self._connections_lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
