@@ -152,7 +152,11 @@ class SmartCollector:
         self._memory: dict[str, DiskMemory] = {}
         self._seen: set[str] = set()
         self._command, self._timeout = smartctl, timeout
+        self._argv: list[str] | None = None
+        """The smartctl command line, resolved; None until found."""
         self._ctl: Any = None
+        """pySMART's wrapper around it, made when there is a disk to read: pySMART costs
+        megabytes a machine whose smartctl sees no disk (or may not open one) never needs."""
         self.problem = self._probe(smartctl, timeout)
         """Why SMART cannot run here (None when it can); looked at again at every poll, so
         smartmontools installed while the monitor runs is picked up."""
@@ -175,36 +179,44 @@ class SmartCollector:
                     "or set [collectors.smart] smartctl to its path"
                 )
             argv[i] = found
-        try:
-            self._ctl = _smartctl_class()(argv, timeout)
-        except ImportError as exc:
-            return f"pySMART is not installed ({exc})"
+        self._argv, self._ctl = argv, None
         return None
+
+    def _pysmart(self) -> Any:
+        """pySMART's wrapper around the command, made at its first use."""
+        if self._ctl is None:
+            self._ctl = _smartctl_class()(self._argv, self._timeout)
+        return self._ctl
 
     def poll(self) -> Batch:
         """Scan for disks and read each; a disk that fails is one error line."""
         now = time.time()
         temps, hw_errors = self._drive_temperatures(now)
-        if self._ctl is None:  # a few stat calls: cheap at SMART's pace
+        if self._argv is None:  # a few stat calls: cheap at SMART's pace
             self.problem = self._probe(self._command, self._timeout)
         if self.problem is not None:
             return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=self.problem)
-        self._ctl.garbled.clear()
         try:
-            disks, denied = self._scan()
+            disks, denied, garbled = self._scan()
         except subprocess.TimeoutExpired:
             why = f"smartctl --scan-open took longer than {self._timeout:g} s"
             return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=why)
         except OSError as exc:
-            self._ctl = None  # smartctl went away: find it again at the next poll
+            self._argv = None  # smartctl went away: find it again at the next poll
             why = f"smartctl --scan-open failed: {exc}"
             return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=why)
         if denied and not disks:
             return Batch(self.name, tuple(temps), tuple(hw_errors), unavailable=NEEDS_ROOT)
         readings: list[Reading] = []
         errors = list(hw_errors)
-        if garbled := self._ctl.garbled.get("--scan-open"):
+        if garbled:
             errors.append(f"smartctl --scan-open printed {garbled}")
+        if disks:
+            try:
+                self._pysmart().garbled.clear()
+            except ImportError as exc:
+                why = f"pySMART is not installed ({exc})"
+                return Batch(self.name, tuple(temps), tuple(errors), unavailable=why)
         read_ok: set[str] = set()
         for name, iface in disks:
             did = disk_id(name, iface)
@@ -214,9 +226,14 @@ class SmartCollector:
         readings.extend(self._links(temps, readings))
         return Batch(self.name, tuple(readings), tuple(errors))
 
-    def _scan(self) -> tuple[list[tuple[str, str]], int]:
-        """Return the (device, type) pairs smartctl can open, and how many it may not."""
-        lines, _ = self._ctl.generic_call(["--scan-open"])
+    def _scan(self) -> tuple[list[tuple[str, str]], int, str | None]:
+        """Return the (device, type) pairs smartctl can open, how many it may not, and what
+        was wrong with its output if it was not clean text (run as ``GuardedSmartctl`` runs
+        every command, without pySMART)."""
+        assert self._argv is not None
+        cmd = [*self._argv, "--scan-open"]
+        done = process.run(cmd, self._timeout, env=process.child_environment(SMARTCTL_ENV))
+        lines, garbled = decode_output(done.stdout)
         disks, denied = [], 0
         for line in lines:
             if "Permission denied" in line or "Operation not permitted" in line:
@@ -224,7 +241,7 @@ class SmartCollector:
             m = re.match(r"^(\S+)\s+-d\s+(\S+)", line)
             if m and "failed:" not in line:
                 disks.append((m[1], m[2]))
-        return disks, denied
+        return disks, denied, garbled
 
     def _read_disk(
         self, name: str, iface: str, did: str, now: float, out: list[Reading], errors: list[str]

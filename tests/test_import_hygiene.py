@@ -93,10 +93,10 @@ def lazy_imports(config: str) -> str:
 
 def test_the_monitor_imports_only_what_its_configuration_uses() -> None:
     """httpx only with a remote source, plotext only when a chart opens, pySMART only when
-    smartctl runs: each costs megabytes that a monitor without them should not carry."""
+    smartctl finds a disk: each costs megabytes that a monitor without them should not carry."""
     no_smartctl = '[collectors.smart]\nsmartctl = "/nonexistent/smartctl"\n'
     assert lazy_imports(no_smartctl) == ""
-    assert lazy_imports("") in ("", "pySMART")  # pySMART comes with a smartctl to run
+    assert lazy_imports("") == ""  # pySMART comes with the first disk smartctl can read
     remote = '[[remote.http]]\nname = "blog"\nurl = "http://127.0.0.1:9/"\n'
     # httpx brings click along where it is installed (for its own command line).
     assert set(lazy_imports(no_smartctl + remote).split(",")) - {"click"} == {"httpx"}

@@ -155,7 +155,7 @@ def test_smartctl_is_found_in_sbin_when_path_lacks_it(monkeypatch: pytest.Monkey
     monkeypatch.setenv("PATH", "/nonexistent")
     collector = SmartCollector(smartctl="smartctl")
     assert collector.problem is None
-    assert os.path.samefile(collector._ctl.argv[0], real)
+    assert os.path.samefile(collector._argv[0], real)
 
 
 def test_permission_denied_says_how_to_grant_smartctl_and_keeps_drive_temperatures(
@@ -235,3 +235,27 @@ def test_disks_read_without_loading_chardet(tmp_path: Path) -> None:
     count, temps, chardet, errors = json.loads(out.stdout.splitlines()[-1])
     assert count > 5 and temps and not errors
     assert chardet is False
+
+
+@pytest.mark.parametrize("state", ["denied", "no disk"])
+def test_pysmart_is_loaded_only_when_there_is_a_disk_to_read(tmp_path: Path, state: str) -> None:
+    """pySMART costs about 3 MiB: a machine whose smartctl finds no disk, or may not open
+    one (a user without root), polls SMART without it."""
+    fake = FakeSmartctl(tmp_path, NVME)
+    if state == "denied":
+        fake.set_state(denied=True)
+    else:
+        fake.set_state(gone=[fake.meta["name"]])
+    code = (
+        "import json, sys\n"
+        "from collectors.smart import SmartCollector\n"
+        f"collector = SmartCollector(smartctl={str(fake.path)!r})\n"
+        "batches = [collector.poll(), collector.poll()]\n"
+        "print(json.dumps([batches[-1].unavailable, 'pySMART' in sys.modules]))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr
+    unavailable, loaded = json.loads(out.stdout.splitlines()[-1])
+    assert unavailable == (NEEDS_ROOT if state == "denied" else None)
+    assert fake.calls() and loaded is False
