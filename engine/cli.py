@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from collectors.base import Batch, Collector, json_line, printable
 from engine.config import Config, ConfigError
@@ -27,14 +27,79 @@ some readings yet (CPU shares and byte rates need two samples)."""
 
 def package_version() -> str:
     """Return the installed version of gongwatch."""
+    # importlib.metadata costs about a megabyte: looked up only when the version is asked for.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("gongwatch")
     except PackageNotFoundError:
         return "unknown"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every subcommand."""
+class VersionAction(argparse.Action):
+    """``--version``: prints the installed version, looked up only then."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"gongwatch {package_version()}")
+        parser.exit()
+
+
+TOOLS = {
+    "detect": (
+        "run a detector over a timestamp,value CSV and write NAB's result format",
+        "engine.detect_cli",
+    ),
+    "history": (
+        "the stored points of one metric (from the daemon, else the history file)",
+        "engine.history.cli",
+    ),
+    "import": ("RRD files, CSV and Graphite JSON into the history file", "engine.imports.cli"),
+    "replay": ("run a detector over the stored history", "engine.replay_cli"),
+    "alerts": ("list, acknowledge and silence alerts", "engine.alerts_cli"),
+    "web": ("the monitor in a browser, attached to the daemon", "engine.web_cli"),
+}
+"""Subcommands whose arguments their own module adds (``add_arguments``): their help and
+that module, imported only when the command line names the subcommand (or for the whole
+parser), so the monitor and the daemon do not load the code of every tool."""
+
+
+HELP_ATTACH = (
+    "show this daemon (http://host:port of its [daemon] listen, or a socket path) with the "
+    "others given, each under its host; repeatable; the token is $GONGWATCH_TOKEN"
+)
+VALUED = ("--config", "--attach")
+"""The options before the subcommand that take a value (the next word)."""
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """Return the subcommand ``argv`` names (its first word that is not an option), if any."""
+    words = iter(argv)
+    for word in words:
+        if word in VALUED:
+            next(words, None)  # its value
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(only: str | None = None, *, whole: bool = True) -> argparse.ArgumentParser:
+    """Return the argument parser with every subcommand.
+
+    Args:
+        only: with ``whole`` False, the one subcommand whose module adds its arguments (the
+            others are listed, with their help, and take none).
+        whole: every subcommand with all its arguments.
+    """
     help_config = "TOML configuration file (default: the user's config file, else defaults)"
     # Subcommands take --config too; SUPPRESS keeps theirs from erasing one given before them.
     common = argparse.ArgumentParser(add_help=False)
@@ -44,32 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal monitor that notices the unusual and rings a gong.",
     )
     parser.add_argument("--config", metavar="PATH", default=None, help=help_config)
-    parser.add_argument("--version", action="version", version=f"gongwatch {package_version()}")
-    help_attach = (
-        "show this daemon (http://host:port of its [daemon] listen, or a socket path) with the "
-        "others given, each under its host; repeatable; the token is $GONGWATCH_TOKEN"
-    )
-    parser.add_argument("--attach", metavar="URL", action="append", default=[], help=help_attach)
+    parser.add_argument("--version", action=VersionAction)
+    parser.add_argument("--attach", metavar="URL", action="append", default=[], help=HELP_ATTACH)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_builtin_commands(sub, common)
+    for name, (text, module) in TOOLS.items():
+        tool = sub.add_parser(name, parents=[common], help=text)
+        if whole or name == only:
+            importlib.import_module(module).add_arguments(tool)
+    return parser
+
+
+def add_builtin_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """Add the subcommands whose arguments this module defines."""
     run = sub.add_parser("run", parents=[common], help="the monitor (the default)")
     run.add_argument(
         "--attach-only", action="store_true",
         help="only show a running daemon's engine; never start one in this process",
     )  # fmt: skip
     run.add_argument("--attach", metavar="URL", action="append", default=argparse.SUPPRESS,
-                     help=help_attach)  # fmt: skip
+                     help=HELP_ATTACH)  # fmt: skip
     once = sub.add_parser(
         "once", parents=[common], help="poll every source once and print the readings"
     )
     once.add_argument("--json", action="store_true", help="JSON lines instead of a table")
-    detect = sub.add_parser(
-        "detect",
-        parents=[common],
-        help="run a detector over a timestamp,value CSV and write NAB's result format",
-    )
-    from engine.detect_cli import add_arguments
-
-    add_arguments(detect)
     ports = sub.add_parser(
         "ports", parents=[common], help="list serial ports and the firmware answering on each"
     )
@@ -96,46 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
         "status", parents=[common], help="whether a daemon runs (exit 0), or not (exit 3)"
     )
     status.add_argument("--json", action="store_true", help="one JSON object")
-    history = sub.add_parser(
-        "history",
-        parents=[common],
-        help="the stored points of one metric (from the daemon, else the history file)",
-    )
-    from engine.history.cli import add_arguments as add_history_arguments
-
-    add_history_arguments(history)
-    imports = sub.add_parser(
-        "import", parents=[common], help="RRD files, CSV and Graphite JSON into the history file"
-    )
-    from engine.imports.cli import add_arguments as add_import_arguments
-
-    add_import_arguments(imports)
-    replay = sub.add_parser(
-        "replay", parents=[common], help="run a detector over the stored history"
-    )
-    from engine.replay_cli import add_arguments as add_replay_arguments
-
-    add_replay_arguments(replay)
-    add_alerts_parser(sub, common)
-    from engine.web_cli import add_arguments as add_web_arguments
-
-    web_help = "the monitor in a browser, attached to the daemon"
-    add_web_arguments(sub.add_parser("web", parents=[common], help=web_help))
-    return parser
-
-
-def add_alerts_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    """Add ``gongwatch alerts [list|ack ID|silence GLOB --for DURATION|unsilence GLOB]``."""
-    from engine.alerts_cli import add_arguments
-
-    alerts = sub.add_parser("alerts", parents=[common], help="list, acknowledge and silence alerts")
-    add_arguments(alerts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(chosen_command(argv), whole=False).parse_args(argv)
     if args.command == "daemon":
         from engine.daemon import run_daemon
 

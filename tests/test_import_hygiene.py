@@ -100,3 +100,28 @@ def test_the_monitor_imports_only_what_its_configuration_uses() -> None:
     remote = '[[remote.http]]\nname = "blog"\nurl = "http://127.0.0.1:9/"\n'
     # httpx brings click along where it is installed (for its own command line).
     assert set(lazy_imports(no_smartctl + remote).split(",")) - {"click"} == {"httpx"}
+
+
+PARSE = """
+import sys
+from engine.cli import TOOLS, build_parser, chosen_command
+build_parser(chosen_command(ARGV), whole=False).parse_args(ARGV)
+wanted = ["importlib.metadata", *(module for _, module in TOOLS.values())]
+print(",".join(m for m in wanted if m in sys.modules))
+"""
+
+
+def parse_imports(argv: list[str]) -> str:
+    code = f"ARGV = {argv!r}\n{PARSE}"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr.strip().splitlines()[-1]
+    return out.stdout.strip()
+
+
+def test_the_command_line_loads_only_the_tool_it_runs() -> None:
+    """The monitor and the daemon parse their command line without the modules of every other
+    tool (or importlib.metadata, for a version nobody asked for): about 2 MiB they never use."""
+    assert parse_imports([]) == ""
+    assert parse_imports(["--config", "detect", "daemon", "--log", "x.log"]) == ""
+    assert parse_imports(["run", "--attach-only"]) == ""
+    assert parse_imports(["detect", "x.csv", "--detector", "auto"]) == "engine.detect_cli"
