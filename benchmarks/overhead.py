@@ -31,6 +31,10 @@ import termios
 import time
 from dataclasses import dataclass, field
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import memory_figures
+
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SAMPLE_EVERY = 1.0
@@ -75,6 +79,10 @@ class Sample:
     """Resident set size, bytes."""
     groups: dict[str, float] = field(default_factory=dict)
     """CPU seconds so far of the threads alive now, by ``GROUPS`` (and ``engine``)."""
+    pss: int = 0
+    """Proportional set size (shared pages divided among their users), bytes."""
+    uss: int = 0
+    """Unique set size (pages no other process has), bytes."""
 
 
 def _cpu_seconds(stat_path: str) -> float:
@@ -106,12 +114,14 @@ def thread_groups(pid: int) -> dict[str, float]:
 
 
 def sample(pid: int) -> Sample:
-    """Read the CPU time (the whole process's, and by thread group) and RSS of ``pid``."""
+    """Read the CPU time (the whole process's, and by thread group), RSS, PSS and USS of
+    ``pid``."""
     with open(f"/proc/{pid}/statm") as f:
         rss_pages = int(f.read().split()[1])
     groups = thread_groups(pid)
     cpu = _cpu_seconds(f"/proc/{pid}/stat")
-    return Sample(time.monotonic(), cpu, rss_pages * PAGE, groups)
+    pss, uss = memory_figures.smaps(pid)
+    return Sample(time.monotonic(), cpu, rss_pages * PAGE, groups, pss, uss)
 
 
 def group_cpu(samples: list[Sample], group: str) -> float:
@@ -274,23 +284,18 @@ def report(
         raise SystemExit("too few samples: did the monitor start?")
     first, last = samples[0], samples[-1]
     elapsed = last.wall - first.wall
-    third = max(1, len(samples) // 3)
-    early = sum(s.rss for s in samples[:third]) / third
-    late = sum(s.rss for s in samples[-third:]) / third
-    growth_per_min = (late - early) / max(1e-9, (elapsed * 2 / 3)) * 60
-    mib = 1024 * 1024
     print(f"measured             {elapsed:.0f} s after {WARMUP:.0f} s warm-up")
     shown = "never" if first_frame is None else f"{first_frame:.2f} s"
     print(f"first live frame     {shown} from process start (target < {FIRST_FRAME:g} s)")
     print("                     (gongwatch's bytecode compiled beforehand, as installed)")
     for line in cpu_lines(samples, refresh, target[0]):
         print(line)
-    peak = max(s.rss for s in samples) / mib
-    print(f"peak rss             {peak:.1f} MiB   (target < {target[1]:g} MiB)")
-    print(f"rss growth           {growth_per_min / mib:+.2f} MiB/min (target: flat)")
     print(f"terminal output      {out_bytes / elapsed / 1024:.1f} KiB/s")
-    per_minute = [s.rss / mib for s in samples[:: max(1, int(60 / SAMPLE_EVERY))]]
-    print("rss each minute      " + " ".join(f"{v:.1f}" for v in per_minute) + " MiB")
+    last = samples[-1]
+    for line in memory_figures.rss_lines(
+        [s.wall for s in samples], [s.rss for s in samples], target[1], (last.pss, last.uss)
+    ):
+        print(line)
 
 
 TARGETS = {

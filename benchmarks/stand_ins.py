@@ -90,7 +90,7 @@ def measure(setup: str, seconds: float, cols: int, rows: int) -> dict[str, Any]:
         cmd = [exe, "--config", str(path)]
         samples, out_bytes, first = overhead.run(cmd, seconds, cols, rows)
         return {
-            "samples": [(s.wall, s.cpu, s.rss, s.groups) for s in samples],
+            "samples": [(s.wall, s.cpu, s.rss, s.groups, s.pss, s.uss) for s in samples],
             "out_bytes": out_bytes,
             "first_frame": first,
         }

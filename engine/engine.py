@@ -51,6 +51,7 @@ class Engine:
         monotonic: Callable[[], float] = time.monotonic,
         archive: Archive | None = None,
         observer_queue: int = QUEUE_SIZE,
+        memory: int | None = None,
     ) -> None:
         """Args:
         config: chooses detectors per metric and sizes the history.
@@ -60,10 +61,13 @@ class Engine:
             (from the observers' thread), ``history`` reads from it when asked for a span,
             and each new series' detector is first fed its stored points (its warm start).
         observer_queue: batches that may wait for the observers before new ones are dropped.
+        memory: points kept in memory per metric (default: the configuration's ``history``);
+            with an archive that can tell its recent points, ``history`` asked for more reads
+            them there.
         """
         self.config = config
         self.collectors = list(collectors)
-        self.store = SeriesStore(config.history)
+        self.store = SeriesStore(memory or config.history)
         self.archive = archive
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -348,6 +352,10 @@ class Engine:
         and an archive, what the archive holds from ``since`` to ``until`` (wall-clock)."""
         if since is not None and self.archive is not None:
             return self.archive.read(key, since, until, count)
+        want = self.config.history if count is None else count
+        tail = getattr(self.archive, "tail", None)
+        if since is None and until is None and want > self.store.capacity and callable(tail):
+            return tail(key, want)  # type: ignore[no-any-return]
         hist = self.store.tail(key, count)
         if since is None and until is None:
             return hist

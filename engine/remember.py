@@ -109,10 +109,12 @@ class StoreArchive:
         points = self.store.points(key, since, until)
         if count is not None:
             points = points[-count:] if count > 0 else []
-        t = np.array([p.time for p in points], dtype=np.float64)
-        x = np.array([p.value for p in points], dtype=np.float64)
-        flags = np.array([p.anomalous for p in points], dtype=bool)
-        return History(t, x, flags)
+        return _history(points)
+
+    def tail(self, key: str, count: int) -> History:
+        """The last ``count`` raw points of ``key``, oldest first: what the engine keeps in
+        memory of a series, for an engine that keeps fewer."""
+        return _history(self.store.recent(key, count))
 
     def span(self, key: str, since: float, until: float, points: int) -> Span:
         """``key`` from ``since`` to ``until`` as at most ``points`` points, from the tier that
@@ -133,6 +135,13 @@ class StoreArchive:
     def close(self) -> None:
         """Seal and save every point still queued."""
         self.store.close()
+
+
+def _history(points: list[Any]) -> History:
+    t = np.array([p.time for p in points], dtype=np.float64)
+    x = np.array([p.value for p in points], dtype=np.float64)
+    flags = np.array([p.anomalous for p in points], dtype=bool)
+    return History(t, x, flags)
 
 
 def open_archive(config: Any, report: Callable[[str], None]) -> StoreArchive | None:

@@ -51,6 +51,7 @@ class Runtime:
         alerts: AlertManager | None = None,
         lock_ports: bool = True,
         history: bool = False,
+        memory: int | None = None,
     ) -> None:
         """Args:
         config: the configuration.
@@ -61,12 +62,14 @@ class Runtime:
         lock_ports: claim the configured ports; a port another process holds is not opened.
         history: keep every point in the history file the configuration names (and warm the
             detectors from it), when the engine is built here.
+        memory: points kept in memory per metric by an engine built here (default: the
+            configuration's ``history``); more are read from the history file.
         """
         if engine is None:
             said: list[str] = []
             archive = open_archive(config, said.append) if history else None
             sources = build_collectors(config) if collectors is None else collectors
-            engine = Engine(config, sources, archive=archive)
+            engine = Engine(config, sources, archive=archive, memory=memory)
             for line in said:
                 engine.report("history", "warning", line)
         self.engine = engine

@@ -93,3 +93,23 @@ def test_every_judged_point_reaches_the_history_file(tmp_path: Path) -> None:
     with HistoryReader(cfg.history_store.file) as reader:
         points = reader.points("test/daily", T0 - 1, T0 + DAY)
     assert [p.value for p in points] == pytest.approx([x for _, x in daily(0)[:50]])
+
+
+def test_an_engine_keeping_few_points_reads_the_rest_from_the_history_file(
+    tmp_path: Path,
+) -> None:
+    """The daemon keeps a minute of each series in memory: its rings stay that size, and a
+    screen asking for the configured history still gets it all, from the file."""
+    cfg = config("robust_z", tmp_path / "h.db")
+    engine = Engine(cfg, archive=StoreArchive(HistoryStore(cfg.history_store)), memory=10)
+    points = daily(0)[:50]
+    feed(engine, points)
+    assert len(engine.store.tail("test/daily")) == 10
+    every = engine.history("test/daily")  # the configured 600 points, at most
+    assert every.x.tolist() == pytest.approx([x for _, x in points])
+    assert every.t.tolist() == pytest.approx([t for t, _ in points])
+    assert engine.history("test/daily", 30).x.tolist() == pytest.approx(
+        [x for _, x in points[-30:]]
+    )
+    assert engine.history("test/daily", 5).x.tolist() == [x for _, x in points[-5:]]
+    engine.stop()
