@@ -57,11 +57,6 @@ def setup_log(file: str | None) -> None:
     log.handlers[:] = [handler]
     log.setLevel(logging.INFO)
     log.propagate = False
-    # The server's own complaints (a request that failed) go to the same place.
-    server = logging.getLogger("aiohttp")
-    server.handlers[:] = [handler]
-    server.setLevel(logging.WARNING)
-    server.propagate = False
 
 
 class AlreadyRunning(Exception):

@@ -1,4 +1,4 @@
-"""Provides the daemon's local server: JSON over HTTP on a Unix socket (aiohttp), the routes
+"""Provides the daemon's local server: JSON over HTTP on a Unix socket, the routes
 mirroring ``EngineView`` so that ``engine.client.RemoteEngineView`` can stand in for it.
 
 Routes (all under ``/v1``):
@@ -44,12 +44,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from collectors.serial_link import CommandError, DeviceState, LineEvent
 from engine import wire
 from engine.alerts import AlertRecord
 from engine.config_daemon import TOKEN_HEADER, DaemonConfig
+from engine.daemon import http as web
 from engine.daemon.changes import SnapshotCoder
 from engine.engine import stale_sources
 from engine.history.cli import stored as stored_points
@@ -123,20 +122,18 @@ class Server:
         self.device_log, self.alert_changes = DeviceLog(), AlertChanges()
         runtime.add_device_listener(self.device_log)
         runtime.add_alert_listener(self.alert_changes)
-        self._runner: web.AppRunner | None = None
-        self._tcp: web.AppRunner | None = None
+        self._http: web.HttpServer | None = None
+        self._tcp: web.HttpServer | None = None
         self._coder = SnapshotCoder()
 
-    def app(self, tcp: bool = False) -> web.Application:
-        """Return the aiohttp application with every route.
+    def router(self, tcp: bool = False) -> web.Router:
+        """Return every route.
 
         Args:
-            tcp: the application served on TCP: behind the token when there is one, and
-                without the configuration file's text (it may hold other secrets).
+            tcp: the routes served on TCP: without the configuration file's text (it may hold
+                other secrets).
         """
-        token = self.daemon.resolve_token() if tcp else None
-        app = web.Application(middlewares=[_token_check(token)] if token else [])
-        app.on_response_prepare.append(_pid_header)
+        router = web.Router()
         get: dict[str, Callable[[web.Request], Any]] = {
             "status": self.status, "config": self.config_for_tcp if tcp else self.config,
             "snapshot": self.snapshot,
@@ -144,45 +141,46 @@ class Server:
             "devices/log": self.devices_log, "ports": self.ports, "alerts": self.alerts,
             "changes": self.changes, "history/stored": self.stored,
         }  # fmt: skip
-        app.router.add_routes([web.get(f"/v1/{path}", handler) for path, handler in get.items()])
-        app.router.add_post("/v1/devices/{name}/command", self.command)
-        app.router.add_post("/v1/devices/{name}/connect", self.connect)
-        app.router.add_post("/v1/devices/{name}/disconnect", self.disconnect)
-        return app
+        for path, handler in get.items():
+            router.add("GET", f"/v1/{path}", handler)
+        router.add("POST", "/v1/devices/{name}/command", self.command)
+        router.add("POST", "/v1/devices/{name}/connect", self.connect)
+        router.add("POST", "/v1/devices/{name}/disconnect", self.disconnect)
+        return router
 
     async def start(self) -> None:
         """Listen on the socket, readable and writable by its owner alone."""
-        # A request still running at stop gets two seconds, not aiohttp's default minute.
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
+        # A request still running at stop gets two seconds.
+        self._http = web.HttpServer(self.router(), _pid_header, shutdown_timeout=2.0)
         old = os.umask(0o177)  # the socket is born 0600: no moment when others could connect
         try:
-            await web.UnixSite(self._runner, str(self.socket_path)).start()
+            await self._http.start_unix(str(self.socket_path))
         finally:
             os.umask(old)
         os.chmod(self.socket_path, 0o600)
 
     async def start_tcp(self) -> None:
-        """Listen on ``[daemon] listen`` too, when it is set.
+        """Listen on ``[daemon] listen`` too, when it is set: behind the token when there is
+        one.
 
         Raises:
             OSError: the address is taken or cannot be bound.
         """
         listen = self.daemon.listen
         if listen is not None:
-            self._tcp = web.AppRunner(self.app(tcp=True), access_log=None, shutdown_timeout=2.0)
-            await self._tcp.setup()
-            site = web.TCPSite(self._tcp, listen.host, listen.port)
-            await site.start()
-            bound = self._tcp.addresses[0] if self._tcp.addresses else (listen.host, listen.port)
-            self.address = (str(bound[0]), int(bound[1]))
+            token = self.daemon.resolve_token()
+            guard = _token_check(token) if token else None
+            self._tcp = web.HttpServer(
+                self.router(tcp=True), _pid_header, guard=guard, shutdown_timeout=2.0
+            )
+            self.address = await self._tcp.start_tcp(listen.host, listen.port)
 
     async def close(self) -> None:
         """Stop listening and remove the socket file."""
-        for runner in (self._runner, self._tcp):
-            if runner is not None:
-                await runner.cleanup()
-        self._runner = self._tcp = None
+        for server in (self._http, self._tcp):
+            if server is not None:
+                await server.close()
+        self._http = self._tcp = None
         self.socket_path.unlink(missing_ok=True)
 
     # -- reading ------------------------------------------------------------------------------
@@ -323,23 +321,22 @@ class Server:
         return web.json_response({"ok": True})
 
 
-def _token_check(token: str) -> Any:
-    """Return a middleware that answers 401 to a request without ``Bearer <token>``."""
+def _token_check(token: str) -> Callable[[web.Request], web.Response | None]:
+    """Return a guard that answers 401 to a request without ``Bearer <token>``."""
     expected = f"Bearer {token}".encode()
 
-    @web.middleware
-    async def check(request: web.Request, handler: Any) -> web.StreamResponse:
-        given = request.headers.get(TOKEN_HEADER, "").encode()
+    def check(request: web.Request) -> web.Response | None:
+        given = request.headers.get(TOKEN_HEADER.lower(), "").encode()
         if not hmac.compare_digest(given, expected):
             return _error(401, "Unauthorized", "this daemon wants its token: Bearer <token>")
-        return await handler(request)  # type: ignore[no-any-return]
+        return None
 
     return check
 
 
-async def _pid_header(request: web.Request, response: web.StreamResponse) -> None:
+def _pid_header() -> dict[str, str]:
     # Every answer names the daemon's process, so a client notices a restarted daemon at once.
-    response.headers["Gongwatch-Pid"] = str(os.getpid())
+    return {"Gongwatch-Pid": str(os.getpid())}
 
 
 async def _wait(future: Future[Any], seconds: float) -> Any:
@@ -364,7 +361,7 @@ def _int(request: web.Request, name: str, default: int) -> int:
     try:
         return int(request.query.get(name, default))
     except ValueError:
-        raise web.HTTPBadRequest(text=f"{name} must be an integer") from None
+        raise web.HTTPBadRequest(f"{name} must be an integer") from None
 
 
 def _float(request: web.Request, name: str) -> float | None:
@@ -372,4 +369,4 @@ def _float(request: web.Request, name: str) -> float | None:
     try:
         return None if value is None else float(value)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"{name} must be a number") from None
+        raise web.HTTPBadRequest(f"{name} must be a number") from None
