@@ -73,3 +73,25 @@ async def test_rows_far_off_the_screen_are_built_when_they_come_near(pane: type)
         await pilot.press("end")
         await pilot.pause()
         assert "99" in table.rows[-1].cells[1]  # scrolled near: built anew
+
+
+async def test_the_drawn_lines_kept_follow_the_screen_not_the_metric_count() -> None:
+    """Lines are kept for rows that did not change; with 400 metrics changing every poll, the
+    lines kept must stay a few screens' worth, not a few per metric (megabytes of strips)."""
+    engine = busy_engine()
+    app = app_for(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, pilot, OverviewPane)
+        table = app.query_one("#overview-table", RowTable)
+        most = 0
+        for t in range(5, 80):
+            batch = tuple(
+                Reading(f"sensors/chip{i // 20}/s{i % 20}", 40.0 + t + i % 7, "°C", 1000.0 + t)
+                for i in range(400)
+            )
+            engine.ingest(Batch("sensors", batch))
+            app.tick()
+            await pilot.pause()
+            most = max(most, len(table._cache))
+        # Trimmed before each poll's lines are drawn: one screen of them may come on top.
+        assert 0 < most <= 4 * max(table.size.height, 50) + table.size.height

@@ -160,7 +160,9 @@ class RowTable(ScrollView, can_focus=True):
             for i in shown:
                 if i < len(rows) and old[i] != rows[i]:
                     self.refresh_line(i)
-        if len(self._cache) > 4 * max(len(rows), 50):
+        # Lines are drawn for the rows on screen only: keep a few screens of them, however
+        # many rows there are (400 changing rows would otherwise keep 1,600 stale strips).
+        if len(self._cache) > 4 * max(self.size.height, 50):
             self._cache.clear()
         self._keep_cursor(current)
 
