@@ -1,7 +1,9 @@
 """Provides the daemon's HTTP/1.1 (its socket, and TCP): requests, answers, routes and a server on
-asyncio's streams, with no more than the routes need (query strings, one path parameter, JSON
-bodies, kept-alive connections). An HTTP framework would cost the daemon about 15 MiB of
-memory (a fifth of it) for features a local socket never uses."""
+asyncio's streams. The protocol itself (parsing, framing, keep-alive, what may follow what) is
+h11's, the small, well-kept HTTP/1.1 state machine httpx is built on; what is here is only the
+routing the daemon needs (query strings, one path parameter, JSON bodies). A web framework
+would cost the daemon about 15 MiB of memory (a fifth of it) for features a local socket never
+uses."""
 
 from __future__ import annotations
 
@@ -15,12 +17,16 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import h11
+
 log = logging.getLogger("gongwatch")
 
 MAX_HEAD = 64 * 1024
 """Bytes a request line and its headers may take."""
 MAX_BODY = 1024 * 1024
 """Bytes a request body may take (a command line is a few dozen)."""
+READ_SIZE = 64 * 1024
+"""Bytes read from a connection at a time."""
 
 
 @dataclass(slots=True)
@@ -173,11 +179,12 @@ class HttpServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
             while True:
                 self._idle.add(task)
                 try:
-                    request = await read_request(reader)
+                    request = await read_request(conn, reader)
                 finally:
                     self._idle.discard(task)
                 if request is None:
@@ -185,17 +192,20 @@ class HttpServer:
                 self._busy.add(task)
                 try:
                     response = await self._answer(request)
-                    keep = request.headers.get("connection", "").lower() != "close"
-                    writer.write(self._encode(response, keep))
+                    writer.write(self._encode(conn, response))
                     await writer.drain()
                 finally:
                     self._busy.discard(task)
-                if not keep:
-                    return
+                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                    return  # either side asked to close
+                conn.start_next_cycle()
         except BadRequest as exc:
-            writer.write(self._encode(Response(exc.status, exc.text.encode(), "text/plain"), False))
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
+            if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                answer = Response(exc.status, exc.text.encode(), "text/plain")
+                with contextlib.suppress(h11.LocalProtocolError):
+                    writer.write(self._encode(conn, answer, close=True))
+                with contextlib.suppress(ConnectionError):
+                    await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             return  # the client went away: nothing to answer
         finally:
@@ -217,53 +227,71 @@ class HttpServer:
             log.exception("%s %s failed", request.method, request.path)
             return Response(500, b"internal error", "text/plain")
 
-    def _encode(self, response: Response, keep: bool) -> bytes:
-        status = HTTPStatus(response.status)
-        head = [f"HTTP/1.1 {status.value} {status.phrase}"]
+    def _encode(self, conn: h11.Connection, response: Response, close: bool = False) -> bytes:
+        """The answer's bytes, framed by h11 (which closes the connection when the request
+        asked to)."""
+        headers = self.headers() | response.headers
         if response.status != 204:
-            head += [
-                f"Content-Type: {response.content_type}",
-                f"Content-Length: {len(response.body)}",
-            ]
-        head += [f"{k}: {v}" for k, v in (self.headers() | response.headers).items()]
-        if not keep:
-            head.append("Connection: close")
-        body = b"" if response.status == 204 else response.body
-        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+            headers["Content-Type"] = response.content_type
+            headers["Content-Length"] = str(len(response.body))
+        if close:
+            headers["Connection"] = "close"
+        phrase = HTTPStatus(response.status).phrase.encode()
+        head = h11.Response(
+            status_code=response.status, headers=list(headers.items()), reason=phrase
+        )
+        out = conn.send(head)
+        if response.status != 204 and response.body:
+            out += conn.send(h11.Data(data=response.body))
+        return out + conn.send(h11.EndOfMessage())
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
-    """Read one request; None when the client closed the connection between requests.
+async def read_request(conn: h11.Connection, reader: asyncio.StreamReader) -> Request | None:
+    """Read one request through h11; None when the client closed the connection between
+    requests.
 
     Raises:
         BadRequest: the request is malformed, too large, or sends its body in chunks.
     """
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial.strip():
-            return None
-        raise BadRequest(400, "incomplete request") from None
-    except asyncio.LimitOverrunError:
-        raise BadRequest(431, "request head too large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        method, target, _version = lines[0].split(" ")
-    except ValueError:
-        raise BadRequest(400, "bad request line") from None
-    headers = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        raise BadRequest(501, "chunked bodies are not read")
-    try:
-        length = int(headers.get("content-length", "0"))
-    except ValueError:
-        raise BadRequest(400, "bad Content-Length") from None
-    if not 0 <= length <= MAX_BODY:
-        raise BadRequest(413, "body too large")
-    body = await reader.readexactly(length) if length else b""
-    url = urlsplit(target)
-    return Request(method, unquote(url.path), dict(parse_qsl(url.query)), headers, body)
+    head: h11.Request | None = None
+    body = bytearray()
+    while True:
+        try:
+            event = conn.next_event()
+        except h11.RemoteProtocolError as exc:
+            raise BadRequest(exc.error_status_hint, str(exc) or "bad request") from None
+        if event is h11.NEED_DATA:
+            data = await reader.read(READ_SIZE)
+            if not data and head is None and not conn.trailing_data[0]:
+                return None
+            try:
+                conn.receive_data(data)
+            except h11.RemoteProtocolError as exc:
+                raise BadRequest(exc.error_status_hint, str(exc) or "bad request") from None
+            continue
+        if isinstance(event, h11.ConnectionClosed):
+            if head is None:
+                return None
+            raise BadRequest(400, "incomplete request")
+        if isinstance(event, h11.Request):
+            head = event
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in head.headers}
+            if "chunked" in headers.get("transfer-encoding", "").lower():
+                raise BadRequest(501, "chunked bodies are not read")
+            try:
+                length = int(headers.get("content-length", "0"))
+            except ValueError:
+                raise BadRequest(400, "bad Content-Length") from None
+            if not 0 <= length <= MAX_BODY:
+                raise BadRequest(413, "body too large")
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage) and head is not None:
+            url = urlsplit(head.target.decode("latin-1"))
+            return Request(
+                head.method.decode("ascii"),
+                unquote(url.path),
+                dict(parse_qsl(url.query)),
+                headers,
+                bytes(body),
+            )

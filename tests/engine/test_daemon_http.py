@@ -85,18 +85,18 @@ async def test_what_is_not_a_request_gets_one_clear_answer(tmp_path: Path) -> No
     socket = tmp_path / "s.sock"
     server = await serve(socket)
     assert (await raw(socket, b"garbage\r\n\r\n")).startswith(b"HTTP/1.1 400 ")
-    too_big = b"POST /v1/echo HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n"
+    too_big = b"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
     assert (await raw(socket, too_big)).startswith(b"HTTP/1.1 413 ")
-    chunked = b"POST /v1/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked = b"POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
     assert (await raw(socket, chunked)).startswith(b"HTTP/1.1 501 ")
-    closing = b"GET /v1/echo HTTP/1.1\r\nConnection: close\r\n\r\n"
+    closing = b"GET /v1/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     answer = await raw(socket, closing)  # read() returns: the server closed the connection
     assert answer.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in answer
     await server.close()
 
 
 def test_the_daemon_does_not_load_an_http_framework() -> None:
-    """The daemon's server is asyncio's streams: aiohttp alone would be about 15 MiB."""
+    """The daemon's server is asyncio's streams and h11: aiohttp alone would be about 15 MiB."""
     code = (
         "import sys\nimport engine.daemon, engine.daemon.server\nprint('aiohttp' in sys.modules)\n"
     )
