@@ -14,6 +14,7 @@ from collectors.remote import (
     State,
     fetch,
     new_client,
+    prime,
     redact,
     run_async,
     to_readings,
@@ -55,6 +56,7 @@ class HttpCheckCollector:
         clock: monotonic clock for the circuit breaker.
         breaker: a breaker to use instead of the default one (tests).
         """
+        prime()
         self.name = f"http:{name}"
         self.service = slug(name)
         self.url, self.method, self.expect = url, method, expect

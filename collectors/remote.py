@@ -20,6 +20,8 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
+import anyio
+import anyio.lowlevel
 import httpx
 
 from collectors.base import Reading, Status
@@ -289,6 +291,29 @@ def new_client(timeout: float) -> httpx.AsyncClient:
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )
+
+
+_PRIMING = threading.Lock()
+_primed = False
+
+
+def prime() -> None:
+    """Load what httpx loads only at a client's first request (its transport, anyio's asyncio
+    backend), once per process, in the calling thread. Remote collectors call it when they are
+    made: dozens of checks making their first requests at once, each from its own thread,
+    would otherwise all race on those imports' module locks, which cost the monitor seconds of
+    a core at start."""
+    global _primed
+    with _PRIMING:
+        if _primed:
+            return
+
+        async def touch() -> None:
+            async with new_client(1.0):
+                await anyio.lowlevel.checkpoint()
+
+        run_async(touch)
+        _primed = True
 
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
