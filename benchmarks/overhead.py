@@ -219,16 +219,21 @@ def run(
                 samples.append(sample(proc.pid))
                 next_sample += SAMPLE_EVERY
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        os.close(master)
+        stop(proc, master)
     if proc.returncode not in (None, 0, -signal.SIGTERM) and len(samples) < 2:
         raise SystemExit(f"the monitor exited early with status {proc.returncode}")
     return samples, out_bytes, first_frame
+
+
+def stop(proc: subprocess.Popen[bytes], master: int) -> None:
+    """End the monitor's process group (SIGTERM, then SIGKILL after 5 s) and close its pty."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    os.close(master)
 
 
 def time_first_frame(cmd: list[str], cols: int, rows: int, limit: float = 15.0) -> float | None:
@@ -249,13 +254,7 @@ def time_first_frame(cmd: list[str], cols: int, rows: int, limit: float = 15.0) 
                 return time.monotonic() - started
         return None
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        os.close(master)
+        stop(proc, master)
 
 
 def report_starts(cmd: list[str], starts: int, cols: int, rows: int) -> None:

@@ -11,21 +11,7 @@ import pytest
 from detectors.auto import Auto
 from detectors.auto_bank import AutoBank, bytes_per_series
 from detectors.auto_rows import CHUNK, AutoRows
-from detectors.base import Verdict
-
-
-def assert_same(got: Verdict, want: Verdict, where: object) -> None:
-    assert (got.anomalous, got.severity, got.reason) == (
-        want.anomalous,
-        want.severity,
-        want.reason,
-    ), where
-    assert got.score == pytest.approx(want.score, abs=1e-12), where
-    if want.expected is None:
-        assert got.expected is None, where
-    else:
-        got_band = (got.expected, got.low, got.high)
-        assert got_band == pytest.approx((want.expected, want.low, want.high), nan_ok=True), where
+from tests.verdicts import assert_same
 
 
 class Both:

@@ -9,16 +9,16 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from collectors.base import Batch, Reading
 from detectors.auto import Auto
-from detectors.base import QUIET, Verdict
+from detectors.base import QUIET
 from engine.config import Config
 from engine.config_reader import parse
 from engine.engine import Engine, MetricState, combine
 from engine.history import HistoryStore
 from engine.remember import StoreArchive, warm
+from tests.verdicts import assert_same
 
 T0 = 1_700_000_000.0
 FAST, SLOW = 10.0, 60.0
@@ -75,20 +75,6 @@ def store_history(cfg: Config) -> None:
         for j in range(STORED):
             archive.append(key, T0 - FAST * (STORED - j), level + rng.normal(0, 2))
     archive.close()
-
-
-def assert_same(got: Verdict, want: Verdict, where: str) -> None:
-    assert (got.anomalous, got.severity, got.reason) == (
-        want.anomalous,
-        want.severity,
-        want.reason,
-    ), where
-    assert got.score == pytest.approx(want.score, abs=1e-12), where
-    if want.expected is None:
-        assert got.expected is None, where
-    else:
-        got_band = (got.expected, got.low, got.high)
-        assert got_band == pytest.approx((want.expected, want.low, want.high), nan_ok=True), where
 
 
 def test_banks_judge_as_one_auto_per_series(tmp_path: Path) -> None:
