@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
-
 from engine.durations import parse_duration
 from engine.history.config import HistoryConfig
 from engine.history.query import Point, Tier
@@ -124,6 +122,8 @@ def read_file(
 def ask_daemon(socket: Path, key: str, since: float, until: float) -> dict[str, Any] | str | None:
     """``stored`` as the daemon on ``socket`` answers it; None when no daemon answers there,
     or when it keeps no history file or is too old to be asked (the file is read instead)."""
+    import httpx  # here, not at the top: the daemon shares ``stored`` and needs no client
+
     transport = httpx.HTTPTransport(uds=str(socket))
     params = {"key": key, "since": repr(since), "until": repr(until)}
     try:
