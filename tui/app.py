@@ -158,8 +158,9 @@ class GongwatchApp(App[None]):
 
     def tick(self) -> None:
         """Refresh the header and, unless paused, the visible pane when the snapshot changed."""
-        if self._exit:
-            # Closing: the panes are being taken down, and a timer may still fire once.
+        if self._exit or not self.is_running:
+            # Closing (by a key, or by whoever runs the app: then only is_running says so):
+            # the panes are being taken down, and a timer may still fire once.
             return
         snap = self.engine.snapshot()
         uptime = snap.metrics.get("system/uptime")

@@ -28,3 +28,13 @@ async def test_the_app_serves_prometheus_while_it_runs() -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         with pytest.raises(httpx.ConnectError):  # quitting the app stopped the exporter
             await client.get(url)
+
+
+async def test_a_tick_after_the_app_has_shut_down_does_nothing() -> None:
+    """A refresh timer may fire once more while whoever runs the app shuts it down (a test's
+    pilot, a web session): its panes are gone by then, so the tick must not draw them."""
+    replay = ReplayCollector(DATA / "stand_in_readings.jsonl", interval=0.05)
+    app = make_app(parse(""), collectors=[replay], hostname="testhost")
+    async with app.run_test() as pilot:
+        await pilot.pause(0.3)
+    app.tick()
