@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import socket
-import stat
 import subprocess
 import threading
 import time
@@ -28,6 +26,7 @@ from engine.alert_state import AlertState, default_state_path
 from engine.alert_text import alert_message
 from engine.config import AlertRule, Config, glob_match
 from engine.engine import SEVERITY_RANK, Engine, MetricState
+from engine.private import append_private, redact_argv
 
 if TYPE_CHECKING:
     from engine.mqtt_in import MqttTriggers
@@ -437,52 +436,3 @@ class AlertManager(PeopleActions):
     def _tell(self, rec: AlertRecord) -> None:
         for listener in list(self._listeners):
             listener(rec)
-
-
-def append_private(path: Path, text: str) -> None:
-    """Append ``text`` to a file only its owner may read (0600), creating it, and the folders
-    it needs, for its owner alone (0700): alert lines name metrics, hosts and commands.
-
-    Folders that already exist are left as they are (a log in the home folder is allowed).
-    """
-    missing = []
-    for folder in [path.parent, *path.parent.parents]:
-        if folder.exists():
-            break
-        missing.append(folder)
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
-        folder.chmod(0o700)  # the umask may have taken bits off; never add any to others
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as f:
-        st = os.fstat(fd)
-        # A log an earlier version left readable by others is tightened; anything that is not
-        # a plain file of ours (/dev/null, a pipe, a terminal) is written to as it is.
-        if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_mode & 0o077:
-            os.fchmod(fd, 0o600)
-        f.write(text)
-
-
-_SECRET_NAME = r"--?[\w.-]*(?:key|token|passw(?:or)?d|secret|credential)s?"
-_SECRET_FLAG = re.compile(rf"({_SECRET_NAME})", re.IGNORECASE)
-_SECRET_ASSIGN = re.compile(rf"({_SECRET_NAME}=).+", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^@/\s]+@")
-
-
-def redact_argv(argv: Sequence[str]) -> list[str]:
-    """Return a command line fit for the log and the screen: the values of arguments that look
-    like credentials (``--api-key=...``, ``--token=...``, ``--password X``, the password of a
-    URL) become ``***``. The command itself is run with the real ones."""
-    out: list[str] = []
-    hide_next = False
-    for arg in argv:
-        if hide_next:
-            out.append("***")
-            hide_next = False
-            continue
-        if (m := _SECRET_ASSIGN.fullmatch(arg)) is not None:
-            out.append(m.group(1) + "***")
-            continue
-        hide_next = _SECRET_FLAG.fullmatch(arg) is not None
-        out.append(_URL_PASSWORD.sub(r"\1***@", arg))
-    return out

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Batch, Reading, Status
-from engine.alerts import AlertManager, append_private, redact_argv
+from engine.alerts import AlertManager
 from engine.config import AlertRule
+from engine.private import append_private, redact_argv
 from tests.engine.test_alerts import Waiter, feed, rules, setup
 
 DUMP_ENV = "import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], 'w'))"
