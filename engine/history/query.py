@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.history.blocks import decode_block
 from engine.history.codec import decode, decode_flags
@@ -49,6 +51,47 @@ class Point(NamedTuple):
         return self.anomalies > 0
 
 
+@dataclass(frozen=True, slots=True)
+class Samples:
+    """Raw points of one series as arrays, oldest first: what ``recent`` reads, without a
+    ``Point`` per sample (warming a detector wants arrays, and thousands of them)."""
+
+    t: npt.NDArray[np.float64]
+    """Seconds since the epoch."""
+    x: npt.NDArray[np.float64]
+    """The samples."""
+    anomalous: npt.NDArray[np.bool_]
+    """Whether the detectors called each sample anomalous."""
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def __getitem__(self, part: slice) -> Samples:
+        return Samples(self.t[part], self.x[part], self.anomalous[part])
+
+
+NO_SAMPLES = Samples(np.empty(0), np.empty(0), np.empty(0, dtype=bool))
+"""What a series the file does not hold has."""
+
+
+def chunk_samples(rows: Iterable[ChunkRow]) -> Samples:
+    """Decode chunk rows into samples sorted by time (ties keep the rows' order), as
+    ``chunk_points`` does with no bounds."""
+    times: list[int] = []
+    values: list[float] = []
+    flags: list[bool] = []
+    for _start, _end, count, data, marks in rows:
+        t, x = decode(data, count)
+        times += t
+        values += x
+        flags += decode_flags(marks, count)
+    if not times:
+        return NO_SAMPLES
+    t_s = np.array(times, dtype=np.int64) / 1000
+    order = np.argsort(t_s, kind="stable")
+    return Samples(t_s[order], np.array(values)[order], np.array(flags, dtype=bool)[order])
+
+
 def chunk_points(rows: Iterable[ChunkRow], since_ms: int, until_ms: int) -> list[Point]:
     """Decode chunk rows and keep the points within ``[since_ms, until_ms]``, sorted by time."""
     points: list[Point] = []
@@ -66,6 +109,34 @@ def series_id(conn: sqlite3.Connection, key: str) -> int | None:
     """The id of a series in the file, or None when the file has no such key."""
     row = conn.execute("SELECT id FROM series WHERE key = ?", (key,)).fetchone()
     return None if row is None else int(row[0])
+
+
+BATCH = 500
+"""Keys or ids bound in one ``IN (...)`` (SQLite allows at least 999 variables)."""
+
+
+def series_ids(conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, int]:
+    """The ids of the keys the file holds (one query per ``BATCH`` keys)."""
+    ids: dict[str, int] = {}
+    for at in range(0, len(keys), BATCH):
+        part = keys[at : at + BATCH]
+        query = f"SELECT key, id FROM series WHERE key IN ({','.join('?' * len(part))})"
+        ids.update((key, int(sid)) for key, sid in conn.execute(query, part))
+    return ids
+
+
+def open_chunks(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[ChunkRow]]:
+    """The open chunks the file holds of each series (segments by start, then as saved)."""
+    out: dict[int, list[ChunkRow]] = {}
+    for at in range(0, len(ids), BATCH):
+        part = ids[at : at + BATCH]
+        query = (
+            "SELECT series, start, end, count, data, flags FROM open_chunks "
+            f"WHERE series IN ({','.join('?' * len(part))}) ORDER BY series, start, id"
+        )
+        for sid, *row in conn.execute(query, part):
+            out.setdefault(sid, []).append(tuple(row))  # type: ignore[arg-type]
+    return out
 
 
 def stored_chunks(
