@@ -99,7 +99,9 @@ class AutoBank:
         self.on = np.zeros(n, dtype=bool)
         self.seasons = BankSeasons(n)
 
-    def _surprise(self, x: FloatArray, go: BoolArray, t: float) -> tuple[FloatArray, FloatArray]:
+    def _surprise(
+        self, x: FloatArray, go: BoolArray, t: float | FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
         f, nn = self.f, self.i["n"]
         e = np.minimum(np.abs(x - f["last"]), np.abs(x - f["fast"]))
         e = np.minimum(e, np.abs(x - f["slow"]))
@@ -183,8 +185,9 @@ class AutoBank:
         need = p.average * top - (f["sum"] - self.ring[k % p.average, self.cols])
         return np.expm1(np.minimum(np.maximum(need, 0.0), 700.0)) * sc  # type: ignore[no-any-return]
 
-    def update(self, t: float, x: FloatArray) -> BankVerdicts:
-        """Judge one value per series (NaN = no value), then learn from them."""
+    def update(self, t: float | FloatArray, x: FloatArray) -> BankVerdicts:
+        """Judge one value per series (NaN = no value) at ``t`` (one time, or each series'
+        own), then learn from them."""
         x = np.asarray(x, dtype=np.float64)
         if x.shape != (self.n,):
             raise ValueError(f"expected {self.n} values, got shape {x.shape}")
@@ -193,7 +196,7 @@ class AutoBank:
         with np.errstate(all="ignore"):
             return self._step(t, x)
 
-    def _step(self, t: float, x: FloatArray) -> BankVerdicts:
+    def _step(self, t: float | FloatArray, x: FloatArray) -> BankVerdicts:
         p, f = self.params, self.f
         ok = np.isfinite(x)
         xs = np.where(ok, x, 0.0)
@@ -235,15 +238,16 @@ class AutoBank:
             if isinstance(getattr(owner, "cols", None), np.ndarray):
                 owner.cols = np.arange(self.n)  # type: ignore[attr-defined]
 
-    def load(self, rows: IntArray, other: AutoBank) -> None:
-        """Set the series ``rows`` to the state of ``other``'s series, in order (a bank of as
-        many series with the same knobs): a series warmed elsewhere, or a new one."""
-        if other.params != self.params or other.n != len(rows):
-            raise ValueError("load needs a bank of as many series with the same knobs")
+    def load(self, rows: IntArray, other: AutoBank, source: IntArray | None = None) -> None:
+        """Set the series ``rows`` to the state of ``other``'s series ``source`` (by default
+        all of them), in order, ``other`` having the same knobs: series warmed elsewhere, or
+        new ones."""
+        if other.params != self.params or len(rows) != (other.n if source is None else len(source)):
+            raise ValueError("load needs as many series, with the same knobs")
         theirs = dict(_columns(other, other.n))
         for path, (owner, name, mine) in list(_columns(self, self.n)):
             mine, src = _same_lead(mine, theirs[path][2])
-            mine[..., rows] = src
+            mine[..., rows] = src if source is None else src[..., source]
             _put(owner, name, mine)
 
 

@@ -103,19 +103,22 @@ class AutoRows:
         score, on, expected, low, high = self._advance(t, x)
         return self._pick(rows, score, on, expected, low, high, self.bank.last.ready)
 
-    def _advance(self, t: float, x: FloatArray) -> BankVerdicts:
-        """Step the bank on ``x`` (every row), keeping what the reasons are written from."""
+    def _advance(self, t: float | FloatArray, x: FloatArray) -> BankVerdicts:
+        """Step the bank on ``x`` (every row) at ``t`` (one time, or each row's own),
+        keeping what the reasons are written from."""
         bank = self.bank
         # What the reasons need from before the step: the range a new extreme left, and
         # which rows get their first value now.
         lo, hi = bank.f["lo"].copy(), bank.f["hi"].copy()
         first = np.isfinite(x) & (bank.i["n"] == 0)
         verdicts = bank.update(t, x)
-        self._t0[first] = t
+        times = np.broadcast_to(t, x.shape)
+        self._t0[first] = times[first]
         parts = bank.last
         for r in np.flatnonzero(verdicts.score >= bank.params.threshold).tolist():
+            age = float(times[r]) - float(self._t0[r])
             self._why[r] = (
-                novel_words(float(x[r]), float(lo[r]), float(hi[r]), t - float(self._t0[r]))
+                novel_words(float(x[r]), float(lo[r]), float(hi[r]), age)
                 if parts.novel[r]
                 else describe(float(parts.surprise[r]), float(parts.decades[r]))
             )
@@ -138,43 +141,53 @@ class AutoRows:
 
     def warm(self, points: dict[str, tuple[FloatArray, FloatArray]]) -> None:
         """Feed held series their past points (times and values, oldest first) as their own
-        ``Auto`` would be fed them, all in one bank: each step takes the next point of every
-        series whose next time is the earliest, so each series sees its points in order.
+        ``Auto`` would be fed them, all in one bank (see ``past``).
 
         Raises:
             ValueError: a time is NaN (the series are left as they were).
         """
+        self.take(self.past(points), points)
+
+    def past(self, points: dict[str, tuple[FloatArray, FloatArray]]) -> AutoRows:
+        """A bank of the series that have points, with this bank's knobs, fed them as their
+        own ``Auto`` would be: what ``take`` copies from. Made apart from any bank holding
+        the series, so that the new series of several banks are fed together.
+
+        Each step feeds every series its next point at that point's own time: a bank's
+        series never meet in a step (each row is its own ``Auto``), so they need not be in
+        step, and series polled apart take as few steps as series polled together.
+
+        Raises:
+            ValueError: a time is NaN.
+        """
         names = [n for n, (t, _) in points.items() if len(t)]
+        past = AutoRows(**asdict(self.bank.params))
         if not names:
-            return
+            return past
         if any(np.isnan(points[n][0]).any() for n in names):
             raise ValueError("a point's time is not a number")
-        past = AutoRows(**asdict(self.bank.params))
         past._grow(len(names))
         past.add(names)  # rows 0, 1, ... in order: the bank holds exactly these
         length = max(len(points[n][0]) for n in names)
-        tt = np.full((len(names), length + 1), np.inf)
-        xx = np.full((len(names), length + 1), np.nan)
+        tt = np.zeros((len(names), length))
+        xx = np.full((len(names), length), np.nan)  # no value past a series' last point
         for j, n in enumerate(names):
             t, x = points[n]
             tt[j, : len(t)], xx[j, : len(t)] = t, x
-        past._replay(tt, xx)
-        mine = np.array([self.rows[n] for n in names], dtype=np.int64)
-        self.bank.load(mine, past.bank)
-        self._t0[mine] = past._t0
-        for m, why in zip(mine.tolist(), past._why, strict=True):
-            self._why[m] = why
+            tt[j, len(t) :] = t[-1]  # a time, though unused: no infinities in the steps
+        for k in range(length):
+            past._advance(tt[:, k], xx[:, k])
+        return past
 
-    def _replay(self, tt: FloatArray, xx: FloatArray) -> None:
-        """Step through the points of every row (``tt`` +inf past each row's end): each step
-        takes the next point of the rows whose next time is the earliest."""
-        head = np.zeros(self.bank.n, dtype=np.int64)
-        idx = np.arange(self.bank.n)
-        while True:
-            heads = tt[idx, head]
-            t = float(heads.min())
-            if t == np.inf:
-                return
-            now = heads == t
-            self._advance(t, np.where(now, xx[idx, head], np.nan))
-            head += now
+    def take(self, past: AutoRows, names: Iterable[str]) -> None:
+        """Set the held series ``names`` to their state in ``past`` (a name ``past`` does not
+        hold keeps its own)."""
+        both = [n for n in names if n in past.rows]
+        if not both:
+            return
+        mine = np.array([self.rows[n] for n in both], dtype=np.int64)
+        theirs = np.array([past.rows[n] for n in both], dtype=np.int64)
+        self.bank.load(mine, past.bank, theirs)
+        self._t0[mine] = past._t0[theirs]
+        for m, t in zip(mine.tolist(), theirs.tolist(), strict=True):
+            self._why[m] = past._why[t]

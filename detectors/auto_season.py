@@ -135,7 +135,7 @@ class _BankSeason:
     def arrays(self) -> list[np.ndarray]:
         return [self.period, self.ring, self.err_season, self.err_plain, self.before, self.j]
 
-    def slots(self, t: float, step: FloatArray) -> IntArray:
+    def slots(self, t: float | FloatArray, step: FloatArray) -> IntArray:
         on = self.period > 0
         safe = np.where(on, step, 1.0)
         return np.where(on, np.round(t / safe).astype(np.int64) % np.maximum(self.period, 1), 0)
@@ -159,7 +159,7 @@ class BankSeasons:
 
     def error(
         self,
-        t: float,
+        t: float | FloatArray,
         x: FloatArray,
         last: FloatArray,
         plain: FloatArray,
@@ -187,8 +187,9 @@ class BankSeasons:
             )
         return e  # type: ignore[no-any-return]
 
-    def learn(self, t: float, x: FloatArray, ok: BoolArray) -> None:
-        """Learn the values into the rings, or the steps while they are unknown."""
+    def learn(self, t: float | FloatArray, x: FloatArray, ok: BoolArray) -> None:
+        """Learn the values into the rings, or the steps while they are unknown (``t``: one
+        time, or each series' own)."""
         for s in self.seasons:
             on = ok & (s.period > 0)
             if on.any():
@@ -198,7 +199,7 @@ class BankSeasons:
         take = ok & ~np.isnan(self.t_last) & (self.ndts < STEP_SAMPLES)
         if take.any():
             cols = self.cols[take]
-            self.dts[self.ndts[take], cols] = t - self.t_last[take]
+            self.dts[self.ndts[take], cols] = (t - self.t_last)[take]
             self.ndts[take] += 1
             done = cols[self.ndts[cols] == STEP_SAMPLES]
             if len(done):

@@ -124,3 +124,30 @@ def test_a_past_point_without_a_time_is_refused_and_leaves_the_series_as_they_we
     with pytest.raises(ValueError):
         rows.warm({"a": (np.array([1.0, math.nan]), np.array([1.0, 2.0]))})
     assert rows.step(0.0, ["a"], [1.0]) == [Auto().update(0.0, 1.0)]
+
+
+def test_the_new_series_of_two_banks_fed_together_match_their_own_auto() -> None:
+    rng = np.random.default_rng(6)
+    past = {
+        name: (start + step * np.arange(400), rng.normal(level, 1, 400))
+        for name, start, step, level in (("a", 0.3, 5.0, 10.0), ("b", 1.1, 5.0, -4.0))
+    }
+    past["c"] = (2.0 + 60.0 * np.arange(90), rng.normal(0, 3, 90))  # fewer, further apart
+    one, other = Both(), Both()
+    one.rows.add(["a", "c"])
+    other.rows.add(["b"])
+    together = one.rows.past(past)
+    one.rows.take(together, ["a", "c"])
+    other.rows.take(together, ["b", "not held"])
+    for both, names in ((one, ["a", "c"]), (other, ["b"])):
+        for name in names:
+            det = both.singles[name] = Auto()
+            for a, b in zip(past[name][0].tolist(), past[name][1].tolist(), strict=True):
+                det.update(a, b)
+    for i in range(200):
+        spike = 30.0 if i == 150 else 0.0
+        t = 6000.0 + 5.0 * i
+        one.step(t, {"a": rng.normal(10, 1) + spike, "c": rng.normal(0, 3)})
+        other.step(t + 0.8, {"b": rng.normal(-4, 1) - spike})
+    assert any("above its highest" in w or "its usual change" in w for w in one.reasons)
+    assert any("below its lowest" in w or "its usual change" in w for w in other.reasons)
