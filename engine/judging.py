@@ -6,7 +6,6 @@ is first fed the points the history file holds of it (its warm start)."""
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,7 +14,7 @@ import detectors
 from collectors.base import Reading
 from detectors.auto_rows import AutoRows
 from detectors.base import QUIET, Verdict
-from engine.remember import warm, warm_rows
+from engine.remember import WARM_ERRORS, Warmer
 from engine.series import Archive
 
 AUTO = "auto"
@@ -23,8 +22,6 @@ AUTO = "auto"
 SILENT = 86400.0
 """Seconds without a value after which a series of a bank is taken for gone (a target removed,
 a metric renamed): its row is freed, and should it come back it is warmed like a new one."""
-WARM_ERRORS = (ArithmeticError, ValueError, OSError, sqlite3.Error)
-"""What reading a series' past from the history file or replaying it may raise."""
 
 Report = Callable[[str, str, str], None]
 
@@ -52,7 +49,8 @@ class Judges:
         archive: the history file new series are warmed from, if any.
         """
         self._report = report
-        self._archive = archive if hasattr(archive, "recent") else None
+        self._warmer = Warmer(archive) if hasattr(archive, "recent_many") else None  # type: ignore[arg-type]
+        """Warms new series from the history file, those of threads asking at once together."""
         self._lock = threading.Lock()
         self._banks: dict[str, _Bank] = {}
         """The bank of each source that has ``auto`` series."""
@@ -69,7 +67,7 @@ class Judges:
         out = [QUIET] * len(readings)
         banked: dict[_Bank, list[int]] = {}
         bank_of = self._bank_of  # read without the lock: only a new series changes it
-        bank, idx = None, []
+        bank, idx, others = None, [], []
         for i, (r, name) in enumerate(zip(readings, names, strict=True)):
             if r.value is None or not math.isfinite(r.value):
                 continue
@@ -79,7 +77,9 @@ class Judges:
                     bank, idx = now, banked.setdefault(now, [])
                 idx.append(i)
             else:
-                out[i] = self._detect(r, name)
+                others.append(i)
+        if others:
+            self._judge_objects(readings, names, others, out)
         for held, rows in banked.items():
             if len(rows) == len(readings):
                 return self._judge_in(held, readings)
@@ -176,9 +176,9 @@ class Judges:
         if not new:
             return
         bank.rows.add(new)
-        if self._archive is not None:
+        if self._warmer is not None:
             try:
-                warm_rows(bank.rows, self._archive, new)  # type: ignore[arg-type]
+                self._warmer.rows(bank.rows, new)
             except WARM_ERRORS as exc:
                 self._report(bank.source, "error", f"could not warm {AUTO} from history: {exc}")
 
@@ -201,17 +201,48 @@ class Judges:
             with bank.lock:
                 bank.rows.retire([key])
 
+    def _judge_objects(
+        self, readings: Sequence[Reading], names: Sequence[str], idx: list[int], out: list[Verdict]
+    ) -> None:
+        """Judge the readings ``idx``, whose series have detectors of their own: those new to
+        theirs get it first, warmed together."""
+        new = {}
+        for i in idx:
+            held = self._objects.get(readings[i].key)
+            if held is None or held[0] != names[i]:
+                new[readings[i].key] = names[i]
+        if new:
+            self._make(new)
+        for i in idx:
+            out[i] = self._detect(readings[i], names[i])
+
+    def _make(self, names: dict[str, str]) -> None:
+        """Give series new detectors (``names``: each one's), fed their stored points: their
+        baseline and season go on from before a restart."""
+        made = {}
+        for key, name in names.items():
+            self._retire(key)
+            made[key] = self._objects[key] = (name, detectors.create(name))
+        if self._warmer is None:
+            return
+        try:
+            past = self._warmer.points({key: detector for key, (_, detector) in made.items()})
+        except WARM_ERRORS as exc:
+            for key, (name, _) in made.items():
+                self._report(key, "error", f"could not warm {name} from history: {exc}")
+            return
+        for key, (name, detector) in made.items():
+            try:
+                for t, x in zip(past[key].t.tolist(), past[key].x.tolist(), strict=True):
+                    detector.update(t, x)
+            except WARM_ERRORS as exc:
+                self._report(key, "error", f"could not warm {name} from history: {exc}")
+
     def _detect(self, reading: Reading, name: str) -> Verdict:
         held = self._objects.get(reading.key)
-        if held is None or held[0] != name:
-            self._retire(reading.key)
-            held = self._objects[reading.key] = (name, detectors.create(name))
-            if self._archive is not None:
-                # The series' points from before a restart: its baseline and season go on.
-                try:
-                    warm(held[1], self._archive, reading.key)  # type: ignore[arg-type]
-                except WARM_ERRORS as exc:
-                    self._report(reading.key, "error", f"could not warm {name} from history: {exc}")
+        if held is None or held[0] != name:  # its detector failed earlier in this poll
+            self._make({reading.key: name})
+            held = self._objects[reading.key]
         try:
             return held[1].update(reading.time, reading.value)  # type: ignore[no-any-return]
         except Exception as exc:  # a detector's bug costs this point's verdict, not the poll

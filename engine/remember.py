@@ -4,14 +4,18 @@ and warming a new detector with the points its series left there before a restar
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from typing import Any, Protocol
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from detectors.auto_rows import AutoRows
 from engine.series import History
 from engine.span import Span, SpanError, read_span
+
+if TYPE_CHECKING:
+    from engine.history.query import Samples
 
 WARM_POINTS = 2000
 """Points replayed into a new detector: about what ``auto`` keeps of a series' own past to
@@ -20,15 +24,19 @@ SEASONS = 2
 """A seasonal detector (one with a ``season`` in seconds) gets two seasons, the least from
 which Holt-Winters' seasonal terms and band are what they were before the restart."""
 WARM_GROUP = 1000
-"""Series of a bank warmed together: their points take 32 MB at most."""
+"""Series of banks warmed together: their points take 32 MB at most."""
 MOST_POINTS = 200_000
 """Never more than this for one series (two days at 1 Hz is 172,800): bounded start-up."""
+WARM_ERRORS = (ArithmeticError, ValueError, OSError, sqlite3.Error)
+"""What reading a series' past from the history file or replaying it may raise."""
 
 
 class Recent(Protocol):
     """The part of the history store that warming needs."""
 
     def recent(self, key: str, n: int) -> list[Any]: ...
+
+    def recent_many(self, wants: Mapping[str, int]) -> dict[str, Samples]: ...
 
 
 def warm(detector: Any, history: Recent, key: str) -> int:
@@ -43,44 +51,139 @@ def warm(detector: Any, history: Recent, key: str) -> int:
         How many points were replayed.
     """
     points = history.recent(key, WARM_POINTS)
-    season = getattr(detector, "season", None)
-    if isinstance(season, int | float) and season > 0 and len(points) >= 2:
-        span = points[-1].time - points[0].time
-        if span < SEASONS * season:
-            step = max(span / (len(points) - 1), 1e-3)
-            want = min(int(SEASONS * season / step) + 2, MOST_POINTS)
-            if want > len(points):
-                points = history.recent(key, want)
+    want = seasonal_want(detector, [p.time for p in points])
+    if want > len(points):
+        points = history.recent(key, want)
     for p in points:
         detector.update(p.time, p.value)
     return len(points)
 
 
-def warm_rows(rows: AutoRows, history: Recent, keys: list[str]) -> int:
-    """Replay each new series' last ``WARM_POINTS`` stored points into its row of a bank, as
-    ``warm`` does into an ``auto`` of its own, a group of series at a time so that their
-    points in memory stay bounded.
+def seasonal_want(detector: Any, times: Sequence[float] | np.ndarray) -> int:
+    """How many points a seasonal detector wants when the ``WARM_POINTS`` read (``times``)
+    hold less than ``SEASONS`` seasons; 0 when they do, or it has no season."""
+    season = getattr(detector, "season", None)
+    if not (isinstance(season, int | float) and season > 0 and len(times) >= 2):
+        return 0
+    span = float(times[-1]) - float(times[0])
+    if span >= SEASONS * season:
+        return 0
+    step = max(span / (len(times) - 1), 1e-3)
+    return min(int(SEASONS * season / step) + 2, MOST_POINTS)
 
-    Args:
-        rows: the bank, holding ``keys`` in rows just added.
-        history: the history store.
-        keys: the new series.
 
-    Returns:
-        How many points were replayed, all series together.
+class _Ask:
+    """What one thread asks a ``Warmer`` for, and what it gets."""
+
+    def __init__(self, keys: list[str], rows: AutoRows | None = None) -> None:
+        self.keys = keys
+        self.rows = rows
+        """The bank whose new rows ``keys`` are; None for series with detectors of their own."""
+        self.detectors: Mapping[str, Any] = {}
+        self.done = False
+        self.error: BaseException | None = None
+        self.pasts: list[AutoRows] = []
+        """The replays the rows are taken from (``AutoRows.past``), a group of series each."""
+        self.samples: dict[str, Samples] = {}
+        """The stored points of each series with a detector of its own."""
+
+
+class Warmer:
+    """Warms new detectors from the history file; what threads ask at about the same time is
+    served together: one read of the file for all their series (``recent_many``), and one
+    replay for all their ``auto`` rows, whatever banks they are in.
+
+    A thread asks, then waits for its turn; the thread whose turn comes serves every ask
+    waiting then, its own among them unless a turn before served it. So of many sources that
+    start together, the first is served alone, and those that came meanwhile together next.
     """
-    done = 0
-    for start in range(0, len(keys), WARM_GROUP):
-        points = {}
-        for key in keys[start : start + WARM_GROUP]:
-            past = history.recent(key, WARM_POINTS)
-            points[key] = (
-                np.array([p.time for p in past], dtype=np.float64),
-                np.array([p.value for p in past], dtype=np.float64),
-            )
-            done += len(past)
-        rows.warm(points)
-    return done
+
+    def __init__(self, history: Recent) -> None:
+        """Args:
+        history: the history store.
+        """
+        self.history = history
+        self._waiting: list[_Ask] = []
+        self._lock = threading.Lock()
+        self._turn = threading.Lock()
+
+    def rows(self, rows: AutoRows, keys: Sequence[str]) -> None:
+        """Feed new rows of a bank their series' last ``WARM_POINTS`` stored points, as
+        ``warm`` does an ``auto`` of its own (call under the bank's lock).
+
+        Raises:
+            sqlite3.Error, OSError, ValueError, ArithmeticError: the file could not be read or
+                its points could not be replayed (the rows are as they were).
+        """
+        ask = self._wait(_Ask(list(keys), rows))
+        for past in ask.pasts:
+            rows.take(past, keys)
+
+    def points(self, detectors: Mapping[str, Any]) -> dict[str, Samples]:
+        """The stored points each new detector of its own series is to be warmed with, oldest
+        first: the last ``WARM_POINTS``, more for a seasonal one (see ``warm``).
+
+        Raises:
+            sqlite3.Error, OSError: the file could not be read.
+        """
+        ask = _Ask(list(detectors))
+        ask.detectors = detectors
+        return self._wait(ask).samples
+
+    def _wait(self, ask: _Ask) -> _Ask:
+        with self._lock:
+            self._waiting.append(ask)
+        with self._turn:
+            if not ask.done:
+                with self._lock:
+                    group, self._waiting = self._waiting, []
+                self._serve(group)
+        if ask.error is not None:
+            raise ask.error
+        return ask
+
+    def _serve(self, group: list[_Ask]) -> None:
+        try:
+            self._serve_rows([a for a in group if a.rows is not None])
+            self._serve_points([a for a in group if a.rows is None])
+        except WARM_ERRORS as exc:
+            if len(group) == 1:
+                group[0].error = exc
+            else:  # what one series breaks costs its own ask only, as when asked alone
+                for ask in group:
+                    ask.pasts, ask.samples = [], {}
+                    self._serve([ask])
+        for ask in group:
+            ask.done = True
+
+    def _serve_rows(self, asks: list[_Ask]) -> None:
+        """One replay per ``WARM_GROUP`` new series of the banks (of the same knobs)."""
+        kinds: dict[object, list[tuple[AutoRows, _Ask]]] = {}
+        for ask in asks:
+            if ask.rows is not None:
+                kinds.setdefault(ask.rows.bank.params, []).append((ask.rows, ask))
+        for same in kinds.values():
+            keys = list(dict.fromkeys(k for _, ask in same for k in ask.keys))
+            for at in range(0, len(keys), WARM_GROUP):
+                part = dict.fromkeys(keys[at : at + WARM_GROUP], WARM_POINTS)
+                got = self.history.recent_many(part)
+                past = same[0][0].past({k: (s.t, s.x) for k, s in got.items()})
+                for _, ask in same:
+                    if any(k in part for k in ask.keys):
+                        ask.pasts.append(past)
+
+    def _serve_points(self, asks: list[_Ask]) -> None:
+        """One read for every series, and one more for the seasonal ones that want more."""
+        if not asks:
+            return
+        detectors = {k: d for ask in asks for k, d in ask.detectors.items()}
+        got = self.history.recent_many(dict.fromkeys(detectors, WARM_POINTS))
+        more = {k: seasonal_want(d, got[k].t) for k, d in detectors.items()}
+        more = {k: n for k, n in more.items() if n > len(got[k])}
+        if more:
+            got.update(self.history.recent_many(more))
+        for ask in asks:
+            ask.samples = {k: got[k] for k in ask.keys}
 
 
 class StoreArchive:
@@ -131,6 +234,10 @@ class StoreArchive:
     def recent(self, key: str, n: int) -> list[Any]:
         """The last ``n`` raw points of ``key``."""
         return list(self.store.recent(key, n))
+
+    def recent_many(self, wants: Mapping[str, int]) -> dict[str, Samples]:
+        """The last raw points of many keys (``wants``: how many of each), read at once."""
+        return self.store.recent_many(wants)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Seal and save every point still queued."""

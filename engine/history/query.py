@@ -74,13 +74,20 @@ NO_SAMPLES = Samples(np.empty(0), np.empty(0), np.empty(0, dtype=bool))
 """What a series the file does not hold has."""
 
 
-def chunk_samples(rows: Iterable[ChunkRow]) -> Samples:
-    """Decode chunk rows into samples sorted by time (ties keep the rows' order), as
-    ``chunk_points`` does with no bounds."""
+def chunk_samples(rows: Sequence[ChunkRow], older: Sequence[ChunkRow] = (), n: int = 0) -> Samples:
+    """The last ``n`` points (all for 0) of chunk rows and then ``older`` ones, sorted by time
+    (ties keep the rows' order): what ``chunk_points`` gives with no bounds.
+
+    ``older`` are chunks by their end, newest first, decoded only while they may hold some of
+    the last ``n``: a chunk's points end at its end, so once ``n`` points come after it,
+    neither it nor any chunk after it can be among them.
+    """
     times: list[int] = []
     values: list[float] = []
     flags: list[bool] = []
-    for _start, _end, count, data, marks in rows:
+    for at, (_start, end, count, data, marks) in enumerate([*rows, *older]):
+        if n and at >= len(rows) and np.count_nonzero(np.array(times) > end) >= n:
+            break
         t, x = decode(data, count)
         times += t
         values += x
@@ -88,7 +95,7 @@ def chunk_samples(rows: Iterable[ChunkRow]) -> Samples:
     if not times:
         return NO_SAMPLES
     t_s = np.array(times, dtype=np.int64) / 1000
-    order = np.argsort(t_s, kind="stable")
+    order = np.argsort(t_s, kind="stable")[-n:]
     return Samples(t_s[order], np.array(values)[order], np.array(flags, dtype=bool)[order])
 
 

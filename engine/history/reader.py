@@ -240,7 +240,8 @@ class HistoryReader:
                     "ORDER BY start, id",
                     (sid,),
                 ).fetchall()
-            return chunk_points(_with_older(conn, sid, rows, n), -(2**62), 2**62)[-n:]
+            rows += _older(conn, sid, rows, n)
+            return chunk_points(rows, -(2**62), 2**62)[-n:]
 
     def recent_many(self, wants: Mapping[str, int]) -> dict[str, Samples]:
         """The last raw points of many keys, oldest first, from one snapshot of the file: what
@@ -266,7 +267,7 @@ class HistoryReader:
             for key in keys:
                 sid, n = ids.get(key), wants[key]
                 rows = [*unsaved[key].chunks, *opened.get(sid, ())]  # type: ignore[arg-type]
-                out[key] = chunk_samples(_with_older(conn, sid, rows, n))[-n:]
+                out[key] = chunk_samples(rows, _older(conn, sid, rows, n), n)
         return out
 
     def __enter__(self) -> Self:
@@ -288,17 +289,20 @@ class HistoryReader:
             conn.close()
 
 
-def _with_older(
+def _older(
     conn: sqlite3.Connection, sid: int | None, rows: list[ChunkRow], n: int
 ) -> list[ChunkRow]:
-    """``rows`` (a series' unsaved and open chunks) and, while they hold fewer than ``n``
-    points, the newest sealed chunks that end before them, sixteen at a time."""
-    rows = list(rows)
+    """While ``rows`` (a series' unsaved and open chunks) and those found so far hold fewer
+    than ``n`` points, the newest sealed chunks that end before them, sixteen at a time:
+    newest end first."""
+    found: list[ChunkRow] = []
     before = min((row[0] for row in rows), default=2**62)
-    while sid is not None and sum(row[2] for row in rows) < n:
+    have = sum(row[2] for row in rows)
+    while sid is not None and have < n:
         older = newest_chunks(conn, sid, before, 16)
         if not older:
             break
-        rows += older
+        found += older
+        have += sum(row[2] for row in older)
         before = older[-1][1]
-    return rows
+    return found

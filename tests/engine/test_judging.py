@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from collectors.base import Batch, Reading
 from detectors.auto import Auto
@@ -18,6 +19,7 @@ from engine.config_reader import parse
 from engine.engine import Engine, MetricState, combine
 from engine.history import HistoryStore
 from engine.remember import StoreArchive, warm
+from tests.engine.history.reads import count_reads
 from tests.verdicts import assert_same
 
 T0 = 1_700_000_000.0
@@ -173,3 +175,30 @@ def test_a_series_silent_for_a_day_is_gone_and_comes_back_afresh() -> None:
     rows = engine._judges._banks["churn"].rows
     # The rows of gone series are reused: the bank holds the last day's, not all twelve days'.
     assert len(rows) <= 6 and rows.capacity <= 64
+
+
+def test_the_new_series_of_a_poll_are_warmed_with_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forty new series, thirty judged in a bank and ten by objects of their own: one read
+    transaction of the history file for each kind, not one per series."""
+    cfg = parse(
+        f'[detectors.metrics]\n"many/r*" = "robust_z"\n[history]\npath = "{tmp_path / "h.db"}"\n',
+        "test.toml",
+    )
+    keys = [f"many/a{i}" for i in range(30)] + [f"many/r{i}" for i in range(10)]
+    rng = np.random.default_rng(6)
+    archive = StoreArchive(HistoryStore(cfg.history_store))
+    for key in keys:
+        for j in range(300):
+            archive.append(key, T0 - FAST * (300 - j), rng.normal(5, 1))
+    archive.close()
+    reads = count_reads(monkeypatch)
+    engine = Engine(cfg, archive=StoreArchive(HistoryStore(cfg.history_store)))
+    try:
+        before = reads.transactions
+        states = engine.ingest(Batch("many", tuple(Reading(k, 5.0, "", T0) for k in keys)))
+        assert reads.transactions - before == 2
+        assert {st.detector for st in states} == {"auto", "robust_z"}
+    finally:
+        engine.stop()

@@ -4,17 +4,23 @@ restart each detector picks up its series where it left off (its season and its 
 from __future__ import annotations
 
 import math
+import threading
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from collectors.base import Batch, Reading
+from detectors.auto import Auto
+from detectors.auto_rows import AutoRows
 from engine.config import Config
 from engine.config_reader import parse
 from engine.engine import Engine, MetricState
-from engine.history import HistoryReader, HistoryStore
-from engine.remember import StoreArchive
+from engine.history import HistoryReader, HistoryStore, Point, Samples
+from engine.remember import StoreArchive, Warmer, warm
+from tests.verdicts import assert_same
 
 STEP = 300.0
 """Five-minute points: a day is 288 of them."""
@@ -113,3 +119,101 @@ def test_an_engine_keeping_few_points_reads_the_rest_from_the_history_file(
     )
     assert engine.history("test/daily", 5).x.tolist() == [x for _, x in points[-5:]]
     engine.stop()
+
+
+class Gated:
+    """The history store, whose first read waits until the test lets it go: meanwhile the
+    other threads' asks queue up. ``bad``: a key whose points come back with no time."""
+
+    def __init__(self, store: HistoryStore, bad: str = "") -> None:
+        self.store, self.bad = store, bad
+        self.reads: list[list[str]] = []
+        self.release = threading.Event()
+
+    def recent(self, key: str, n: int) -> list[Point]:
+        return self.store.recent(key, n)
+
+    def recent_many(self, wants: Mapping[str, int]) -> dict[str, Samples]:
+        self.reads.append(list(wants))
+        if len(self.reads) == 1:
+            assert self.release.wait(10)
+        got = self.store.recent_many(wants)
+        if self.bad in got:
+            got[self.bad] = Samples(
+                got[self.bad].t * np.nan, got[self.bad].x, got[self.bad].anomalous
+            )
+        return got
+
+
+def warm_together(gated: Gated, banks: dict[str, AutoRows]) -> dict[str, BaseException]:
+    """Warm each bank's one new series from a thread of its own, all asking at once."""
+    warmer, failed = Warmer(gated), {}
+
+    def ask(key: str) -> None:
+        try:
+            warmer.rows(banks[key], [key])
+        except ValueError as exc:
+            failed[key] = exc
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in banks]
+    threads[0].start()  # the first reads alone; the others ask while it reads
+    until(lambda: len(gated.reads) == 1)
+    for th in threads[1:]:
+        th.start()
+    until(lambda: len(warmer._waiting) == len(banks) - 1)
+    gated.release.set()
+    for th in threads:
+        th.join()
+    return failed
+
+
+def until(done: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not done():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def stored_checks(path: Path) -> list[str]:
+    """Twelve series polled every 5 s a moment apart, as HTTP checks of their own are."""
+    keys = [f"remote/check{i}/local/time" for i in range(12)]
+    rng = np.random.default_rng(9)
+    with HistoryStore(path=path) as store:
+        for j in range(400):
+            for i, key in enumerate(keys):
+                store.append(key, T0 + 5.0 * j + 0.07 * i, rng.gamma(2.0, 0.05))
+    return keys
+
+
+def test_sources_starting_together_are_warmed_with_one_read_and_one_replay(
+    tmp_path: Path,
+) -> None:
+    keys = stored_checks(tmp_path / "h.db")
+    banks = {k: AutoRows() for k in keys}
+    for key, rows in banks.items():
+        rows.add([key])
+    with HistoryStore(path=tmp_path / "h.db") as store:
+        gated = Gated(store)
+        assert warm_together(gated, banks) == {}
+        first, rest = gated.reads
+        assert first == keys[:1] and sorted(rest) == sorted(keys[1:])  # then all the others
+        rng = np.random.default_rng(10)
+        for key in keys:
+            alone = Auto()
+            assert warm(alone, store, key) == 400
+            for i in range(60):
+                t, x = T0 + 2000.0 + 5.0 * i, rng.gamma(2.0, 0.05) + (1.0 if i == 40 else 0.0)
+                assert_same(banks[key].step(t, [key], [x])[0], alone.update(t, x), (key, i))
+
+
+def test_a_series_that_cannot_be_replayed_costs_its_own_source_only(tmp_path: Path) -> None:
+    keys = stored_checks(tmp_path / "h.db")
+    banks = {k: AutoRows() for k in keys}
+    for key, rows in banks.items():
+        rows.add([key])
+    with HistoryStore(path=tmp_path / "h.db") as store:
+        gated = Gated(store, bad=keys[5])
+        failed = warm_together(gated, banks)
+    assert list(failed) == [keys[5]] and "not a number" in str(failed[keys[5]])
+    warmed = [k for k in keys if banks[k].bank.i["n"][0] > 0]
+    assert warmed == [k for k in keys if k != keys[5]]
