@@ -28,6 +28,7 @@ from detectors.auto import (
     SIGNALS,
     SLOW,
     SPATIAL_TOL,
+    Auto,
     AutoParams,
     check_params,
 )
@@ -98,6 +99,20 @@ class AutoBank:
         self.ring = np.zeros((self.params.average, n))
         self.on = np.zeros(n, dtype=bool)
         self.seasons = BankSeasons(n)
+
+    @classmethod
+    def of(cls, autos: list[Auto]) -> AutoBank:
+        """A bank of these series in the state their ``Auto`` (of the same knobs) holds."""
+        bank = cls(len(autos), **asdict(autos[0].params))
+        for name in _FLOATS:
+            bank.f[name][:] = [getattr(a, f"_{name}") for a in autos]
+        for name in _INTS:
+            bank.i[name][:] = [getattr(a, f"_{name}") for a in autos]
+        bank.quantum[:] = [a._quantum for a in autos]
+        bank.ring[:] = np.array([a._ring for a in autos]).T
+        bank.on[:] = [a._on for a in autos]
+        bank.seasons = BankSeasons.of([a._seasons for a in autos])
+        return bank
 
     def _surprise(
         self, x: FloatArray, go: BoolArray, t: float | FloatArray

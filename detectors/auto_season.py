@@ -152,6 +152,27 @@ class BankSeasons:
         self.step = np.zeros(n)
         self.seasons = [_BankSeason(n, span) for span in SEASONS]
 
+    @classmethod
+    def of(cls, each: list[Seasons]) -> BankSeasons:
+        """The seasonal state of each of these series (their ``Auto``'s), as a bank's."""
+        bank = cls(len(each))
+        for col, one in enumerate(each):
+            bank.dts[: len(one.dts), col] = one.dts
+            bank.ndts[col] = len(one.dts)
+            bank.t_last[col] = math.nan if one.t_last is None else one.t_last
+            bank.step[col] = one.seasons[0].step
+        for k, mine in enumerate(bank.seasons):
+            theirs = [one.seasons[k] for one in each]
+            mine.period[:] = [s.period for s in theirs]
+            mine.ring = np.full((int(mine.period.max(initial=0)), len(each)), np.nan)
+            for col, s in enumerate(theirs):
+                mine.ring[: s.period, col] = s.ring
+            mine.err_season[:] = [s.err_season for s in theirs]
+            mine.err_plain[:] = [s.err_plain for s in theirs]
+            mine.before[:] = [s.before for s in theirs]
+            mine.j[:] = [s.j for s in theirs]
+        return bank
+
     def arrays(self) -> list[np.ndarray]:
         """Every array of state (for counting bytes)."""
         own = [self.dts, self.ndts, self.t_last, self.step]

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from detectors.auto import Auto
-from detectors.auto_bank import AutoBank, bytes_per_series
-from detectors.auto_rows import CHUNK, AutoRows
+from detectors.auto_bank import AutoBank, _columns, bytes_per_series
+from detectors.auto_rows import CHUNK, FEW, AutoRows
 from tests.verdicts import assert_same
 
 
@@ -151,3 +151,33 @@ def test_the_new_series_of_two_banks_fed_together_match_their_own_auto() -> None
         other.step(t + 0.8, {"b": rng.normal(-4, 1) - spike})
     assert any("above its highest" in w or "its usual change" in w for w in one.reasons)
     assert any("below its lowest" in w or "its usual change" in w for w in other.reasons)
+
+
+def test_few_series_fed_each_through_an_auto_hold_the_state_a_bank_replay_gives() -> None:
+    """``past`` feeds fewer than ``FEW`` series through an ``Auto`` each and copies their
+    state in; more, through one bank. Both must hold every number of state alike."""
+    rng = np.random.default_rng(8)
+    points = {}
+    for i in range(FEW + 4):
+        step = (1.0, 60.0, 300.0, 3600.0)[i % 4]  # 5-minute and hourly ones keep seasons
+        t = 1000.0 * i + step * np.arange(700)
+        x = 20 * np.sin(2 * np.pi * t / 86400.0) + rng.normal(0, 1, 700)
+        x[::97] = math.nan
+        x[650] += 40.0  # a run at the end
+        if i % 5 == 0:
+            t[300:] -= 50 * step  # the clock went back
+        points[f"s{i}"] = (t, x)
+    together = AutoRows().past(points)
+    assert len(together) == FEW + 4
+    for name in points:
+        alone = AutoRows().past({name: points[name]})
+        mine, theirs = together.rows[name], alone.rows[name]
+        assert together._t0[mine] == alone._t0[theirs]
+        assert together._why[mine] == alone._why[theirs]
+        for path, (_, _, a) in _columns(together.bank, together.bank.n):
+            b = dict(_columns(alone.bank, alone.bank.n))[path][2]
+            a, b = np.atleast_1d(a[..., mine]), np.atleast_1d(b[..., theirs])
+            rows = min(len(a), len(b))  # a seasonal ring has the longest period's rows
+            got, want = a[:rows].tolist(), b[:rows].tolist()
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-12, nan_ok=True), path
+    assert {w for w in together._why if w}  # some reasons were written
