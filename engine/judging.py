@@ -49,8 +49,10 @@ class Judges:
         archive: the history file new series are warmed from, if any.
         """
         self._report = report
-        self._warmer = Warmer(archive) if hasattr(archive, "recent_many") else None  # type: ignore[arg-type]
+        self._warmer: Warmer | None = None
         """Warms new series from the history file, those of threads asking at once together."""
+        if hasattr(archive, "recent_many"):
+            self._warmer = Warmer(archive)  # type: ignore[arg-type]
         self._lock = threading.Lock()
         self._banks: dict[str, _Bank] = {}
         """The bank of each source that has ``auto`` series."""

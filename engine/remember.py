@@ -124,7 +124,8 @@ class Warmer:
         first: the last ``WARM_POINTS``, more for a seasonal one (see ``warm``).
 
         Raises:
-            sqlite3.Error, OSError: the file could not be read.
+            sqlite3.Error, OSError, ValueError: the file could not be read, or held a chunk
+                that could not be decoded.
         """
         ask = _Ask(list(detectors))
         ask.detectors = detectors
@@ -153,6 +154,9 @@ class Warmer:
                 for ask in group:
                     ask.pasts, ask.samples = [], {}
                     self._serve([ask])
+        except Exception as exc:  # a bug: each thread of the group raises it, as if alone
+            for ask in group:
+                ask.error = ask.error or exc
         for ask in group:
             ask.done = True
 

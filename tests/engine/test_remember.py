@@ -125,8 +125,8 @@ class Gated:
     """The history store, whose first read waits until the test lets it go: meanwhile the
     other threads' asks queue up. ``bad``: a key whose points come back with no time."""
 
-    def __init__(self, store: HistoryStore, bad: str = "") -> None:
-        self.store, self.bad = store, bad
+    def __init__(self, store: HistoryStore, bad: str = "", broken: bool = False) -> None:
+        self.store, self.bad, self.broken = store, bad, broken
         self.reads: list[list[str]] = []
         self.release = threading.Event()
 
@@ -137,6 +137,8 @@ class Gated:
         self.reads.append(list(wants))
         if len(self.reads) == 1:
             assert self.release.wait(10)
+        if self.broken and len(self.reads) > 1:
+            raise RuntimeError("a bug")
         got = self.store.recent_many(wants)
         if self.bad in got:
             got[self.bad] = Samples(
@@ -152,7 +154,7 @@ def warm_together(gated: Gated, banks: dict[str, AutoRows]) -> dict[str, BaseExc
     def ask(key: str) -> None:
         try:
             warmer.rows(banks[key], [key])
-        except ValueError as exc:
+        except (ValueError, RuntimeError) as exc:
             failed[key] = exc
 
     threads = [threading.Thread(target=ask, args=(k,)) for k in banks]
@@ -217,3 +219,14 @@ def test_a_series_that_cannot_be_replayed_costs_its_own_source_only(tmp_path: Pa
     assert list(failed) == [keys[5]] and "not a number" in str(failed[keys[5]])
     warmed = [k for k in keys if banks[k].bank.i["n"][0] > 0]
     assert warmed == [k for k in keys if k != keys[5]]
+
+
+def test_a_bug_while_serving_a_group_reaches_every_thread_of_the_group(tmp_path: Path) -> None:
+    keys = stored_checks(tmp_path / "h.db")
+    banks = {k: AutoRows() for k in keys}
+    for key, rows in banks.items():
+        rows.add([key])
+    with HistoryStore(path=tmp_path / "h.db") as store:
+        failed = warm_together(Gated(store, broken=True), banks)
+    assert sorted(failed) == sorted(keys[1:])  # none goes on unwarmed without a word
+    assert all(isinstance(exc, RuntimeError) for exc in failed.values())
