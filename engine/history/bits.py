@@ -1,4 +1,4 @@
-"""Provides the bit-level pieces of the chunk codec: prefix codes, a bit reader, varints."""
+"""Provides the bit-level pieces of the chunk codec: prefix codes, floats as bits, varints."""
 
 from __future__ import annotations
 
@@ -39,42 +39,6 @@ def ladder_codes(widths: tuple[int, ...]) -> Codes:
 def signed(value: int, width: int) -> int:
     """Read ``width`` bits of two's complement."""
     return value - (1 << width) if value >> (width - 1) else value
-
-
-class BitReader:
-    """Reads a byte string as a stream of bits, most significant first."""
-
-    __slots__ = ("_big", "_left")
-
-    def __init__(self, body: bytes) -> None:
-        self._big = int.from_bytes(body, "big")
-        self._left = len(body) * 8
-
-    def read(self, width: int) -> int:
-        """The next ``width`` bits as an unsigned integer.
-
-        Raises:
-            ValueError: the stream has fewer bits left.
-        """
-        self._left -= width
-        if self._left < 0:
-            raise ValueError("chunk ends before its last point")
-        return (self._big >> self._left) & ((1 << width) - 1)
-
-    def code(self, codes: Codes, escape_width: int) -> tuple[int, int]:
-        """Read a prefix code: how many 1 bits led it, and its payload.
-
-        After one 1 bit more than there are codes comes an escape whose payload is
-        ``escape_width`` bits.
-        """
-        ones = 0
-        while ones <= len(codes) and self.read(1):
-            ones += 1
-        if ones == 0:
-            return 0, 0
-        if ones <= len(codes):
-            return ones, self.read(codes[ones - 1][2])
-        return ones, self.read(escape_width)
 
 
 def varint(value: int) -> bytes:

@@ -20,23 +20,22 @@ then one byte n and n payload widths of its delta codes); the bit stream.
 from __future__ import annotations
 
 import math
+import struct
 import zlib
-from collections.abc import Iterator
 
 import numpy as np
 
 from engine.history.bits import (
     DEFAULT_LADDER,
     DOD_CODES,
-    BitReader,
     Codes,
-    bits_float,
     float_bits,
     ladder_codes,
     signed,
     varint,
     varints,
 )
+from engine.history.decoding import decimal_points, ended, stream_bits, xor_points
 from engine.history.open_chunk import RAW_POINTS
 
 ZLIB = 1
@@ -236,27 +235,22 @@ def decode(data: bytes, count: int) -> tuple[list[int], list[float]]:
     if code != XOR:
         widths = tuple(body[at + 1 : at + 1 + body[at]])
         at += 1 + len(widths)
-    times: list[int] = []
-    values: list[float] = []
     if count <= 0:
-        return times, values
-    bits = BitReader(body[at:])
-    time_ms = signed(bits.read(64), 64)
-    first = bits.read(64)
-    times.append(time_ms)
-    if code == XOR:
-        read_value = _xor_values(bits, first)
-    else:
-        read_value = _decimal_values(bits, first, code - 1, ladder_codes(widths))
-    values.append(next(read_value))
-    delta = 0
-    for _ in range(count - 1):
-        ones, payload = bits.code(DOD_CODES, 64)
-        if ones:
-            delta += signed(payload, DOD_CODES[ones - 1][2] if ones <= len(DOD_CODES) else 64)
-        time_ms += delta * unit
-        times.append(time_ms)
-        values.append(next(read_value))
+        return [], []
+    stream = body[at:]
+    bits = stream_bits(stream, count)
+    time_ms = signed(int(bits[:64], 2), 64)
+    first = int(bits[64:128], 2)
+    try:
+        if code == XOR:
+            times, values, end = xor_points(bits, count, time_ms, unit, first)
+        else:
+            times, values, end = decimal_points(bits, count, time_ms, unit, first, code - 1, widths)
+    except IndexError as exc:  # garbage read on past the zeros after the stream
+        raise ValueError("chunk ends before its last point") from exc
+    except struct.error as exc:  # garbage: ulps that take a value out of the doubles
+        raise ValueError(f"not a history chunk: {exc}") from exc
+    ended(stream, end)
     return times, values
 
 
@@ -266,38 +260,6 @@ def _plain(data: bytes, count: int) -> tuple[list[int], list[float]]:
     times = np.frombuffer(data, dtype="<i8", count=count, offset=1)
     values = np.frombuffer(data, dtype="<f8", count=count, offset=1 + 8 * count)
     return [int(t) for t in times.tolist()], [float(v) for v in values.tolist()]
-
-
-def _xor_values(bits: BitReader, prev: int) -> Iterator[float]:
-    yield bits_float(prev)
-    lead, trail = 0, 0
-    read = bits.read
-    while True:
-        if read(1):
-            if read(1):
-                lead = read(5)
-                width = read(6) or 64
-                trail = 64 - lead - width
-            prev ^= read(64 - lead - trail) << trail
-        yield bits_float(prev)
-
-
-def _decimal_values(bits: BitReader, first: int, digits: int, codes: Codes) -> Iterator[float]:
-    scale = 10.0**digits
-    yield bits_float(first)
-    prev = anchor(bits_float(first), scale)
-    while True:
-        ulps = 0
-        ones, zigzag = bits.code(codes, 1)
-        if ones > len(codes):
-            if zigzag:
-                yield bits_float(bits.read(64))
-                continue
-            ulps = signed(bits.read(4), 4)
-            ones, zigzag = bits.code(codes, 1)
-        if ones:
-            prev += (zigzag >> 1) ^ -(zigzag & 1)
-        yield bits_float(float_bits(prev / scale) + ulps) if ulps else prev / scale
 
 
 def decode_flags(flags: bytes, count: int) -> list[bool]:

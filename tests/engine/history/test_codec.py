@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -133,3 +134,16 @@ def test_garbage_is_refused() -> None:
     for chunk in (encode([(i, float(i), False) for i in range(3)]), gorilla([(1, 2.0, False)])):
         with pytest.raises(ValueError, match="ends before"):
             decode(chunk.data(), 50)
+
+
+def test_random_bytes_are_read_or_refused_with_a_value_error() -> None:
+    """Never another error: a chunk that cannot be read costs its series' warm start or
+    chart, which callers catch as a ValueError, never the thread reading it."""
+    rng = random.Random(3)
+    for _ in range(3000):
+        widths = [rng.randint(0, 80) for _ in range(rng.randint(0, 6))]
+        head = bytes((0, rng.choice([1, 60]), rng.choice([0, 1, 4]), len(widths), *widths))
+        blob = head + rng.randbytes(rng.randint(0, 120))
+        with contextlib.suppress(ValueError):  # what callers catch for a chunk not to be read
+            times, values = decode(blob, rng.randint(1, 400))
+            assert len(times) == len(values)
