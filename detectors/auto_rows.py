@@ -23,7 +23,7 @@ CHUNK = 64
 FEW = 20
 """Fewer series than this are warmed each through an ``Auto`` of its own and copied in: a
 step of a bank of up to fifty costs about what twenty ``Auto`` steps do (numpy's cost per
-call), so one series polled alone warms some twenty times quicker so."""
+call), so a series warmed alone takes a twentieth of what a bank of its own would."""
 
 
 class AutoRows:

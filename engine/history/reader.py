@@ -249,7 +249,8 @@ class HistoryReader:
 
         Made for warming up the detectors of many series at once: one read transaction, the
         ids and the open chunks of all of them in a query or two, then each one's newest
-        sealed chunks, decoded once.
+        sealed chunks (a query on the index each, as ``recent`` does), decoding only those
+        that may hold some of the points asked for.
 
         Args:
             wants: how many points of each key (fewer if the file has fewer; none for 0).
