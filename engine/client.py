@@ -38,6 +38,7 @@ from engine.engine import Event, Snapshot
 from engine.series import History, SeriesStore
 from engine.span import Span, SpanError
 from engine.view import AlertInfo, AlertListener, DeviceListener, Link
+from engine.wire_changes import SnapshotReader
 
 PROBE_TIMEOUT = 1.0
 """Seconds ``attach`` waits for a daemon to answer before the screen runs its own engine."""
@@ -82,6 +83,9 @@ class RemoteEngineView:
         self._status = status
         self._connected, self._detail = bool(status.get("pid")), str(socket)
         self._snapshot = Snapshot(0)
+        self._decoder = SnapshotReader()
+        """Rebuilds the daemon's snapshots; holds what the daemon sent last, without this
+        client's own events."""
         self._store = SeriesStore(config.history)
         self._seeded: set[str] = set()
         self._spans: dict[tuple[str, int | None, float | None, float | None], History] = {}
@@ -225,7 +229,12 @@ class RemoteEngineView:
             self._devices = tuple(wire.unflat(DeviceState, d) for d in status["devices"])
         changes = got.json()
         if changes["snapshot"] is not None:
-            self._take_snapshot(wire.snapshot_from(changes["snapshot"], self._snapshot))
+            try:
+                snap = self._decoder.read(changes["snapshot"])
+            except ValueError:
+                self._decoder.forget()  # the next poll asks for the whole snapshot
+                raise
+            self._take_snapshot(snap)
         self._tell_devices([wire.device_line_from(e) for e in changes["log"]])
         if changes["alerts"] is not None:
             self._take_alerts(changes["alerts"])
@@ -234,10 +243,11 @@ class RemoteEngineView:
     def _changes(self, c: httpx.Client) -> httpx.Response:
         # Only the metrics that changed since the version held come, and only the newer events.
         params = {
-            "since_version": self._snapshot.version,
+            "since_version": self._decoder.snapshot.version,
             "events_since": self._last_daemon_seq,
             "log_since": self._log_seq,
             "alerts_since": self._alert_change,
+            "cells": 1,
         }
         return c.get("/v1/changes", params=params).raise_for_status()
 
@@ -248,6 +258,7 @@ class RemoteEngineView:
             if new:
                 # A new daemon numbers everything from the start again.
                 self._snapshot = Snapshot(0)
+                self._decoder.forget()
                 self._log_seq, self._alert_change = 0, -1
                 self._event_offset, self._last_daemon_seq = self._next_seq(), 0
                 self._seeded.clear()

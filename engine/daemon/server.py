@@ -25,6 +25,8 @@ Routes (all under ``/v1``):
   ``log`` and ``alerts`` (null for unchanged), in one answer. The snapshot holds only the
   metrics that changed after version N and the events after SEQ, with ``since: N``; or, for a
   client that holds no version or one from before the metrics' keys changed, all of them.
+  With ``&cells=1``, the changes come in the compact form of ``engine.wire_changes``: the
+  positions of the changed rows and only the columns that changed.
 """
 
 from __future__ import annotations
@@ -220,6 +222,7 @@ class Server:
             self.runtime.snapshot(),
             _int(request, "since_version", -1),
             _int(request, "events_since", 0),
+            cells=_int(request, "cells", 0) == 1,
         )
         entries = self.device_log.since(_int(request, "log_since", 0))
         alerts = self._alerts_since(_int(request, "alerts_since", -1))
