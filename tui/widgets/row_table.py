@@ -156,9 +156,11 @@ class RowTable(ScrollView, can_focus=True):
             self._cache.clear()
             self.refresh()
         else:
-            shown = self.window()
-            for i in shown:
-                if i < len(rows) and old[i] != rows[i]:
+            changed = [i for i in self.window() if i < len(rows) and old[i] != rows[i]]
+            if len(changed) > len(self.window()) // 2:
+                self.refresh()
+            else:
+                for i in changed:
                     self.refresh_line(i)
         # Lines are drawn for the rows on screen only: keep a few screens of them, however
         # many rows there are (400 changing rows would otherwise keep 1,600 stale strips).
