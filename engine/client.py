@@ -35,6 +35,7 @@ from engine.config import Config, ConfigError
 from engine.config_daemon import TOKEN_HEADER
 from engine.config_reader import parse
 from engine.engine import Event, Snapshot
+from engine.link import Answer, Connection, LinkError
 from engine.series import History, SeriesStore
 from engine.span import Span, SpanError
 from engine.view import AlertInfo, AlertListener, DeviceListener, Link
@@ -106,7 +107,8 @@ class RemoteEngineView:
         self._wake = threading.Event()
         """Set when the screen asks for a history the background thread has to fetch."""
         self._thread: threading.Thread | None = None
-        self._poller: httpx.Client | None = None
+        self._poller: Connection | None = None
+        """The connection polls go over, kept open (see ``engine.link``)."""
         self._commands: ThreadPoolExecutor | None = None
         self._scans: ThreadPoolExecutor | None = None
         self._reader: httpx.Client | None = None
@@ -151,7 +153,7 @@ class RemoteEngineView:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._poller = _client(self.socket, REQUEST_TIMEOUT, self.token)
+        self._poller = Connection(self.socket, REQUEST_TIMEOUT, self.token)
         with self._reader_lock:
             self._reader = self._reader or _client(self.socket, SPAN_TIMEOUT, self.token)
         # Commands go in order, one at a time; a port scan (seconds) never holds them up.
@@ -183,7 +185,7 @@ class RemoteEngineView:
         while not self._stop.is_set():
             try:
                 self.poll_once()
-            except (httpx.HTTPError, ValueError, KeyError) as exc:
+            except (LinkError, ValueError, KeyError) as exc:
                 self._lost(exc)
             self._rest()
 
@@ -200,7 +202,7 @@ class RemoteEngineView:
                 return
             try:
                 self._fetch_wanted(self._poller)
-            except (httpx.HTTPError, ValueError, KeyError) as exc:
+            except (LinkError, ValueError, KeyError) as exc:
                 self._lost(exc)
                 return
 
@@ -215,13 +217,13 @@ class RemoteEngineView:
         """Fetch what changed from the daemon (the background thread calls this).
 
         Raises:
-            httpx.HTTPError: the daemon did not answer.
+            LinkError: the daemon did not answer.
         """
         c = self._poller
         assert c is not None
         self._polls += 1
         got = self._changes(c)
-        pid = int(got.headers.get(PID_HEADER, "0"))
+        pid = int(got.headers.get(PID_HEADER.lower(), "0"))
         if pid != self._status["pid"] or not self._connected or self._polls % STATUS_EVERY == 0:
             status = c.get("/v1/status").raise_for_status().json()
             if self._reconnected(status):
@@ -240,7 +242,7 @@ class RemoteEngineView:
             self._take_alerts(changes["alerts"])
         self._fetch_wanted(c)
 
-    def _changes(self, c: httpx.Client) -> httpx.Response:
+    def _changes(self, c: Connection) -> Answer:
         # Only the metrics that changed since the version held come, and only the newer events.
         params = {
             "since_version": self._decoder.snapshot.version,
@@ -318,7 +320,7 @@ class RemoteEngineView:
                 for listener in list(self._alert_listeners):
                     listener(rec)
 
-    def _fetch_wanted(self, c: httpx.Client) -> None:
+    def _fetch_wanted(self, c: Connection) -> None:
         while True:
             try:
                 key, count, since, until = self._wanted.get_nowait()
