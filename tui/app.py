@@ -24,6 +24,7 @@ from engine.engine import Snapshot, stale_sources
 from engine.runtime import Runtime
 from engine.views import open_view
 from tui.commands import GongwatchCommands
+from tui.gc_tuning import freeze_startup
 from tui.panes import PANES, Pane
 from tui.panes.overview import stopped_note
 from tui.screens import DetailScreen, HelpScreen
@@ -34,6 +35,9 @@ EARLY_EVERY = 0.05
 """Seconds between the ticks that wait for the first readings."""
 EARLY_TICKS = 60
 """How many of them at most (three seconds): a machine with no source stops waiting."""
+SETTLE_AFTER = 2.0
+"""Seconds after the first frame when a screen run for good freezes what it started with (its
+first histories are drawn by then)."""
 
 
 def local_now() -> datetime:
@@ -86,6 +90,9 @@ class GongwatchApp(App[None]):
         self.paused = False
         self.startup_warnings: list[str] = []
         """Lines about the configuration, shown as notifications once the screen is up."""
+        self.freeze_after_start = False
+        """Leave what the started screen holds out of garbage collections
+        (``tui.gc_tuning``): for the process that runs this screen until it quits."""
         self._shown: dict[str, int] = {}
         self._last_event = 0
         """Sequence number of the last engine event notified."""
@@ -154,6 +161,8 @@ class GongwatchApp(App[None]):
         self._early_ticks += 1
         if self.engine.snapshot().metrics or self._early_ticks >= EARLY_TICKS:
             self._early.stop()
+            if self.freeze_after_start:
+                self.set_timer(SETTLE_AFTER, freeze_startup)
         self.tick()
 
     def tick(self) -> None:
@@ -377,6 +386,7 @@ def run_app(
         token = os.environ.get(TOKEN_ENV) or None
         many = make_app(config, view=ManyEngineView(list(attach), config, token))
         many.startup_warnings = list(warnings)
+        many.freeze_after_start = True
         many.run()
         return 0
     if view is None and not attach_only:
@@ -389,6 +399,7 @@ def run_app(
         print(f"gongwatch: {NO_DAEMON}", file=sys.stderr)
         return NoDaemonApp(NO_DAEMON).run() or 3
     app = make_app(config, view=view)
+    app.freeze_after_start = True
     if isinstance(view, Runtime):
         # The bell is rung from the observers' thread: post it to the UI's queue.
         view.alerts.bell = lambda: app.call_later(app.bell)

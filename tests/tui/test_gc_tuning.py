@@ -1,0 +1,67 @@
+"""Tests that a screen run for good leaves what it started with out of garbage collections,
+once its first frame is drawn, and that other screens (the tests' own) do not."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from engine.config import Config
+from tui import app as tui_app
+from tui.gc_tuning import YOUNG, freeze_startup
+
+from . import helpers
+
+
+@pytest.fixture
+def thawed() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+def test_freezing_leaves_the_objects_alive_out_and_collects_the_young_less_often(
+    thawed: None,
+) -> None:
+    before = gc.get_threshold()
+    held = [object() for _ in range(10)], {"a": [1]}
+    freeze_startup()
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == (YOUNG, before[1], before[2])
+    assert not any(obj is held for obj in gc.get_objects())  # frozen: no collection walks it
+
+
+async def test_a_screen_run_for_good_freezes_after_its_first_frame(
+    thawed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tui_app, "SETTLE_AFTER", 0.1)
+    app = helpers.test_app()
+    app.freeze_after_start = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if gc.get_freeze_count():
+                break
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == YOUNG
+
+
+async def test_a_screen_not_run_for_good_freezes_nothing(thawed: None) -> None:
+    gc.unfreeze()
+    app = helpers.test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        assert gc.get_freeze_count() == 0
+
+
+def test_the_command_line_runs_the_screen_for_good(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[Any] = []
+    monkeypatch.setattr(tui_app.GongwatchApp, "run", lambda self: ran.append(self))
+    view = helpers.test_app().engine
+    assert tui_app.run_app(Config(), view=view) == 0
+    assert ran and ran[0].freeze_after_start
