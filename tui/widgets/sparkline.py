@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
 BARS = "▁▂▃▄▅▆▇█"
 """Eight levels, lowest first."""
+_TOP = len(BARS) - 1
+_CHARS = BARS + " "
+"""The bars, then the blank that stands for a point that is not a number."""
 
 
 def sparkline(
@@ -27,18 +31,23 @@ def sparkline(
     if width <= 0:
         return ""
     x = np.asarray(values, dtype=np.float64)[-width:]
-    if x.size == 0:
-        return " " * width
     finite = np.isfinite(x)
-    if not finite.any():
+    every = bool(finite.all())
+    if x.size == 0 or not (every or finite.any()):
         return " " * width
-    low = float(np.min(x[finite])) if lo is None else lo
-    high = float(np.max(x[finite])) if hi is None else hi
+    shown = x if every else x[finite]
+    low = float(shown.min()) if lo is None else lo
+    high = float(shown.max()) if hi is None else hi
     span = high - low
     if span <= 0:
         # A flat line sits at the bottom when it is zero, in the middle otherwise.
-        level = np.full(x.shape, 0 if high == 0 else 3)
+        level = np.full(x.shape, 0 if high == 0 else 3, dtype=np.intp)
     else:
-        level = np.clip(((x - low) / span * (len(BARS) - 1)).round(), 0, len(BARS) - 1)
-    chars = [BARS[int(v)] if ok else " " for v, ok in zip(level, finite, strict=True)]
-    return " " * (width - len(chars)) + "".join(chars)
+        scaled = (x - low) / span * _TOP if every else np.where(finite, x - low, 0.0) / span * _TOP
+        level = scaled.round().clip(0, _TOP).astype(np.intp)
+    if not every:
+        level[~finite] = _TOP + 1  # a blank
+    # Drawn by looking each level up in a string: a few screens of these a second, and numpy's
+    # per-element objects cost more than the numbers themselves.
+    levels = cast("list[int]", level.tolist())
+    return " " * (width - x.size) + "".join(map(_CHARS.__getitem__, levels))
