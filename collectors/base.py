@@ -1,12 +1,14 @@
 """Provides the Reading record (judged against its own limits by one rule), the Collector protocol
-that every source implements, the Deltas behind every rate-like reading, and ``printable``,
-which makes text from outside safe to draw on a terminal."""
+that every source implements (and SelfPolling, for sources that share a loop), the Deltas
+behind every rate-like reading, and ``printable``, which makes text from outside safe to draw
+on a terminal."""
 
 from __future__ import annotations
 
 import json
 import math
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -153,6 +155,27 @@ class Collector(Protocol):
 
     def poll(self) -> Batch:
         """Read the source once."""
+        ...
+
+
+Deliver = Callable[[Batch, float], None]
+"""Takes a batch a source polled by itself, and the seconds its poll took."""
+
+
+@runtime_checkable
+class SelfPolling(Collector, Protocol):
+    """A source that schedules its own polls, on a loop it shares with sources of its kind,
+    instead of in a thread of the engine's (fifty HTTP checks need no fifty threads). Its
+    ``poll`` still reads it once, for whoever asks (``gongwatch once``, tests)."""
+
+    def start_polling(self, deliver: Deliver) -> None:
+        """Poll every ``interval`` seconds from now on, the next poll scheduled when the last
+        one has been delivered; ``deliver`` is called off the loop, one batch at a time for
+        this source."""
+        ...
+
+    def stop_polling(self) -> None:
+        """Stop polling: cancel the poll in flight and return once it has ended."""
         ...
 
 

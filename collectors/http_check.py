@@ -1,11 +1,19 @@
-"""Provides the HTTP check collector: one URL asked from this host, up, slow or down."""
+"""Provides the HTTP check collector: one URL asked from this host, up, slow or down.
+
+Every check of the process polls on the loop remote sources share (``collectors.remote_loop``)
+with one HTTP client: a check waiting for its answer is a task there, one between polls a
+timer, and a check that hangs holds back no other.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from collectors.base import Batch
+from collectors.base import Batch, Deliver
 from collectors.breaker import CircuitBreaker, backoff_for
 from collectors.locations import slug
 from collectors.remote import (
@@ -13,15 +21,19 @@ from collectors.remote import (
     LocationResult,
     State,
     fetch,
-    new_client,
     prime,
     redact,
-    run_async,
     to_readings,
 )
+from collectors.remote_loop import check_client, remote_loop, results_pool
 
 LOCAL = "local"
 """Location key of checks run from this host."""
+SLACK = 5.0
+"""Seconds past its timeout a blocking ``poll`` waits for its check (which ends at its
+timeout) before it gives up on the loop."""
+
+log = logging.getLogger(__name__)
 
 
 class HttpCheckCollector:
@@ -62,14 +74,54 @@ class HttpCheckCollector:
         self.url, self.method, self.expect = url, method, expect
         self.timeout, self.slow, self.interval = timeout, slow, interval
         self.breaker = breaker or CircuitBreaker(*backoff_for(interval), clock=clock)
+        self._polling: asyncio.Task[Any] | None = None
 
     def poll(self) -> Batch:
         """Ask the URL once (unless the breaker is open) and return its readings."""
+        return remote_loop().run(self.check(), self.timeout + SLACK)
+
+    def start_polling(self, deliver: Deliver) -> None:
+        """Poll on the shared loop every ``interval`` seconds, handing each batch to
+        ``deliver`` (see ``collectors.base.SelfPolling``)."""
+        if self._polling is None:
+            self._polling = remote_loop().run(self._start(deliver))
+
+    def stop_polling(self) -> None:
+        """Cancel the polls and wait for the one in flight to end."""
+        task, self._polling = self._polling, None
+        if task is not None:
+            remote_loop().cancel([task])
+
+    def close(self) -> None:
+        """Stop polling (the engine calls this when it stops)."""
+        self.stop_polling()
+
+    async def _start(self, deliver: Deliver) -> asyncio.Task[Any]:
+        return remote_loop().spawn(self._keep_polling(deliver))
+
+    async def _keep_polling(self, deliver: Deliver) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            start = time.perf_counter()
+            batch = await self.check()
+            took = time.perf_counter() - start
+            try:
+                # Waited for, so the next poll starts an interval after this one is judged.
+                await loop.run_in_executor(results_pool(), deliver, batch, took)
+            except Exception:  # the receiver's failure: say so, and keep polling
+                log.exception("%s: handing over a poll failed", self.name)
+            await asyncio.sleep(self.interval)
+
+    async def check(self) -> Batch:
+        """Ask the URL once (unless the breaker is open) and return its readings; await it on
+        the shared loop (``remote_loop``), whose client it uses."""
         now = time.time()
         if not self.breaker.allow():
             result = self._down(self.breaker.last_error or "not answering", backing_off=True)
         else:
-            fetched = run_async(self._ask)
+            fetched = await fetch(
+                check_client(), self.method, self.url, self.timeout, keep_body=False
+            )
             result = self._judge(fetched)
             if result.state is State.DOWN:
                 self.breaker.failure(result.error or "down")
@@ -79,10 +131,6 @@ class HttpCheckCollector:
                 result = self._down(result.error, backing_off=True, fetched=fetched)
         errors = (result.error,) if result.error else ()
         return Batch(self.name, tuple(to_readings([result], now)), errors)
-
-    async def _ask(self) -> Fetched:
-        async with new_client(self.timeout) as client:
-            return await fetch(client, self.method, self.url, self.timeout, keep_body=False)
 
     def _judge(self, fetched: Fetched) -> LocationResult:
         if fetched.error is not None:

@@ -221,7 +221,7 @@ async def fetch(
     start = time.perf_counter()
     try:
         code, body = await asyncio.wait_for(
-            _request(client, method, url, params, keep_body), seconds
+            _request(client, method, url, params, keep_body, seconds), seconds
         )
     except (TimeoutError, httpx.TimeoutException):
         return Fetched(None, time.perf_counter() - start, error=f"no answer within {seconds:g} s")
@@ -238,10 +238,13 @@ async def _request(
     url: str,
     params: dict[str, str] | None,
     keep_body: bool,
+    seconds: float,
 ) -> tuple[int, bytes]:
     chunks: list[bytes] = []
     size = 0
-    async with client.stream(method, url, params=params) as resp:
+    # The request's own timeout: a client shared by sources has no single one that fits all.
+    timeout = httpx.Timeout(seconds)
+    async with client.stream(method, url, params=params, timeout=timeout) as resp:
         async for chunk in resp.aiter_bytes():
             size += len(chunk)
             if size > MAX_BODY:
@@ -283,13 +286,21 @@ def ssl_context() -> ssl.SSLContext:
         return _SSL
 
 
-def new_client(timeout: float) -> httpx.AsyncClient:
-    """Return an HTTP client for one poll: no redirects followed, the shared TLS context."""
+def new_client(timeout: float, keep_alive: int = 20) -> httpx.AsyncClient:
+    """Return an HTTP client: no redirects followed, the shared TLS context.
+
+    Args:
+        timeout: the default timeout of its requests, in seconds (``fetch`` sets its own).
+        keep_alive: idle connections kept open for the next request (0: none, each request
+            opens its own). Connections in use are not limited: a client shared by many
+            sources never makes one wait for a free connection while another's hangs.
+    """
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
         verify=ssl_context(),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=keep_alive),
     )
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from collectors.background import BackgroundLoop
 from collectors.base import Batch, unavailable
 from collectors.breaker import CircuitBreaker, backoff_for
 from collectors.locations import location_slug
@@ -19,11 +18,11 @@ from collectors.remote import (
     LocationResult,
     State,
     fetch,
-    new_client,
     protect_secret,
     redact,
     to_readings,
 )
+from collectors.remote_loop import api_client, remote_loop
 from collectors.serverdensity_json import (
     DEFAULT_SLOW,
     ApiError,
@@ -107,7 +106,7 @@ class ServerDensityCollector:
         self._known: dict[tuple[str, str], LocationResult] = {}
         self._services: list[Service] = []
         self._jobs: dict[str, _Job] = {}
-        self._loop = BackgroundLoop(f"poll-{self.name}")
+        self._loop = remote_loop()
         protect_secret(token)
 
     def __repr__(self) -> str:
@@ -130,7 +129,8 @@ class ServerDensityCollector:
 
     def close(self) -> None:
         """Cancel the requests still out (the engine calls this when it stops)."""
-        self._loop.close()
+        tasks = [t for job in self._jobs.values() for t in (job.task, job.late) if t is not None]
+        self._loop.cancel(tasks)
 
     def _round_seconds(self) -> float:
         # With a wait as long as the timeout, every request ends within the poll: wait for it.
@@ -250,8 +250,7 @@ class ServerDensityCollector:
 
     async def _get(self, route: str, what: str) -> Any:
         params = {"token": self._token or ""}
-        async with new_client(self.timeout) as client:
-            got = await fetch(client, "GET", f"{self.url}/{route}", self.timeout, params=params)
+        got = await fetch(api_client(), "GET", f"{self.url}/{route}", self.timeout, params=params)
         if got.error is not None:
             raise ApiError(redact(f"{what}: {got.error}"))
         if got.code in (401, 403):

@@ -8,10 +8,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
-from collectors.base import Batch, Collector, Reading
+from collectors.base import Batch, Collector, Reading, SelfPolling
 from detectors.base import Verdict
 from engine.backfill import Backfills
 from engine.config import Config
@@ -85,6 +86,8 @@ class Engine:
             self._dispatcher.subscribe(self._archive)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._self_polling: list[SelfPolling] = []
+        """Sources polling on a loop they share, not in threads of the engine's."""
         self._units: set[str] = set()
         """Keys whose unit the archive has been told."""
         self.exporters = Exporters(self)
@@ -131,8 +134,8 @@ class Engine:
 
     @property
     def running(self) -> bool:
-        """Whether the collector threads run."""
-        return bool(self._threads)
+        """Whether the sources are being polled."""
+        return bool(self._threads or self._self_polling)
 
     def start(self) -> None:
         """Start one thread per collector; each schedules its next poll when its last one ends."""
@@ -143,9 +146,15 @@ class Engine:
         self._stop.clear()
         self._dispatcher.start()
         for c in self.collectors:
-            th = threading.Thread(target=self._run, args=(c,), name=f"poll-{c.name}", daemon=True)
-            self._threads.append(th)
-            th.start()
+            if isinstance(c, SelfPolling):
+                self._self_polling.append(c)
+                c.start_polling(partial(self._delivered, c))
+            else:
+                th = threading.Thread(
+                    target=self._run, args=(c,), name=f"poll-{c.name}", daemon=True
+                )
+                self._threads.append(th)
+                th.start()
             past = self.backfills.start(c, self._judging.setdefault(c.name, threading.Lock()))
             if past is not None:
                 self._threads.append(past)
@@ -162,6 +171,9 @@ class Engine:
     def _halt(self, timeout: float) -> None:
         """Stop the collector threads and the observers' thread; close the collectors."""
         self._stop.set()
+        for polled in self._self_polling:
+            polled.stop_polling()
+        self._self_polling.clear()
         for th in self._threads:
             th.join(timeout)
         self._threads.clear()
@@ -234,6 +246,21 @@ class Engine:
                 self._restarted(collector)
             self._stop.wait(collector.interval)
 
+    def _delivered(self, collector: Collector, batch: Batch, seconds: float) -> None:
+        """Take the batch of a source that polls by itself, as ``_run`` takes a poll's."""
+        if self._stop.is_set():
+            return
+        self._took(batch, collector, seconds)
+        try:
+            with self._judging.setdefault(collector.name, threading.Lock()):
+                self.ingest(batch)
+        except Exception as exc:  # its next batch is delivered all the same: say so
+            self._stopped(collector, exc)
+            return
+        source = self._sources.get(collector.name)
+        if source is not None and source.stopped is not None:
+            self._restarted(collector)
+
     def _stopped(self, collector: Collector, exc: BaseException) -> None:
         """Record that a source's thread stopped, and why (one event per new reason)."""
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
@@ -258,10 +285,13 @@ class Engine:
             batch = collector.poll()
         except Exception as exc:  # a collector bug must not kill its thread: report it
             batch = Batch(collector.name, errors=(f"internal error: {type(exc).__name__}: {exc}",))
+        self._took(batch, collector, time.perf_counter() - start)
+        return batch
+
+    def _took(self, batch: Batch, collector: Collector, seconds: float) -> None:
         with self._lock:
             src = self._sources.get(batch.source) or SourceState(batch.source, collector.interval)
-            self._sources[batch.source] = replace(src, duration=time.perf_counter() - start)
-        return batch
+            self._sources[batch.source] = replace(src, duration=seconds)
 
     def ingest(self, batch: Batch) -> list[MetricState]:
         """Store a batch's readings, judge them, and publish a new snapshot."""

@@ -81,16 +81,16 @@ def test_close_ends_the_requests_still_out_and_their_thread(server: RemoteServer
         "sd", server.url, TOKEN, timeout=30.0, wait=0.2, services=("stuck",)
     )
     collector.poll()
-    assert any(t.name == "poll-remote:sd" for t in threading.enumerate())
+    assert any(t.name == "poll-remote" for t in threading.enumerate())
     collector.close()
-    assert not any(t.name == "poll-remote:sd" for t in threading.enumerate())
+    assert not any(t.name == "poll-remote" for t in threading.enumerate())
 
 
 def test_the_poll_thread_ends_by_itself_when_nothing_is_out(server: RemoteServer) -> None:
     collector = ServerDensityCollector("sd", server.url, TOKEN, timeout=2.0, services=("web",))
     assert statuses(collector.poll())["remote/web/sydney"] == ("up", None)
     for _ in range(100):
-        if not any(t.name == "poll-remote:sd" for t in threading.enumerate()):
+        if not any(t.name == "poll-remote" for t in threading.enumerate()):
             break
         time.sleep(0.01)
     else:
