@@ -79,6 +79,11 @@ def measure(setup: str, seconds: float, cols: int, rows: int) -> dict[str, Any]:
         for i in range(SCALE_CHIPS):
             scale_chip(i)
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        # A history, alert state and daemon socket of the run's own: the monitor must neither
+        # warm up from what earlier runs left in the user's history nor attach to a daemon.
+        for var in ("XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
+            os.environ[var] = os.path.join(tmp, var.lower())
+            os.makedirs(os.environ[var], mode=0o700)
         server = stack.enter_context(RemoteServer())
         gong = stack.enter_context(EmulatedDevice("gong"))
         leds = stack.enter_context(EmulatedDevice("map"))

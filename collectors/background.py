@@ -8,6 +8,7 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable
+from functools import partial
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -95,7 +96,15 @@ class BackgroundLoop:
         """Run ``coro`` on the loop, starting the loop's thread when none runs."""
         with self._lock:
             loop = self._enter()
-        return asyncio.run_coroutine_threadsafe(self._counted(coro), loop)
+        result: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def start() -> None:
+            task = self._task(loop, coro)
+            task.add_done_callback(partial(_hand_over, result))
+            result.add_done_callback(partial(_cancel_with, loop, task))
+
+        loop.call_soon_threadsafe(start)
+        return result
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the loop and wait for its result (from any thread but the loop's).
@@ -116,7 +125,7 @@ class BackgroundLoop:
         result or exception stays in the task for whoever asks."""
         with self._lock:
             self._enter()
-        task = asyncio.get_running_loop().create_task(self._counted(coro))
+        task = self._task(asyncio.get_running_loop(), coro)
         # Its outcome is read when its owner gets to it, maybe never (a poll that ended early):
         # mark the exception seen, so asyncio does not log it as lost.
         task.add_done_callback(_seen)
@@ -131,11 +140,14 @@ class BackgroundLoop:
         """Undo one ``hold``; the loop ends when nothing else keeps it."""
         self._leave()
 
-    async def _counted(self, coro: Coroutine[Any, Any, T]) -> T:
-        try:
-            return await coro
-        finally:
-            self._leave()
+    def _task(
+        self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]
+    ) -> asyncio.Task[T]:
+        """Start ``coro`` as a task counted until it ends, however it ends (even cancelled
+        before it began, which skips its ``finally`` blocks)."""
+        task = loop.create_task(coro)
+        task.add_done_callback(lambda _: self._leave())
+        return task
 
     def resource(self, key: str, make: Callable[[], T]) -> T:
         """Return the object ``key`` of the running loop, made by ``make`` at the first ask;
@@ -187,6 +199,26 @@ async def _close_all(resources: dict[str, Any]) -> None:
         except Exception:  # closing is best effort at the end of a loop, but never silent
             log.exception("closing the loop's %s", key)
     resources.clear()
+
+
+def _hand_over(result: concurrent.futures.Future[T], task: asyncio.Task[T]) -> None:
+    """Give a submitter the outcome of its task (unless it gave up on it)."""
+    if result.done():
+        return
+    if task.cancelled():
+        result.cancel()
+    elif (exc := task.exception()) is not None:
+        result.set_exception(exc)
+    else:
+        result.set_result(task.result())
+
+
+def _cancel_with(
+    loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], result: concurrent.futures.Future[Any]
+) -> None:
+    """Cancel the task when its submitter cancelled its future (it gave up waiting)."""
+    if result.cancelled() and not loop.is_closed():
+        loop.call_soon_threadsafe(task.cancel)
 
 
 def _seen(task: asyncio.Task[Any]) -> None:

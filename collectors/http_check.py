@@ -16,16 +16,8 @@ from typing import Any
 from collectors.base import Batch, Deliver
 from collectors.breaker import CircuitBreaker, backoff_for
 from collectors.locations import slug
-from collectors.remote import (
-    Fetched,
-    LocationResult,
-    State,
-    fetch,
-    prime,
-    redact,
-    to_readings,
-)
-from collectors.remote_loop import check_client, remote_loop, results_pool
+from collectors.remote import Fetched, LocationResult, Prepared, State, redact, send, to_readings
+from collectors.remote_loop import check_client, prime, remote_loop, results_pool
 
 LOCAL = "local"
 """Location key of checks run from this host."""
@@ -74,6 +66,7 @@ class HttpCheckCollector:
         self.url, self.method, self.expect = url, method, expect
         self.timeout, self.slow, self.interval = timeout, slow, interval
         self.breaker = breaker or CircuitBreaker(*backoff_for(interval), clock=clock)
+        self._request = Prepared(method, url, timeout)
         self._polling: asyncio.Task[Any] | None = None
 
     def poll(self) -> Batch:
@@ -84,7 +77,7 @@ class HttpCheckCollector:
         """Poll on the shared loop every ``interval`` seconds, handing each batch to
         ``deliver`` (see ``collectors.base.SelfPolling``)."""
         if self._polling is None:
-            self._polling = remote_loop().run(self._start(deliver))
+            remote_loop().run(self._start(deliver))
 
     def stop_polling(self) -> None:
         """Cancel the polls and wait for the one in flight to end."""
@@ -96,15 +89,20 @@ class HttpCheckCollector:
         """Stop polling (the engine calls this when it stops)."""
         self.stop_polling()
 
-    async def _start(self, deliver: Deliver) -> asyncio.Task[Any]:
-        return remote_loop().spawn(self._keep_polling(deliver))
+    async def _start(self, deliver: Deliver) -> None:
+        # Set on the loop, before the task's first step: it polls while it is the one.
+        self._polling = remote_loop().spawn(self._keep_polling(deliver))
 
     async def _keep_polling(self, deliver: Deliver) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        me = asyncio.current_task()
+        # Cancelling is how polls stop; the check is for a cancel lost on its way in.
+        while self._polling is me:
             start = time.perf_counter()
             batch = await self.check()
             took = time.perf_counter() - start
+            if self._polling is not me:
+                return
             try:
                 # Waited for, so the next poll starts an interval after this one is judged.
                 await loop.run_in_executor(results_pool(), deliver, batch, took)
@@ -119,9 +117,7 @@ class HttpCheckCollector:
         if not self.breaker.allow():
             result = self._down(self.breaker.last_error or "not answering", backing_off=True)
         else:
-            fetched = await fetch(
-                check_client(), self.method, self.url, self.timeout, keep_body=False
-            )
+            fetched = await send(check_client(), self._request, keep_body=False)
             result = self._judge(fetched)
             if result.state is State.DOWN:
                 self.breaker.failure(result.error or "down")

@@ -19,7 +19,8 @@ from collectors.prometheus_range import (
     read_past,
     window,
 )
-from collectors.remote import Fetched, fetch, new_client, redact, run_async
+from collectors.remote import Fetched, fetch, redact
+from collectors.remote_loop import new_client, run_async
 
 HOSTS = "hosts"
 """First part of the key of every reading of a host watched through Prometheus."""

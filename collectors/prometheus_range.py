@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.remote import Fetched, fetch, new_client, redact, run_async
+from collectors.remote import Fetched, fetch, redact
+from collectors.remote_loop import new_client, run_async
 
 BACKFILL_POINTS = 300
 """Points per series read by default: about what the ``auto`` detector needs before its error

@@ -14,14 +14,11 @@ import ssl
 import stat
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
-import anyio
-import anyio.lowlevel
 import httpx
 
 from collectors.base import Reading, Status
@@ -30,8 +27,6 @@ MAX_BODY = 4 * 1024 * 1024
 """Bytes of a response body read at most; a check stops reading there, an API call fails."""
 USER_AGENT = "gongwatch"
 """User-Agent header of every request."""
-
-T = TypeVar("T")
 
 
 class State(StrEnum):
@@ -204,6 +199,37 @@ class _TooLarge(Exception):
     """A body larger than MAX_BODY where the whole body was needed."""
 
 
+class Prepared:
+    """A request asked again and again (a check's URL): built once per client, not at every
+    poll, since building one (parsing the URL, merging the headers) costs as much as a good
+    part of sending it."""
+
+    __slots__ = ("_built", "method", "params", "seconds", "url")
+
+    def __init__(
+        self, method: str, url: str, seconds: float, params: dict[str, str] | None = None
+    ) -> None:
+        """Args:
+        method: HTTP method.
+        url: what to ask.
+        seconds: the deadline of the whole request.
+        params: query parameters added to the URL.
+        """
+        self.method, self.url, self.seconds, self.params = method, url, seconds, params
+        self._built: tuple[httpx.AsyncClient, httpx.Request] | None = None
+
+    def build(self, client: httpx.AsyncClient) -> httpx.Request:
+        """Return the request for ``client`` (raises httpx.InvalidURL for a bad URL)."""
+        if self._built is None or self._built[0] is not client:
+            # The request's own timeout: a client shared by sources has no one that fits all.
+            timeout = httpx.Timeout(self.seconds)
+            request = client.build_request(
+                self.method, self.url, params=self.params, timeout=timeout
+            )
+            self._built = (client, request)
+        return self._built[1]
+
+
 async def fetch(
     client: httpx.AsyncClient,
     method: str,
@@ -218,11 +244,17 @@ async def fetch(
     that trickles bytes costs no more than that either. Failures never raise: they come back as
     ``Fetched.error``.
     """
+    return await send(client, Prepared(method, url, seconds, params), keep_body)
+
+
+async def send(client: httpx.AsyncClient, prepared: Prepared, keep_body: bool = True) -> Fetched:
+    """Send a prepared request with its deadline, as ``fetch`` does."""
+    seconds = prepared.seconds
     start = time.perf_counter()
     try:
-        code, body = await asyncio.wait_for(
-            _request(client, method, url, params, keep_body, seconds), seconds
-        )
+        # Not wait_for: in Python 3.11 it loses a cancel that comes as the request ends.
+        async with asyncio.timeout(seconds):
+            code, body = await _request(client, prepared.build(client), keep_body)
     except (TimeoutError, httpx.TimeoutException):
         return Fetched(None, time.perf_counter() - start, error=f"no answer within {seconds:g} s")
     except _TooLarge:
@@ -233,19 +265,15 @@ async def fetch(
 
 
 async def _request(
-    client: httpx.AsyncClient,
-    method: str,
-    url: str,
-    params: dict[str, str] | None,
-    keep_body: bool,
-    seconds: float,
+    client: httpx.AsyncClient, request: httpx.Request, keep_body: bool
 ) -> tuple[int, bytes]:
     chunks: list[bytes] = []
     size = 0
-    # The request's own timeout: a client shared by sources has no single one that fits all.
-    timeout = httpx.Timeout(seconds)
-    async with client.stream(method, url, params=params, timeout=timeout) as resp:
-        async for chunk in resp.aiter_bytes():
+    resp = await client.send(request, stream=True)
+    try:
+        # A body only timed is read as it came: decompressing it would cost for nothing.
+        for_reading = resp.aiter_bytes() if keep_body else resp.aiter_raw()
+        async for chunk in for_reading:
             size += len(chunk)
             if size > MAX_BODY:
                 if keep_body:
@@ -254,6 +282,8 @@ async def _request(
             if keep_body:
                 chunks.append(chunk)
         return resp.status_code, b"".join(chunks)
+    finally:
+        await resp.aclose()
 
 
 def describe(exc: BaseException) -> str:
@@ -269,87 +299,3 @@ def describe(exc: BaseException) -> str:
         kind = type(exc).__name__
     line = f"{kind}: {text}" if text else kind
     return redact(line.splitlines()[0])[:200]
-
-
-_SSL: ssl.SSLContext | None = None
-_SSL_LOCK = threading.Lock()
-
-
-def ssl_context() -> ssl.SSLContext:
-    """Return the process's TLS context (built once: loading the CA bundle costs a few ms)."""
-    global _SSL
-    with _SSL_LOCK:
-        if _SSL is None:
-            import certifi
-
-            _SSL = ssl.create_default_context(cafile=certifi.where())
-        return _SSL
-
-
-def new_client(timeout: float, keep_alive: int = 20) -> httpx.AsyncClient:
-    """Return an HTTP client: no redirects followed, the shared TLS context.
-
-    Args:
-        timeout: the default timeout of its requests, in seconds (``fetch`` sets its own).
-        keep_alive: idle connections kept open for the next request (0: none, each request
-            opens its own). Connections in use are not limited: a client shared by many
-            sources never makes one wait for a free connection while another's hangs.
-    """
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
-        verify=ssl_context(),
-        follow_redirects=False,
-        headers={"User-Agent": USER_AGENT},
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=keep_alive),
-    )
-
-
-_PRIMING = threading.Lock()
-_primed = False
-
-
-def prime() -> None:
-    """Load what httpx loads only at a client's first request (its transport, anyio's asyncio
-    backend), once per process, in the calling thread. Remote collectors call it when they are
-    made: dozens of checks making their first requests at once, each from its own thread,
-    would otherwise all race on those imports' module locks, which cost the monitor seconds of
-    a core at start."""
-    global _primed
-    with _PRIMING:
-        if _primed:
-            return
-
-        async def touch() -> None:
-            async with new_client(1.0):
-                await anyio.lowlevel.checkpoint()
-
-        run_async(touch)
-        _primed = True
-
-
-def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from blocking code, on a private event loop.
-
-    Collectors poll from their own threads, where this is ``asyncio.run``. Called from a thread
-    that already runs a loop (a test, an async caller), it runs the loop in a helper thread
-    instead, since a thread can run only one loop at a time.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
-    box: list[T] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            box.append(asyncio.run(factory()))
-        except BaseException as exc:  # handed back to the caller below
-            failure.append(exc)
-
-    thread = threading.Thread(target=target, name="remote-poll")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return box[0]

@@ -90,6 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = parts.path
         self.server.hits[path] += 1
+        self.server.cookies[path] = self.headers.get("Cookie")
         mode = self.server.override.get(path)
         if path.startswith("/check/"):
             return self._check(path, mode)
@@ -116,6 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._behave(mode)
         if path == "/check/ok":
             return self._send(200, b"ok")
+        if path == "/check/cookie":
+            return self._send(200, b"have one", cookie="session=abc123; Path=/")
         if path == "/check/slow":
             time.sleep(self.server.slow_delay)
             return self._send(200, b"slow but fine")
@@ -143,9 +146,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, data: Any) -> None:
         self._send(200, json.dumps(data).encode(), "application/json")
 
-    def _send(self, code: int, body: bytes, ctype: str = "text/plain") -> None:
+    def _send(
+        self, code: int, body: bytes, ctype: str = "text/plain", cookie: str | None = None
+    ) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
+        if cookie is not None:
+            self.send_header("Set-Cookie", cookie)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -156,6 +163,9 @@ class RemoteServer(ThreadingHTTPServer):
     """The test server; use as a context manager. ``url`` is its base URL."""
 
     daemon_threads = True
+    request_queue_size = 128
+    """Connections waiting to be accepted, as a real server's (socketserver's default of 5
+    drops most of fifty checks that connect at once, and they time out instead)."""
 
     def __init__(self, token: str = TOKEN, slow_delay: float = 0.3) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -169,6 +179,8 @@ class RemoteServer(ThreadingHTTPServer):
         """Path to a body served as it is, with 200 (for JSON no encoder would write)."""
         self.hits: Counter[str] = Counter()
         """Requests per path."""
+        self.cookies: dict[str, str | None] = {}
+        """The Cookie header of the last request per path (None: it sent none)."""
         self.release = threading.Event()
         """Set on stop: lets hanging handlers go."""
         self._thread = threading.Thread(

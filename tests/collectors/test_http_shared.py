@@ -114,3 +114,34 @@ def test_a_blocking_poll_uses_the_shared_loop_and_lets_it_end(server: RemoteServ
     assert batch.errors == ()
     remote_loop.remote_loop().join()
     assert ours(set(threading.enumerate()) - before) == []
+
+
+def test_no_check_carries_a_cookie_another_was_given(server: RemoteServer) -> None:
+    """Checks share a client, but a cookie one site sets is never sent on: a client per
+    request never kept one."""
+    given = HttpCheckCollector("given", server.url + "/check/cookie")
+    other = HttpCheckCollector("other", server.url + "/check/ok")
+
+    async def both() -> None:
+        await given.check()
+        await other.check()
+        await given.check()
+
+    remote_loop.remote_loop().run(both())
+    assert server.hits["/check/cookie"] == 2 and server.hits["/check/ok"] == 1
+    assert server.cookies == {"/check/cookie": None, "/check/ok": None}
+
+
+def test_stopping_while_answers_arrive_leaves_no_thread(server: RemoteServer) -> None:
+    """A stop that comes as requests end cancels them all: none keeps polling on its own."""
+    before = set(threading.enumerate())
+    for _ in range(10):
+        checks = [
+            HttpCheckCollector(f"c{i}", server.url + "/check/ok", interval=0.01)
+            for i in range(CHECKS)
+        ]
+        engine = Engine(Config(), checks)
+        engine.start()
+        wait_for(lambda: all(polls(engine, c.name) >= 2 for c in checks))  # noqa: B023
+        engine.stop()
+        assert ours(set(threading.enumerate()) - before) == []
