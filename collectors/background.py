@@ -1,5 +1,5 @@
 """Provides BackgroundLoop: an asyncio loop in a thread of its own, shared by the requests of
-many sources; the thread ends by itself once nothing is in flight and no source holds it."""
+many sources; the thread ends by itself once nothing is in flight."""
 
 from __future__ import annotations
 
@@ -51,10 +51,10 @@ class _Run:
 class BackgroundLoop:
     """Runs coroutines on one event loop in a daemon thread, for every source that uses it.
 
-    ``submit`` (from any thread) and ``spawn`` (from the loop) count what is in flight, and
-    ``hold`` counts a source that keeps polling on it; when the count falls to zero the
-    loop closes what it made (``resource``) and its thread ends, so an idle process holds no
-    thread. The next ``submit`` or ``hold`` starts a new one.
+    ``submit`` (from any thread) and ``spawn`` (from the loop) count what is in flight (a
+    source that keeps polling on it is a task that never ends until it is cancelled); when
+    the count falls to zero the loop closes what it made (``resource``) and its thread ends,
+    so an idle process holds no thread. The next ``submit`` starts a new one.
     """
 
     def __init__(self, name: str) -> None:
@@ -66,13 +66,6 @@ class BackgroundLoop:
         self._run: _Run | None = None
         self._last: _Run | None = None
         self._busy = 0
-
-    @property
-    def thread(self) -> threading.Thread | None:
-        """The loop's thread while it runs (or ends), else None."""
-        with self._lock:
-            last = self._run or self._last
-        return last.thread if last is not None and last.thread.is_alive() else None
 
     def _enter(self) -> asyncio.AbstractEventLoop:
         """Count one more user, starting the loop's thread when none runs (hold the lock)."""
@@ -130,15 +123,6 @@ class BackgroundLoop:
         # mark the exception seen, so asyncio does not log it as lost.
         task.add_done_callback(_seen)
         return task
-
-    def hold(self) -> None:
-        """Keep the loop running until ``release`` (a source that polls on it)."""
-        with self._lock:
-            self._enter()
-
-    def release(self) -> None:
-        """Undo one ``hold``; the loop ends when nothing else keeps it."""
-        self._leave()
 
     def _task(
         self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]
