@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -145,3 +146,28 @@ def test_stopping_while_answers_arrive_leaves_no_thread(server: RemoteServer) ->
         wait_for(lambda: all(polls(engine, c.name) >= 2 for c in checks))  # noqa: B023
         engine.stop()
         assert ours(set(threading.enumerate()) - before) == []
+
+
+def test_a_batch_the_engine_cannot_take_becomes_an_event_and_polls_go_on(
+    server: RemoteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = Engine._state
+    failed: list[bool] = []
+
+    def first_fails(self: Engine, *args: Any) -> Any:
+        if not failed:
+            failed.append(True)
+            raise RuntimeError("store bug")
+        return state(self, *args)
+
+    monkeypatch.setattr(Engine, "_state", first_fails)
+    check = HttpCheckCollector("blog", server.url + "/check/ok", interval=0.05)
+    engine = Engine(Config(), [check])
+    engine.start()
+    try:
+        wait_for(lambda: polls(engine, check.name) >= 2)
+    finally:
+        engine.stop()
+    texts = [e.text for e in engine.snapshot().events if e.source == check.name]
+    assert texts[:2] == ["stopped: RuntimeError: store bug (restarting)", "running again"]
+    assert engine.snapshot().metrics["remote/blog/local/status"].reading.text == "up"
