@@ -1,17 +1,9 @@
-"""Provides the anomaly detectors: pure numpy, no I/O, no clock, no UI."""
+"""Provides the anomaly detectors: pure numpy, no I/O, no clock, no UI.
 
-from detectors import (  # noqa: F401  (importing a module registers its detectors)
-    auto,
-    cv,
-    edm,
-    gaussian,
-    holtwinters,
-    limits,
-    robust,
-    season,
-    shesd,
-    smoothing,
-)
+Each detector's module registers it by name (``detectors.base.BUILTIN`` says which module):
+``create``, ``info`` and ``names`` import the modules they need.
+"""
+
 from detectors.base import QUIET, Verdict, create, info, names, register
 
 __all__ = ["QUIET", "Verdict", "create", "info", "names", "register"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -95,15 +96,35 @@ def register(
     return deco
 
 
+BUILTIN = {
+    "auto": "detectors.auto",
+    "cv": "detectors.cv",
+    "edm": "detectors.edm",
+    "ema": "detectors.smoothing",
+    "gaussian": "detectors.gaussian",
+    "holtwinters": "detectors.holtwinters",
+    "limits": "detectors.limits",
+    "robust_z": "detectors.robust",
+    "season": "detectors.season",
+    "shesd": "detectors.shesd",
+    "sma": "detectors.smoothing",
+}
+"""The built-in detectors by name, and the module that registers each: a detector's module is
+imported when it is first asked for, so a monitor judging with ``auto`` alone does not load
+the code of every other detector (S-H-ESD, its STL, EDM ...)."""
+
+
 def names(kind: str | None = None) -> list[str]:
     """Return the registered detector names, sorted, optionally of one kind."""
-    _load_builtin()
+    for module in sorted(set(BUILTIN.values())):
+        import_module(module)
     return sorted(n for n, i in _REGISTRY.items() if kind is None or i.kind == kind)
 
 
 def info(name: str) -> DetectorInfo:
     """Return the registry entry of ``name``; KeyError names the choices."""
-    _load_builtin()
+    if name not in _REGISTRY and name in BUILTIN:
+        import_module(BUILTIN[name])
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -113,8 +134,3 @@ def info(name: str) -> DetectorInfo:
 def create(name: str, **options: Any) -> Any:
     """Build a new detector by registry name with its options."""
     return info(name).factory(**options)
-
-
-def _load_builtin() -> None:
-    # Importing the package registers every built-in detector exactly once.
-    import detectors  # noqa: F401
