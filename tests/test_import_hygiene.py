@@ -125,3 +125,42 @@ def test_the_command_line_loads_only_the_tool_it_runs() -> None:
     assert parse_imports(["--config", "detect", "daemon", "--log", "x.log"]) == ""
     assert parse_imports(["run", "--attach-only"]) == ""
     assert parse_imports(["detect", "x.csv", "--detector", "auto"]) == "engine.detect_cli"
+
+
+SCREEN = """
+import sys
+from engine.config_reader import parse
+from engine.sources import build_collectors
+import detectors
+import tui.app
+build_collectors(parse(""))
+detectors.create("auto")
+print(",".join(m for m in WANTED if m in sys.modules))
+"""
+NOT_AT_START = (
+    "attr",
+    "rich.pretty",
+    "tui.screens.detail",
+    "tui.chart",
+    "detectors.shesd",
+    "detectors.stl",
+    "detectors.edm",
+    "detectors.holtwinters",
+)
+"""Modules the monitor needs only later, if ever: Rich's pretty-printer (and the attrs package
+it loads) came with Textual's RichLog; the detail screen, its chart and zoom with the first
+metric opened; the other detectors when a configuration or a chart names them."""
+
+
+def screen_imports(wanted: tuple[str, ...], then: str = "") -> str:
+    code = f"WANTED = {wanted!r}\n{SCREEN}{then}"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr.strip().splitlines()[-1]
+    return out.stdout.strip()
+
+
+def test_the_screen_starts_without_what_it_needs_only_later() -> None:
+    assert screen_imports(NOT_AT_START) == ""
+    # ... and the same program loads them when asked: the probe would see them.
+    later = "import tui.screens.detail, rich.pretty\ndetectors.names()\n" + SCREEN.splitlines()[-1]
+    assert screen_imports(NOT_AT_START, later).splitlines()[-1] == ",".join(NOT_AT_START)

@@ -27,7 +27,7 @@ from tui.commands import GongwatchCommands
 from tui.gc_tuning import freeze_startup
 from tui.panes import PANES, Pane
 from tui.panes.overview import stopped_note
-from tui.screens import DetailScreen, HelpScreen
+from tui.screens import DETAIL, HelpScreen
 from tui.widgets import PaneTabs, RowTable, StatusHeader
 
 Clock = Callable[[], datetime]
@@ -43,6 +43,12 @@ first histories are drawn by then)."""
 def local_now() -> datetime:
     """Return the current local time, timezone-aware."""
     return datetime.now().astimezone()
+
+
+def on_detail(screen: object) -> bool:
+    """True when ``screen`` is a metric's detail chart; none can be before its module loads."""
+    module = sys.modules.get(DETAIL)
+    return module is not None and isinstance(screen, module.DetailScreen)
 
 
 class GongwatchApp(App[None]):
@@ -229,7 +235,7 @@ class GongwatchApp(App[None]):
 
     def action_switch_pane(self, step: int) -> None:
         """Show the next (1) or previous (-1) pane."""
-        if isinstance(self.screen, DetailScreen | HelpScreen):
+        if isinstance(self.screen, HelpScreen) or on_detail(self.screen):
             return
         ids = [f"tab-{c.PANE_ID}" for c in self.pane_classes]
         index = ids.index(self._tabs.active) if self._tabs.active in ids else 0
@@ -274,6 +280,8 @@ class GongwatchApp(App[None]):
 
     def open_detail(self, key: str) -> None:
         """Open the chart of one metric."""
+        from tui.screens.detail import DetailScreen
+
         self.push_screen(DetailScreen(self.engine, key, clock=lambda: self.clock().timestamp()))
 
     def action_help(self) -> None:
@@ -294,7 +302,7 @@ class GongwatchApp(App[None]):
             return out
 
         sections = [("Everywhere", items(self.BINDINGS))]
-        if isinstance(self.screen, DetailScreen):
+        if on_detail(self.screen):
             # There the digits choose the span of history the chart shows.
             sections[0][1].append(("ctrl+p", "command palette"))
             return [*sections, ("Detail chart", items(self.screen.BINDINGS))]

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import Input, Static
 
 from collectors.base import printable
 from collectors.serial_link import (
@@ -26,7 +26,7 @@ from collectors.serial_link import (
     Reply,
 )
 from tui.panes.base import Pane
-from tui.widgets import Column, CommandLine, Row, RowTable
+from tui.widgets import Column, CommandLine, Row, RowTable, TextLog
 
 if TYPE_CHECKING:
     from engine import EngineView, Snapshot
@@ -110,7 +110,7 @@ class DevicesPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="devices-title", classes="pane-title")
         yield PortTable([Column(36), Column(10), Column(24), Column(0)], id="devices-ports")
-        yield RichLog(max_lines=LOG_LINES, id="devices-log")
+        yield TextLog(LOG_LINES, id="devices-log")
         yield CommandLine(id="devices-command")
 
     def on_mount(self) -> None:
@@ -167,7 +167,7 @@ class DevicesPane(Pane):
     def log_line(self, text: Text) -> None:
         """Append a line to the log."""
         self.lines.append(text.plain)
-        self.query_one("#devices-log", RichLog).write(text)
+        self.query_one("#devices-log", TextLog).write(text)
 
     def note(self, text: str, style: str = "dim") -> None:
         """Log a line of the pane's own."""

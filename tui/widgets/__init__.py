@@ -6,6 +6,7 @@ from tui.widgets.row_table import Column, Row, RowTable
 from tui.widgets.sparkline import sparkline
 from tui.widgets.static_text import update_static
 from tui.widgets.status_header import StatusHeader
+from tui.widgets.text_log import TextLog
 
 __all__ = [
     "Column",
@@ -15,6 +16,7 @@ __all__ = [
     "Row",
     "RowTable",
     "StatusHeader",
+    "TextLog",
     "sparkline",
     "update_static",
 ]
