@@ -97,7 +97,10 @@ class HistoryStore(HistoryReader):
         self._writer = Writer(
             conn, retention, chunk_span or config.raw, chunk_points, compress, self._event
         )
-        self._recovered = self._writer.recover()
+        # Sealing what a process that died left open is the writer thread's first work, not
+        # its opener's: a screen's first frame does not wait for it (readers see the chunks
+        # open or sealed, never half-moved).
+        self._recovered = 0
         super().__init__(file, config)
         self._inbox: deque[tuple[str, float, float, bool]] = deque()
         self._queue_size = queue_size
@@ -190,6 +193,7 @@ class HistoryStore(HistoryReader):
 
     def _run(self) -> None:
         try:
+            self._recovered = self._writer.recover()
             self._loop()
         except BaseException as error:
             # The writer must not die silently: appends would pile up unseen.

@@ -258,3 +258,29 @@ def test_bad_points_are_refused_and_the_writer_goes_on(tmp_path: Path) -> None:
     assert [p.value for p in points][:1] == [2.5] and points[0].anomalous
     assert points[1].value != points[1].value  # NaN is a value like any other
     assert len(lines) == 1 and "refused a point of 'k' at nan" in lines[0]
+
+
+def test_what_a_dead_process_left_open_is_sealed_by_the_writer_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening the store (before a screen's first frame) does not wait for the sealing."""
+    from engine.history.writer import Writer
+
+    path = tmp_path / "h.db"
+    first = HistoryStore(path=path, flush_interval=0.05)
+    fill(first, "a/b", [1.0, 2.0, 3.0])
+    first.flush()  # saved as an open chunk's segments; the process "dies" without closing
+    first._writer.conn.close()
+    threads: list[str] = []
+    recover = Writer.recover
+
+    def watched(self: Writer) -> int:
+        threads.append(threading.current_thread().name)
+        return recover(self)
+
+    monkeypatch.setattr(Writer, "recover", watched)
+    with HistoryStore(path=path) as second:
+        second.flush()
+        assert threads == ["history-writer"]
+        assert second.stats().recovered == 1
+        assert [p.value for p in second.points("a/b", 0, T0 + 10, Tier.RAW)] == [1.0, 2.0, 3.0]
