@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from collectors.base import Batch, Collector, json_line, printable
+from engine.arenas import limit_arenas
 from engine.config import Config, ConfigError
 from engine.config_reader import load
 
@@ -331,6 +332,8 @@ def cmd_once(config: Config, json_lines: bool) -> int:
 
 def run() -> int:
     """The console script: ``main`` with a closed pipe (``| head``) treated as a normal end."""
+    # Before the first of the monitor's (or the daemon's) threads: each would keep an arena.
+    limit_arenas()
     try:
         return main()
     except BrokenPipeError:
