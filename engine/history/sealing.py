@@ -73,6 +73,23 @@ def _near(values: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, np.
     return near, ints.astype(np.int64), near & (ulps != 0)
 
 
+def percentiles(values: np.ndarray, qs: tuple[int, ...]) -> np.ndarray:
+    """``np.percentile(values, qs)`` (its linear method, the same floats), without it.
+
+    NumPy's own loads ``numpy.ma`` (through ``np.unique``) the first time: 2 MiB that a
+    process writing history would otherwise take on at its first sealed chunk.
+    """
+    ordered = np.sort(values)
+    at = np.asarray(qs, dtype=np.float64) / 100.0 * (len(ordered) - 1)
+    below = np.floor(at).astype(np.int64)
+    above = np.minimum(below + 1, len(ordered) - 1)
+    a, b, t = ordered[below], ordered[above], at - below
+    # NumPy's lerp: from the nearer end, so q = 100 gives the largest value exactly.
+    diff = b - a
+    out: np.ndarray = np.where(t >= 0.5, b - diff * (1.0 - t), a + diff * t)
+    return out
+
+
 def choose_ladder(values: np.ndarray, digits: int) -> tuple[tuple[int, ...], float]:
     """Payload widths for the decimal deltas of a chunk: the default, or its own if cheaper.
 
@@ -93,7 +110,7 @@ def choose_ladder(values: np.ndarray, digits: int) -> tuple[tuple[int, ...], flo
     ladder: tuple[int, ...] = DEFAULT_LADDER
     if nonzero.any():
         largest = int(need.max())
-        own = sorted({*np.percentile(need[nonzero], _PERCENTILES).astype(int).tolist(), largest})
+        own = sorted({*percentiles(need[nonzero], _PERCENTILES).astype(int).tolist(), largest})
         own_ladder = tuple(w for w in own if w > 0)[-5:]
         if _cost(need, own_ladder) + len(own_ladder) * 8 < _cost(need, DEFAULT_LADDER):
             ladder = own_ladder

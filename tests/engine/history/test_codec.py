@@ -7,6 +7,8 @@ import json
 import math
 import random
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +16,10 @@ import pytest
 
 from engine.history.codec import ZLIB, ChunkEncoder, decode, decode_flags
 from engine.history.open_chunk import OpenChunk
-from engine.history.sealing import choose_ladder, decimal_digits, seal
+from engine.history.sealing import _PERCENTILES, choose_ladder, decimal_digits, percentiles, seal
 
 READINGS = Path(__file__).resolve().parents[2] / "data" / "system_readings.jsonl"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def same(a: float, b: float) -> bool:
@@ -147,3 +150,19 @@ def test_random_bytes_are_read_or_refused_with_a_value_error() -> None:
         with contextlib.suppress(ValueError):  # what callers catch for a chunk not to be read
             times, values = decode(blob, rng.randint(1, 400))
             assert len(times) == len(values)
+
+
+def test_the_ladder_percentiles_are_numpys_without_numpy_ma() -> None:
+    rng = np.random.default_rng(4)
+    for n in [*range(1, 30), 240, 1000] * 5:
+        need = rng.integers(1, 64, size=n)
+        ours = percentiles(need, _PERCENTILES).tolist()
+        assert ours == np.percentile(need, _PERCENTILES).tolist()
+    code = (
+        "import sys, numpy as np\n"
+        "from engine.history.sealing import choose_ladder\n"
+        "choose_ladder(np.cumsum(np.random.default_rng(1).normal(size=240)), 2)\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "False", out.stderr
