@@ -79,7 +79,7 @@ class Engine:
         self._events: deque[Event] = deque(maxlen=200)
         self._event_seq = 0
         self._version = 0
-        self._snapshot = Snapshot(0)
+        self._snapshot = Snapshot(0, sources=dict(self._sources))
         self._judges = Judges(self.report, archive)
         self._dispatcher = Dispatcher(self.report, observer_queue)
         if archive is not None:

@@ -106,3 +106,10 @@ def test_extreme_but_valid_intervals_neither_die_nor_spin() -> None:
         began = time.monotonic()
         engine.stop()
     assert time.monotonic() - began < 2.0  # a day-long wait still ends at once on stop
+
+
+def test_the_first_snapshot_lists_every_source_before_it_has_polled() -> None:
+    quiet = FlakyCollector(lambda: Boom("unused"), interval=60.0)
+    engine = Engine(Config(), [quiet])  # type: ignore[list-item]
+    sources = engine.snapshot().sources
+    assert list(sources) == ["flaky"] and sources["flaky"].interval == 60.0
