@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from collectors.base import Batch, Reading
-from engine import Engine
+from collectors.base import Batch, Reading, Status
+from detectors.base import Verdict
+from engine import Engine, wire
 from engine.config import Config
 from engine.daemon.changes import SnapshotCoder
-from engine.state import Snapshot
+from engine.state import MetricState, Snapshot
 from engine.wire_changes import SnapshotReader, column, runs
 from tests.daemon_process import QUIET_SOURCES, DaemonProcess
 from tests.engine.test_daemon_changes import wait_for
@@ -110,6 +111,29 @@ def test_changes_since_another_version_are_refused_and_change_nothing() -> None:
     with pytest.raises(ValueError, match=r"reading\.colour"):
         reader.read(strange)
     assert_same(reader.read(send(coder, third, first)), third)  # still at the first version
+
+
+def test_every_field_of_a_rebuilt_record_comes_from_its_own_column() -> None:
+    # The records are filled past their __init__, field by field: a field filled from its
+    # neighbour's column would pass every test whose columns hold alike values.
+    engine, coder, reader = Engine(Config()), SnapshotCoder(), SnapshotReader()
+    reader.read(json.loads(coder.encode(feed(engine, "fast", values(KEYS[:1], 1.0))) or b""))
+    held = reader.snapshot
+    state = held.metrics[KEYS[0]]
+    reading = Reading(
+        KEYS[0], 2.5, "°C", 3.0, low=1.5, high=90.0, crit=95.0, status=Status.WARNING,
+        text="warm", label="Core 0", lcrit=-5.0,
+    )  # fmt: skip
+    verdict = Verdict(0.75, True, 20.5, 10.5, 30.5, "critical", "above its band")
+    changed = MetricState(reading, verdict, "other", 12.0)
+    data = {
+        "version": held.version + 1, "since": held.version, "rows": [[0, 1]],
+        "cells": dict(zip(wire.COLUMNS[1:], wire.metric_row(changed)[1:], strict=True)),
+        "sources": [], "events": [],
+    }  # fmt: skip
+    got = json.loads(json.dumps(data))
+    assert reader.read(got).metrics[KEYS[0]] == changed
+    assert all(getattr(reading, n) != getattr(state.reading, n) for n in wire.names(Reading)[1:])
 
 
 def test_runs_and_columns() -> None:
