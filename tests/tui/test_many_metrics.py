@@ -11,6 +11,7 @@ from collectors.base import Batch, Reading
 from engine import Engine
 from engine.config import Config
 from tui.panes import OverviewPane, SensorsPane
+from tui.panes.base import SPARK_MARGIN
 from tui.widgets import RowTable
 
 from .test_hardware_panes import app_for, show
@@ -95,3 +96,30 @@ async def test_the_drawn_lines_kept_follow_the_screen_not_the_metric_count() -> 
             most = max(most, len(table._cache))
         # Trimmed before each poll's lines are drawn: one screen of them may come on top.
         assert 0 < most <= 4 * max(table.size.height, 50) + table.size.height
+
+
+async def test_a_refresh_looks_only_at_the_rows_near_the_screen_yet_counts_every_anomaly() -> None:
+    engine = busy_engine(points=30)
+    app = app_for(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, pilot, OverviewPane)
+        pane = app.query_one(OverviewPane)
+        table = app.query_one("#overview-table", RowTable)
+        looked: list[str] = []
+        far_row, row = pane.far_row, pane._row
+        pane.far_row = lambda key, *a: (looked.append(key), far_row(key, *a))[1]  # type: ignore[method-assign]
+        pane._row = lambda state, *a: (looked.append(state.key), row(state, *a))[1]  # type: ignore[method-assign]
+        batch = tuple(
+            Reading(f"sensors/chip{i // 20}/s{i % 20}", 1e6 if i == 399 else 41.0, "°C", 2000.0)
+            for i in range(400)
+        )
+        engine.ingest(Batch("sensors", batch))
+        app.tick()
+        await pilot.pause()
+        assert 0 < len(looked) <= table.size.height + 2 * SPARK_MARGIN
+        assert "sensors/chip19/s19" not in looked
+        title = str(app.query_one("#overview-title").render())
+        assert "1 anomalous" in title  # the last row, far below the screen, is counted
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.rows[-1].marker.strip() and "1,000,000" in table.rows[-1].cells[1]

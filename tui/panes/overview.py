@@ -79,6 +79,10 @@ class OverviewPane(Pane):
     def __init__(self, engine: EngineView, *, id: str | None = None) -> None:
         super().__init__(engine, id=id)
         self._laid: tuple[tuple[str, ...], str, list[tuple[str, str]]] = ((), "", [])
+        self._laid_keys: list[str] = []
+        """The metric keys of the rows of ``_laid`` (no headings)."""
+        self._rows: tuple[list[tuple[str, str]] | None, int, list[Row]] = (None, -1, [])
+        """The layout and the width the last rows were drawn for, and those rows."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-title", classes="pane-title")
@@ -96,23 +100,46 @@ class OverviewPane(Pane):
         table = self.table
         width = table.flex_width()
         near = table.window(SPARK_MARGIN)
-        rows: list[Row] = []
-        anomalies = 0
+        layout = self._layout(snapshot)
         metrics = snapshot.metrics
-        for key, label in self._layout(snapshot):
-            state = metrics.get(key)
-            if state is None:  # a group heading
-                rows.append(Row(key, (label,), heading=True))
-                continue
-            anomalies += state.verdict.anomalous
-            row = self.far_row(key, len(rows), near, width)
-            if row is None:
-                row = self._row(state, label, width, len(rows), near)
-            rows.append(row)
+        rows = self._rows_near(layout, metrics, width, near)
+        if rows is None:
+            rows = []
+            for key, label in layout:
+                state = metrics.get(key)
+                if state is None:  # a group heading
+                    rows.append(Row(key, (label,), heading=True))
+                    continue
+                row = self.far_row(key, len(rows), near, width)
+                if row is None:
+                    row = self._row(state, label, width, len(rows), near)
+                rows.append(row)
+            self.keep_rows(rows, width)
+        self._rows = (layout, width, rows)
         table.set_rows(rows)
-        self.keep_rows(rows, width)
-        shown = len(rows) - sum(r.heading for r in rows)
+        anomalies = sum(metrics[key].verdict.anomalous for key in self._laid_keys)
+        shown = len(self._laid_keys)
         self._show_title(shown, anomalies, len(metrics), stopped_note(snapshot))
+
+    def _rows_near(
+        self, layout: list[tuple[str, str]], metrics: dict[str, MetricState], width: int,
+        near: range,
+    ) -> list[Row] | None:  # fmt: skip
+        """Return the rows drawn last time with those near the screen built anew, when the
+        layout and the width are the same (None when not): hundreds of rows far off the
+        screen are not looked at each second (they are built when they scroll near it)."""
+        last_layout, last_width, last_rows = self._rows
+        if last_layout is not layout or last_width != width:
+            return None
+        rows = list(last_rows)
+        start = max(0, near.start)
+        for index in range(start, min(near.stop, len(layout))):
+            key, label = layout[index]
+            state = metrics.get(key)
+            if state is not None:  # not a group heading
+                rows[index] = self._row(state, label, width, index, near)
+        self._drawn.update((r.key, r) for r in rows[start : near.stop] if not r.heading)
+        return rows
 
     def _layout(self, snapshot: Snapshot) -> list[tuple[str, str]]:
         """Return the rows to draw, as (metric key, label) or (heading key, heading): found
@@ -130,6 +157,7 @@ class OverviewPane(Pane):
                     out.append((f"#{heading}", heading))
                 out.append((key, label))
             self._laid = (keys, self._filter, out)
+            self._laid_keys = [key for key, _ in out if key in snapshot.metrics]
         return self._laid[2]
 
     def _row(self, state: MetricState, label: str, width: int, index: int, near: range) -> Row:
