@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from collectors.base import Batch, Reading
 from engine import Engine
 from engine.config import Config
 from tui.app import GongwatchApp, make_app
 from tui.panes import PANES, OverviewPane, Pane, SensorsPane
-from tui.widgets import RowTable
+from tui.widgets import RowTable, row_table
+from tui.widgets.row_table import Column, column_widths
 
 from .helpers import FIXED_NOW
 
@@ -94,3 +97,32 @@ async def test_the_panes_not_shown_draw_no_rows() -> None:
             await pilot.pause()
         assert set(drawn) == {OverviewPane.PANE_ID}
         assert all(not t.rows for t in app.query(RowTable) if t.id != "overview-table")
+
+
+async def test_the_columns_are_divided_once_a_width_not_for_each_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = Engine(Config(default_detector="robust_z"))
+    feed(engine, 1000.0)
+    app = app_on(engine)
+    divided: list[int] = []
+
+    def counted(columns: list[Column], total: int) -> list[int]:
+        divided.append(total)
+        return column_widths(columns, total)
+
+    monkeypatch.setattr(row_table, "column_widths", counted)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one("#overview-table", RowTable)
+        for t in range(1, 4):
+            feed(engine, 1000.0 + t)
+            app.tick()
+            await pilot.pause()
+        assert divided == [table.size.width]  # 22 lines drawn each time, one division
+        await pilot.resize_terminal(140, 30)
+        await pilot.pause()
+        app.tick()
+        await pilot.pause()
+        assert divided[-1] == table.size.width > 100
+        assert len(divided) <= 3  # and divided again at the new width only
+        assert table.render_line(1).cell_length == table.size.width

@@ -126,14 +126,23 @@ class RowTable(ScrollView, can_focus=True):
         self.columns = columns
         self.rows: list[Row] = []
         self._cache: dict[tuple[Row, int, bool], Strip] = {}
+        self._widths: tuple[int, list[int]] = (-1, [])
+        """The columns' widths at the width they were divided for."""
+
+    def widths(self, width: int) -> list[int]:
+        """Cells of each column when the table is ``width`` cells wide (divided once a width,
+        not for each line drawn)."""
+        if self._widths[0] != width:
+            self._widths = (width, column_widths(self.columns, width))
+        return self._widths[1]
 
     def column_width(self, index: int) -> int:
         """Cells of column ``index`` at the current width."""
-        return column_widths(self.columns, self.size.width)[index]
+        return self.widths(self.size.width)[index]
 
     def flex_width(self) -> int:
         """Cells of the first flexible column (the one of width 0) at the current width."""
-        widths = column_widths(self.columns, self.size.width)
+        widths = self.widths(self.size.width)
         return next((w for c, w in zip(self.columns, widths, strict=True) if c.width == 0), 0)
 
     def window(self, margin: int = 0) -> range:
@@ -169,7 +178,10 @@ class RowTable(ScrollView, can_focus=True):
         self._keep_cursor(current)
 
     def _keep_cursor(self, key: str | None) -> None:
-        index = next((i for i, r in enumerate(self.rows) if r.key == key and key), None)
+        # The cursor's row seldom moves: look for it all through hundreds of rows only if it did.
+        index: int | None = self.cursor
+        if not (key and 0 <= self.cursor < len(self.rows) and self.rows[self.cursor].key == key):
+            index = next((i for i, r in enumerate(self.rows) if r.key == key and key), None)
         if index is None:
             index = min(self.cursor, len(self.rows) - 1)
         if 0 <= index < len(self.rows) and self.rows[index].heading:
@@ -257,7 +269,7 @@ class RowTable(ScrollView, can_focus=True):
             segs = [Segment(text[:width].ljust(width), style + Style(bold=True))]
             return Strip(segs, width)
         parts = [printable(row.marker or "").ljust(2)[:2]]
-        widths = column_widths(self.columns, width)
+        widths = self.widths(width)
         for col, w, cell in zip(self.columns, widths, row.cells, strict=False):
             # Names and errors come from outside: never draw their control characters raw.
             cell = fit(printable(cell), w, col.cut)
