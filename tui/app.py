@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -29,6 +30,9 @@ from tui.panes import PANES, Pane
 from tui.panes.overview import stopped_note
 from tui.screens import DETAIL, HelpScreen
 from tui.widgets import PaneTabs, RowTable, StatusHeader
+
+if TYPE_CHECKING:
+    from textual.driver import Driver
 
 Clock = Callable[[], datetime]
 EARLY_EVERY = 0.05
@@ -102,6 +106,18 @@ class GongwatchApp(App[None]):
         self._shown: dict[str, int] = {}
         self._last_event = 0
         """Sequence number of the last engine event notified."""
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux, one whose input thread sleeps while no
+        key comes (``tui.driver``)."""
+        found = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if found is LinuxDriver:
+            from tui.driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return found
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.hostname, id="header")
