@@ -3,10 +3,11 @@ key comes instead of waking ten times a second.
 
 Textual's input thread waits for the terminal with a timeout of a tenth of a second, so that it
 notices when the app stops and can tell a lone Escape from the start of a key's sequence once
-``ESCDELAY`` passed. On a screen left alone, those wakes are most of what it costs between two
-refreshes (half a millisecond of CPU a second). Here the thread waits without a timeout while
-no key came lately, and is woken through a pipe when the app stops; after a key it ticks as
-Textual's does, for long enough to let a lone Escape through.
+``ESCDELAY`` passed. Those ten wakes a second cost about half a millisecond of CPU a second,
+whether a key comes or not. Here the thread waits without a timeout while no key came lately,
+and is woken through a pipe when the app stops; after a key it ticks as Textual's does, for
+long enough to let a lone Escape through. It reads the keys with Textual's own parser, as
+Textual's driver does.
 """
 
 from __future__ import annotations
