@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from collectors.base import Batch, Reading, Status
-from engine import Engine, SeriesStore
+from engine import Engine, History, SeriesStore
 from engine.config import Config
 from engine.config_reader import parse
 
@@ -189,3 +190,41 @@ def test_garbage_values_are_kept_out_of_the_series(value: float) -> None:
     engine = Engine(Config())
     (st,) = engine.ingest(Batch("s", (reading("a", value, 1.0),)))
     assert not st.verdict.anomalous and len(engine.history("a")) == 0
+
+
+def test_a_poll_written_at_once_is_kept_as_point_by_point() -> None:
+    # Series come, go quiet and come back, some twice in one call, past the ring's size and
+    # past the store's first rows: extend keeps exactly what append keeps.
+    rng = np.random.default_rng(3)
+    one, many = SeriesStore(capacity=7), SeriesStore(capacity=7)
+    for step in range(40):
+        keys = [f"m{i}" for i in rng.choice(150, size=int(rng.integers(1, 90)))]
+        if step % 5 == 0:
+            keys += keys[:3]  # a series with more than one point in the poll
+        t = [float(step)] * len(keys)
+        x = rng.normal(0, 1, len(keys)).tolist()
+        flags = (rng.random(len(keys)) < 0.2).tolist()
+        for point in zip(keys, t, x, flags, strict=True):
+            one.append(*point)
+        many.extend(keys, t, x, flags)
+    assert sorted(one.keys()) == sorted(many.keys())
+    for key in sorted(one.keys()):
+        for count in (None, 1, 3, 100):
+            a, b = one.tail(key, count), many.tail(key, count)
+            assert a.t.tolist() == b.t.tolist()
+            assert a.x.tolist() == b.x.tolist()
+            assert a.anomalous.tolist() == b.anomalous.tolist()
+
+
+def test_a_loaded_series_keeps_its_newest_points_and_goes_on_from_them() -> None:
+    store = SeriesStore(capacity=4)
+    store.append("a", 0.0, 0.0)
+    t = np.arange(10.0)
+    store.load("a", History(t, t * 2, t > 7))
+    h = store.tail("a")
+    assert h.t.tolist() == [6.0, 7.0, 8.0, 9.0] and h.anomalous.tolist() == [False] * 2 + [True] * 2
+    store.extend(["a", "b"], [10.0, 10.0], [20.0, 1.0], [False, False])
+    assert store.tail("a").x.tolist() == [14.0, 16.0, 18.0, 20.0]
+    assert store.tail("b").x.tolist() == [1.0]
+    store.load("c", History(np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)))
+    assert len(store.tail("c")) == 0 and "c" in list(store.keys())
