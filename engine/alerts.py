@@ -204,7 +204,9 @@ class AlertManager(PeopleActions):
     def observe(self, batch: Batch, changed: list[MetricState]) -> None:
         """Engine observer: fire what the batch calls for (in the collector's thread)."""
         with self._lock:
-            due = [(r, st) for st in changed for r in self._due(st)]
+            # No rule, nothing due: skip the per-metric walk for the many batches of a daemon
+            # with no rules at all.
+            due = [(r, st) for st in changed for r in self._due(st)] if self.rules else []
             leds = self._led_changes(changed)
             ended, self._ended = self._ended, []
         rang = False
@@ -367,8 +369,11 @@ class AlertManager(PeopleActions):
         """Return ``(led, status, service/location)`` for every LED whose status changes."""
         touched: set[str] = set()
         for st in changed:
-            parts = st.key.split("/")
-            if len(parts) != 4 or parts[0] != "remote" or parts[3] != "status":
+            key = st.reading.key
+            if not (key.startswith("remote/") and key.endswith("/status")):
+                continue  # not a remote status: most keys, told apart without splitting them
+            parts = key.split("/")
+            if len(parts) != 4:
                 continue
             where, status = f"{parts[1]}/{parts[2]}", (st.reading.text or "").lower()
             led = self._led_for(where)

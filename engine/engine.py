@@ -6,13 +6,13 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
-from collectors.base import Batch, Collector, Reading, SelfPolling
+from collectors.base import Batch, Collector, Reading, SelfPolling, Status
 from detectors.base import Verdict
 from engine.backfill import Backfills
 from engine.config import Config
@@ -32,6 +32,8 @@ from engine.state import (
     stale_sources,
 )
 
+LIMIT_STATUSES = frozenset((Status.WARNING, Status.CRITICAL))
+"""The statuses of a reading past its own limits, which overrule the detectors' verdict."""
 MAX_RESTART_DELAY = 600.0
 """Most seconds a source whose thread keeps failing waits before the next try."""
 
@@ -298,10 +300,7 @@ class Engine:
         now = self._monotonic()
         names = [self.detector_name(r.key) for r in batch.readings]
         verdicts = self._judges.judge(batch.source, batch.readings, names)
-        changed = [
-            self._state(r, v, name, now)
-            for r, v, name in zip(batch.readings, verdicts, names, strict=True)
-        ]
+        changed = self._states(batch.readings, verdicts, names, now)
         with self._lock:
             for st in changed:
                 self._metrics[st.key] = st
@@ -312,15 +311,37 @@ class Engine:
         self._dispatcher.publish(batch, changed)
         return changed
 
-    def _state(self, reading: Reading, verdict: Verdict, name: str, now: float) -> MetricState:
-        verdict = combine(reading, verdict)
-        if reading.value is not None and math.isfinite(reading.value):
-            self.store.append(reading.key, reading.time, reading.value, verdict.anomalous)
-        prev = self._metrics.get(reading.key)
-        since = None
-        if verdict.anomalous:
-            since = prev.anomalous_since if prev and prev.anomalous_since is not None else now
-        return MetricState(reading, verdict, name, since)
+    def _states(
+        self,
+        readings: Sequence[Reading],
+        verdicts: Sequence[Verdict],
+        names: Sequence[str],
+        now: float,
+    ) -> list[MetricState]:
+        """Return the new state of each reading's metric; keep the values in memory, all of
+        the poll's at once."""
+        out = []
+        keys: list[str] = []
+        times: list[float] = []
+        values: list[float] = []
+        flags: list[bool] = []
+        metrics, alarms, isfinite = self._metrics, LIMIT_STATUSES, math.isfinite
+        for reading, verdict, name in zip(readings, verdicts, names, strict=True):
+            if reading.status in alarms:
+                verdict = combine(reading, verdict)
+            x = reading.value
+            if x is not None and isfinite(x):
+                keys.append(reading.key)
+                times.append(reading.time)
+                values.append(x)
+                flags.append(verdict.anomalous)
+            since = None
+            if verdict.anomalous:
+                prev = metrics.get(reading.key)
+                since = prev.anomalous_since if prev and prev.anomalous_since is not None else now
+            out.append(MetricState(reading, verdict, name, since))
+        self.store.extend(keys, times, values, flags)
+        return out
 
     def _update_source(self, batch: Batch) -> None:
         old = self._sources.get(batch.source) or SourceState(batch.source, 0.0)
@@ -409,7 +430,12 @@ class Engine:
 
     def events_since(self, seq: int) -> tuple[Event, ...]:
         """Return the events of the latest snapshot numbered after ``seq``, oldest first."""
-        return tuple(e for e in self.snapshot().events if e.seq > seq)
+        # Read from the events themselves: a snapshot (a copy of every metric's state) is
+        # made only for who reads the metrics, not each second for the daemon's log.
+        with self._lock:
+            if not self._events or self._events[-1].seq <= seq:
+                return ()
+            return tuple(e for e in self._events if e.seq > seq)
 
 
 __all__ = [
