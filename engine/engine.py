@@ -217,14 +217,23 @@ class Engine:
     def _archive(self, batch: Batch, changed: list[MetricState]) -> None:
         assert self.archive is not None
         held = self.backfills.hold(batch, changed)  # its past goes in first
+        keys: list[str] = []
+        times: list[float] = []
+        values: list[float] = []
+        flags: list[bool] = []
+        units, isfinite = self._units, math.isfinite
         for st in changed:
             r = st.reading
-            if r.value is not None and math.isfinite(r.value):
-                if r.key not in self._units and hasattr(self.archive, "set_unit"):
-                    self._units.add(r.key)
+            if r.value is not None and isfinite(r.value):
+                if r.key not in units and hasattr(self.archive, "set_unit"):
+                    units.add(r.key)
                     self.archive.set_unit(r.key, r.unit)
-                if not held:
-                    self.archive.append(r.key, r.time, r.value, st.verdict.anomalous)
+                keys.append(r.key)
+                times.append(r.time)
+                values.append(r.value)
+                flags.append(st.verdict.anomalous)
+        if keys and not held:
+            self.archive.extend(keys, times, values, flags)
 
     def _run(self, collector: Collector) -> None:
         failures = 0

@@ -204,6 +204,16 @@ class StoreArchive:
         """Queue one point (never blocks: the store's writer thread saves it)."""
         return self.store.append(key, t, x, anomalous)
 
+    def extend(
+        self,
+        keys: Sequence[str],
+        times: Sequence[float],
+        values: Sequence[float],
+        flags: Sequence[bool],
+    ) -> object:
+        """Queue a poll's points at once (never blocks: the store's writer thread saves them)."""
+        return self.store.extend(keys, times, values, flags)
+
     def set_unit(self, key: str, unit: str) -> None:
         """Tell the file the unit of a series, for ``gongwatch history``."""
         self.store.set_unit(key, unit)

@@ -38,6 +38,17 @@ class Archive(Protocol):
         returns (whether the point was taken) is not used."""
         ...
 
+    def extend(
+        self,
+        keys: Sequence[str],
+        times: Sequence[float],
+        values: Sequence[float],
+        flags: Sequence[bool],
+    ) -> object:
+        """Keep one point of each series of ``keys`` (a poll's), as ``append`` keeps each, in
+        order; what it returns is not used."""
+        ...
+
     def read(
         self, key: str, since: float, until: float | None = None, count: int | None = None
     ) -> History:

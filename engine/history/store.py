@@ -12,7 +12,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,9 @@ from engine.history.writer import Retention, Unsaved, Writer
 
 _DRAIN_BATCH = 2000
 """Points taken under the writer's lock at a time, so a reader never waits long."""
+DRAIN_INTERVAL = 1.0
+"""Seconds between the writer's looks at what has come (it also looks when asked to flush or
+before a read): a poll's points at a time, not a fraction of one, each wake costing its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,9 @@ class HistoryStats:
     """Transactions that saved points."""
     recovered: int
     """Open chunks found in the file at start, left by a process that died."""
+
+
+_Points = tuple[Sequence[str], Sequence[float], Sequence[float], Sequence[bool]]
 
 
 class _Request:
@@ -102,7 +108,11 @@ class HistoryStore(HistoryReader):
         # open or sealed, never half-moved).
         self._recovered = 0
         super().__init__(file, config)
-        self._inbox: deque[tuple[str, float, float, bool]] = deque()
+        self._inbox: deque[_Points] = deque()
+        """What ``append`` and ``extend`` queued, in order: keys, times, values, flags."""
+        self._queued = 0
+        """Points in the inbox (changed under ``_count``)."""
+        self._count = threading.Lock()
         self._queue_size = queue_size
         self._requests: deque[_Request] = deque()
         self._units: dict[str, str] = {}
@@ -134,13 +144,31 @@ class HistoryStore(HistoryReader):
         Returns:
             False when the queue was full and the point was dropped (see ``stats().dropped``).
         """
-        if len(self._inbox) >= self._queue_size:
-            # Lost updates of a counter under a race only undercount drops, never block.
-            self._dropped += 1
-            return False
-        self._inbox.append((key, t, value, anomalous))
-        self._appended += 1
-        return True
+        return self.extend((key,), (t,), (value,), (anomalous,)) == 1
+
+    def extend(
+        self,
+        keys: Sequence[str],
+        times: Sequence[float],
+        values: Sequence[float],
+        flags: Sequence[bool],
+    ) -> int:
+        """Queue several points (a poll's) as ``append`` queues each, in one step; never
+        blocks.
+
+        Returns:
+            How many were queued: all, or none when they do not fit in the queue (see
+            ``stats().dropped``).
+        """
+        count = len(keys)
+        with self._count:
+            if self._queued + count > self._queue_size:
+                self._dropped += count
+                return 0
+            self._queued += count
+            self._appended += count
+            self._inbox.append((keys, times, values, flags))
+        return count
 
     def set_unit(self, key: str, unit: str) -> None:
         """Record the unit of a key (saved with the next flush)."""
@@ -149,7 +177,7 @@ class HistoryStore(HistoryReader):
     def stats(self) -> HistoryStats:
         """The store's counters."""
         return HistoryStats(
-            self._appended, self._dropped, len(self._inbox), self._flushes, self._recovered
+            self._appended, self._dropped, self._queued, self._flushes, self._recovered
         )
 
     def flush(self, timeout: float = 60.0) -> None:
@@ -207,7 +235,7 @@ class HistoryStore(HistoryReader):
         now = self._clock()
         due = [now + flush_every, now + expire_every, now + checkpoint_every]
         while True:
-            self._wake.wait(timeout=min(0.25, flush_every))
+            self._wake.wait(timeout=min(DRAIN_INTERVAL, flush_every))
             self._wake.clear()
             self._drain()
             answered = []
@@ -246,12 +274,16 @@ class HistoryStore(HistoryReader):
         while self._units:
             key, unit = self._units.popitem()
             self._writer.set_unit(key, unit)
-        inbox, add = self._inbox, self._writer.add
+        inbox, add = self._inbox, self._writer.add_many
         while inbox:
+            taken = 0
             with self._writer.lock:
-                for _ in range(min(len(inbox), _DRAIN_BATCH)):
-                    key, t, value, anomalous = inbox.popleft()
-                    add(key, t, value, anomalous)
+                while inbox and taken < _DRAIN_BATCH:
+                    keys, times, values, flags = inbox.popleft()
+                    add(keys, times, values, flags)
+                    taken += len(keys)
+            with self._count:
+                self._queued -= taken
         if self._dropped > self._reported_drops:
             self._event(f"history: writer falling behind, {self._dropped} points dropped so far")
             self._reported_drops = self._dropped

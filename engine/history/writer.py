@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine.history.codec import decode, decode_flags
@@ -58,7 +58,7 @@ class Retention:
 class _Series:
     """What the writer holds of one series between flushes."""
 
-    __slots__ = ("buckets", "dirty", "id", "open", "sealed")
+    __slots__ = ("buckets", "dirty", "id", "minute", "open", "quarter", "sealed")
 
     def __init__(self, series_id: int) -> None:
         self.id = series_id
@@ -69,6 +69,10 @@ class _Series:
         # count, anomalies]. Saved as increments (merged in SQL) so a restart can add to a
         # bucket it began before.
         self.buckets: dict[tuple[int, int], list[float]] = {}
+        self.minute: tuple[int, list[float]] | None = None
+        """The start and increments (in ``buckets``) of the minute the last point went to."""
+        self.quarter: tuple[int, list[float]] | None = None
+        """The same of the quarter of an hour."""
 
 
 class Writer:
@@ -156,11 +160,41 @@ class Writer:
             if not isinstance(key, str):
                 raise TypeError(f"key {key!r} is not a string")
         except (TypeError, ValueError, OverflowError) as error:
-            self.refused += 1
-            if self.refused == 1:
-                self.on_event(f"history: refused a point of {key!r} at {t!r}: {error}")
+            self._refuse(key, t, error)
             return
-        state = self.series.get(key) or self._series(key)
+        self._add(self.series.get(key) or self._series(key), time_ms, value, anomalous)
+
+    def add_many(
+        self,
+        keys: Sequence[str],
+        times: Sequence[float],
+        values: Sequence[float],
+        flags: Sequence[bool],
+    ) -> None:
+        """Add points (a poll's, one of each series, usually at one time) as ``add`` adds
+        each, in order."""
+        last_t: object = None
+        time_ms = 0
+        for key, t, value, anomalous in zip(keys, times, values, flags, strict=True):
+            try:
+                if t != last_t:  # a poll's points share their time: converted once
+                    time_ms, last_t = round(float(t) * 1000), t
+                # numpy scalars would reach SQLite as blobs through their buffer interface.
+                value, anomalous = float(value), bool(anomalous)
+                if not isinstance(key, str):
+                    raise TypeError(f"key {key!r} is not a string")
+            except (TypeError, ValueError, OverflowError) as error:
+                last_t = None
+                self._refuse(key, t, error)
+                continue
+            self._add(self.series.get(key) or self._series(key), time_ms, value, anomalous)
+
+    def _refuse(self, key: object, t: object, error: Exception) -> None:
+        self.refused += 1
+        if self.refused == 1:
+            self.on_event(f"history: refused a point of {key!r} at {t!r}: {error}")
+
+    def _add(self, state: _Series, time_ms: int, value: float, anomalous: bool) -> None:
         chunk = state.open
         if chunk is not None:
             times = chunk.times
@@ -182,22 +216,15 @@ class Writer:
             self.newest_ms = time_ms
         if math.isfinite(value):
             seconds = time_ms // 1000
-            self._bucket(state, (seconds - seconds % MINUTE_S, MINUTE_S), value, anomalous)
-            self._bucket(state, (seconds - seconds % QUARTER_S, QUARTER_S), value, anomalous)
-
-    @staticmethod
-    def _bucket(state: _Series, slot: tuple[int, int], value: float, anomalous: bool) -> None:
-        agg = state.buckets.get(slot)
-        if agg is None:
-            state.buckets[slot] = [value, value, value, 1, int(anomalous)]
-            return
-        if value < agg[0]:
-            agg[0] = value
-        if value > agg[1]:
-            agg[1] = value
-        agg[2] += value
-        agg[3] += 1
-        agg[4] += anomalous
+            # Most points go to the buckets their series' last point went to.
+            held = state.minute
+            if held is None or not held[0] <= seconds < held[0] + MINUTE_S:
+                held = state.minute = _bucket(state, seconds - seconds % MINUTE_S, MINUTE_S)
+            _roll(held[1], value, anomalous)
+            held = state.quarter
+            if held is None or not held[0] <= seconds < held[0] + QUARTER_S:
+                held = state.quarter = _bucket(state, seconds - seconds % QUARTER_S, QUARTER_S)
+            _roll(held[1], value, anomalous)
 
     def _seal(self, state: _Series) -> None:
         chunk = state.open
@@ -238,6 +265,7 @@ class Writer:
         for state in dirty:
             state.sealed.clear()
             state.buckets.clear()
+            state.minute = state.quarter = None
             state.dirty = False
             if state.open is not None:
                 state.open.saved = state.open.count
@@ -329,6 +357,29 @@ class Writer:
             rows.append(_open_row(chunk))
         buckets = {slot: tuple(agg) for slot, agg in state.buckets.items()}
         return Unsaved(True, tuple(rows), buckets)
+
+
+def _bucket(state: _Series, start: int, tier: int) -> tuple[int, list[float]]:
+    """Return the start and the increments of a series' bucket of ``tier`` seconds that
+    begins at ``start`` (a new one holds no point yet: a count of 0)."""
+    agg = state.buckets.get((start, tier))
+    if agg is None:
+        agg = state.buckets[(start, tier)] = [math.nan, math.nan, 0.0, 0, 0]
+    return start, agg
+
+
+def _roll(agg: list[float], value: float, anomalous: bool) -> None:
+    """Add one finite point to a bucket's increments."""
+    if not agg[3]:
+        agg[:] = [value, value, value, 1, int(anomalous)]
+        return
+    if value < agg[0]:
+        agg[0] = value
+    if value > agg[1]:
+        agg[1] = value
+    agg[2] += value
+    agg[3] += 1
+    agg[4] += anomalous
 
 
 def _open_row(chunk: OpenChunk) -> ChunkRow:
