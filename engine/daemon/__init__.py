@@ -4,7 +4,6 @@ served on a Unix socket; SIGHUP reloads the configuration, SIGTERM and SIGINT st
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
 import logging
 import os
@@ -112,10 +111,12 @@ class Daemon:
         await self.server.start()
         await self._start_tcp()
         self._log_start()
-        while not self._stop.is_set():
+        # One task waits for the stop the whole time: each second costs a timer, not a new
+        # task and its cancellation.
+        stopping = asyncio.ensure_future(self._stop.wait())
+        while not stopping.done():
             self._log_events()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), EVENT_POLL)
+            await asyncio.wait((stopping,), timeout=EVENT_POLL)
         log.info("stopping")
         await self.server.close()
         await asyncio.to_thread(self.runtime.stop)
