@@ -74,10 +74,5 @@ class OpenChunk:
 
     def segment(self, start: int) -> tuple[int, int, int, bytes, bytes]:
         """The points from ``start`` on as a chunk row: start, end, count, data, flags."""
-        return (
-            self.times[start],
-            self.last_time,
-            self.count - start,
-            self.data(start),
-            self.flags(start),
-        )
+        times = self.times
+        return (times[start], times[-1], len(times) - start, self.data(start), self.flags(start))

@@ -268,24 +268,28 @@ class Writer:
             state.minute = state.quarter = None
             state.dirty = False
             if state.open is not None:
-                state.open.saved = state.open.count
+                state.open.saved = len(state.open.times)
         return True
 
     def _write(self, dirty: list[_Series]) -> None:
-        sealed = [(s.id, *row) for s in dirty for row in s.sealed]
-        # Segments of chunks sealed since are replaced by the chunks; open chunks add the
-        # points that came since the last flush.
-        replaced = [(s.id, s.sealed[-1][1]) for s in dirty if s.sealed]
-        opened = [
-            (s.id, *s.open.segment(s.open.saved))
-            for s in dirty
-            if s.open is not None and s.open.count > s.open.saved
-        ]
+        sealed: list[tuple[int, int, int, int, bytes, bytes]] = []
+        replaced: list[tuple[int, int]] = []
+        opened: list[tuple[int, int, int, int, bytes, bytes]] = []
         rollups: dict[int, list[tuple[int, int, float, float, float, float, float]]] = {
             MINUTE_S: [],
             QUARTER_S: [],
         }
+        # One pass over the series: a flush of every series each few seconds is the writer's
+        # main work.
         for s in dirty:
+            if s.sealed:
+                sealed += [(s.id, *row) for row in s.sealed]
+                # Segments of chunks sealed since are replaced by the chunks.
+                replaced.append((s.id, s.sealed[-1][1]))
+            chunk = s.open
+            if chunk is not None and len(chunk.times) > chunk.saved:
+                # Open chunks add the points that came since the last flush.
+                opened.append((s.id, *chunk.segment(chunk.saved)))
             for (bucket, tier), agg in s.buckets.items():
                 rollups[tier].append((s.id, bucket, agg[0], agg[1], agg[2], agg[3], agg[4]))
         conn = self.conn
