@@ -1,9 +1,10 @@
 """Provides HistoryStore: the history file written by a thread of its own, readable meanwhile.
 
-``append`` only puts the point on a bounded in-memory queue and returns; the writer thread
-takes what has come every fraction of a second, saves it every ``flush_interval`` seconds (so
-a killed process loses at most that much), expires what the tiers no longer keep, and
-checkpoints the WAL so it stays small.
+``append`` only puts the point on a bounded in-memory queue and returns; every
+``flush_interval`` seconds the writer thread takes what has come and saves it (so a killed
+process loses at most that much), expires what the tiers no longer keep, and checkpoints the
+WAL so it stays small. It takes the queue sooner when asked (a flush, a read) or when the
+queue is a quarter full.
 """
 
 from __future__ import annotations
@@ -23,9 +24,6 @@ from engine.history.writer import Retention, Unsaved, Writer
 
 _DRAIN_BATCH = 2000
 """Points taken under the writer's lock at a time, so a reader never waits long."""
-DRAIN_INTERVAL = 1.0
-"""Seconds between the writer's looks at what has come (it also looks when asked to flush or
-before a read): a poll's points at a time, not a fraction of one, each wake costing its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +112,8 @@ class HistoryStore(HistoryReader):
         """Points in the inbox (changed under ``_count``)."""
         self._count = threading.Lock()
         self._queue_size = queue_size
+        self._wake_at = max(1, queue_size // 4)
+        """Points queued at which the writer is woken before its next flush is due."""
         self._requests: deque[_Request] = deque()
         self._units: dict[str, str] = {}
         self._wake = threading.Event()
@@ -168,6 +168,9 @@ class HistoryStore(HistoryReader):
             self._queued += count
             self._appended += count
             self._inbox.append((keys, times, values, flags))
+            crowded = self._queued >= self._wake_at
+        if crowded:
+            self._wake.set()
         return count
 
     def set_unit(self, key: str, unit: str) -> None:
@@ -235,7 +238,9 @@ class HistoryStore(HistoryReader):
         now = self._clock()
         due = [now + flush_every, now + expire_every, now + checkpoint_every]
         while True:
-            self._wake.wait(timeout=min(DRAIN_INTERVAL, flush_every))
+            # Points are taken when they are saved, a few seconds' worth in one go: each wake
+            # of this thread costs, and so do points taken a few at a time.
+            self._wake.wait(timeout=max(0.0, min(due) - self._clock()))
             self._wake.clear()
             self._drain()
             answered = []

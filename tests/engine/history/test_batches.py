@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,23 @@ def test_the_queue_counts_points_and_a_poll_that_does_not_fit_is_dropped_whole(
     with sqlite3.connect(tmp_path / "h.db") as conn:
         (count,) = conn.execute("SELECT sum(count) FROM minute").fetchone()
     assert count == stats.appended
+
+
+def test_the_writer_takes_the_queue_when_it_saves_or_when_the_queue_fills(
+    tmp_path: Path,
+) -> None:
+    store = HistoryStore(path=tmp_path / "h.db", queue_size=400, flush_interval=3600.0)
+    keys = [f"m{i}" for i in range(50)]
+    store.extend(keys, [T0] * 50, [1.0] * 50, [False] * 50)
+    time.sleep(1.5)
+    assert store.stats().queued == 50  # no flush is due: the points wait, taken in one go later
+    for step in range(1, 3):
+        store.extend(keys, [T0 + step] * 50, [1.0] * 50, [False] * 50)
+    deadline = time.monotonic() + 10
+    while store.stats().queued and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.stats().queued == 0  # a quarter of the queue woke the writer
+    assert len(store.points("m7", T0, T0 + 2)) == 3  # a read sees every point queued
+    store.extend(keys, [T0 + 3] * 50, [1.0] * 50, [False] * 50)
+    assert len(store.points("m7", T0, T0 + 3)) == 4
+    store.close()
