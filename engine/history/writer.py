@@ -33,6 +33,10 @@ _UPSERT = (
 )
 
 
+_NO_TIME = object()
+"""Unequal to any time a point may come with (None included): no time converted yet."""
+
+
 @dataclass(frozen=True, slots=True)
 class Unsaved:
     """A writer's points of one series that the file may not have yet."""
@@ -173,7 +177,7 @@ class Writer:
     ) -> None:
         """Add points (a poll's, one of each series, usually at one time) as ``add`` adds
         each, in order."""
-        last_t: object = None
+        last_t: object = _NO_TIME
         time_ms = 0
         for key, t, value, anomalous in zip(keys, times, values, flags, strict=True):
             try:
@@ -184,7 +188,7 @@ class Writer:
                 if not isinstance(key, str):
                     raise TypeError(f"key {key!r} is not a string")
             except (TypeError, ValueError, OverflowError) as error:
-                last_t = None
+                last_t = _NO_TIME
                 self._refuse(key, t, error)
                 continue
             self._add(self.series.get(key) or self._series(key), time_ms, value, anomalous)

@@ -44,6 +44,10 @@ def polls(seed: int = 1) -> list[tuple[list[object], list[object], list[object],
             keys.append("m9")
             times.append(math.nan)
             values.append(1.0)
+        if step == 700:
+            keys.insert(0, "m8")  # the first of its poll, with no time at all
+            times.insert(0, None)
+            values.insert(0, 1.0)
         flags = (rng.random(len(keys)) < 0.1).tolist()
         out.append((keys, times, values, flags))
     return out
@@ -80,7 +84,7 @@ def written(path: Path, many: bool) -> tuple[dict[str, list[object]], int]:
 def test_a_poll_added_at_once_is_saved_as_its_points_one_by_one(tmp_path: Path) -> None:
     one, refused_one = written(tmp_path / "one.db", many=False)
     many, refused_many = written(tmp_path / "many.db", many=True)
-    assert refused_one == refused_many == 2
+    assert refused_one == refused_many == 3
     for table in ("series", "chunks", "open_chunks", "minute", "quarter", "unsaved"):
         assert many[table] == one[table], table
     assert len(one["chunks"]) > 6 and len(one["minute"]) > 6 * 31
@@ -96,8 +100,10 @@ def expected(tier: int) -> Rollups:
     out: dict[tuple[str, int], list[float]] = {}
     for keys, times, values, flags in polls():
         for key, t, x, flag in zip(keys, times, values, flags, strict=True):
-            if not isinstance(key, str) or t != t or not math.isfinite(float(x)):  # type: ignore[arg-type]
-                continue
+            if not isinstance(key, str) or not isinstance(t, float) or t != t:
+                continue  # refused
+            if not math.isfinite(float(x)):  # type: ignore[arg-type]
+                continue  # kept, but in no bucket
             seconds = round(float(t) * 1000) // 1000  # type: ignore[arg-type]
             agg = out.setdefault((key, seconds - seconds % tier), [math.inf, -math.inf, 0, 0, 0])
             x = float(x)  # type: ignore[arg-type]
