@@ -151,7 +151,7 @@ def test_stopping_while_answers_arrive_leaves_no_thread(server: RemoteServer) ->
 def test_a_batch_the_engine_cannot_take_becomes_an_event_and_polls_go_on(
     server: RemoteServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state = Engine._state
+    state = Engine._states
     failed: list[bool] = []
 
     def first_fails(self: Engine, *args: Any) -> Any:
@@ -160,7 +160,7 @@ def test_a_batch_the_engine_cannot_take_becomes_an_event_and_polls_go_on(
             raise RuntimeError("store bug")
         return state(self, *args)
 
-    monkeypatch.setattr(Engine, "_state", first_fails)
+    monkeypatch.setattr(Engine, "_states", first_fails)
     check = HttpCheckCollector("blog", server.url + "/check/ok", interval=0.05)
     engine = Engine(Config(), [check])
     engine.start()
