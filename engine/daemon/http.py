@@ -149,6 +149,8 @@ class HttpServer:
         self._server: asyncio.AbstractServer | None = None
         self._idle: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[None]] = set()
+        self._closing = False
+        """Set by ``close``: the cancellation a connection's task then gets is the server's."""
 
     async def start_unix(self, path: str) -> None:
         """Listen on a Unix socket at ``path``."""
@@ -169,6 +171,7 @@ class HttpServer:
         if self._server is not None:
             self._server.close()
             self._server = None
+        self._closing = True
         for task in self._idle:
             task.cancel()
         if self._busy:
@@ -208,6 +211,11 @@ class HttpServer:
                     await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             return  # the client went away: nothing to answer
+        except asyncio.CancelledError:
+            # The server closing ends its connections; a task that ends cancelled makes
+            # asyncio's stream callback log a traceback, so it ends as a closed connection.
+            if not self._closing:
+                raise
         finally:
             writer.close()
 

@@ -95,6 +95,38 @@ async def test_what_is_not_a_request_gets_one_clear_answer(tmp_path: Path) -> No
     await server.close()
 
 
+async def slow(request: http.Request) -> http.Response:
+    await asyncio.sleep(30)
+    return http.json_response({})
+
+
+async def test_closing_with_connections_open_ends_them_quietly(tmp_path: Path) -> None:
+    """An idle kept-alive connection and a request past its shutdown time end with the server,
+    and asyncio reports no error for either (it once logged a CancelledError traceback)."""
+    socket = tmp_path / "s.sock"
+    router = http.Router()
+    router.add("GET", "/v1/echo", echo)
+    router.add("GET", "/v1/slow", slow)
+    server = http.HttpServer(router, shutdown_timeout=0.1)
+    await server.start_unix(str(socket))
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    idle_reader, idle_writer = await asyncio.open_unix_connection(str(socket))
+    idle_writer.write(b"GET /v1/echo HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await idle_reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200 ")
+    busy_reader, busy_writer = await asyncio.open_unix_connection(str(socket))
+    busy_writer.write(b"GET /v1/slow HTTP/1.1\r\nHost: x\r\n\r\n")
+    await asyncio.sleep(0.1)
+    await server.close()
+    for _ in range(10):
+        await asyncio.sleep(0.02)
+    await asyncio.wait_for(busy_reader.read(), 5)
+    idle_writer.close()
+    busy_writer.close()
+    assert errors == []
+
+
 def test_the_daemon_does_not_load_an_http_framework() -> None:
     """The daemon's server is asyncio's streams and h11: aiohttp alone would be about 15 MiB,
     and an HTTP client (httpx, with the rich it loads) about 8 more, which a server never uses."""
