@@ -9,7 +9,7 @@ series' own ``Auto`` does when it gets no point.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 
 import numpy as np
@@ -45,6 +45,18 @@ class AutoRows:
         """The time of each row's last step with a value; +inf for a row not yet given one."""
         self._names: list[str | None] = []
         """The series of each row; None for a free one."""
+
+    @classmethod
+    def of(cls, autos: Mapping[str, Auto], seen: Mapping[str, float], **options: float) -> AutoRows:
+        """Rows of these series in the state their ``Auto`` (with ``options``) holds, each
+        last given a value at its time in ``seen``."""
+        rows = cls(**options)
+        if autos:
+            rows._grow(len(autos))
+            rows.add(autos)  # rows 0, 1, ... in order: the bank holds exactly these
+            rows.hold(list(autos.values()))
+            rows._seen[:] = [seen.get(name, np.inf) for name in autos]
+        return rows
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -198,9 +210,14 @@ class AutoRows:
             for a, b in zip(t.tolist(), x.tolist(), strict=True):
                 auto.update(a, b)
             autos.append(auto)
+        self.hold(autos)
+
+    def hold(self, autos: list[Auto]) -> None:
+        """Take on the states of these ``Auto`` (of this bank's knobs) as rows 0, 1, ..., the
+        bank holding exactly as many rows."""
         self.bank = AutoBank.of(autos)
-        self._t0[: len(names)] = [a._t0 for a in autos]
-        self._why[: len(names)] = [a._why for a in autos]
+        self._t0[: len(autos)] = [a._t0 for a in autos]
+        self._why[: len(autos)] = [a._why for a in autos]
 
     def take(self, past: AutoRows, names: Iterable[str]) -> None:
         """Set the held series ``names`` to their state in ``past`` (a name ``past`` does not

@@ -1,7 +1,9 @@
 """Provides the engine's detectors: every series whose detector is the default ``auto`` is judged
-in its source's bank (``detectors.auto_rows``), all of a poll's values in one numpy step; a
-series with another detector keeps an object of its own. Each new series, in a bank or not,
-is first fed the points the history file holds of it (its warm start)."""
+in its source's bank: while the source has few such series, one ``Auto`` each
+(``detectors.auto_each``); from ``FEW`` on, in rows of arrays (``detectors.auto_rows``), all of
+a poll's values in one numpy step. A series with another detector keeps an object of its own.
+Each new series, in a bank or not, is first fed the points the history file holds of it (its
+warm start)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 import detectors
 from collectors.base import Reading
+from detectors.auto_each import FEW, AutoEach
 from detectors.auto_rows import AutoRows
 from detectors.base import QUIET, Verdict
 from engine.remember import WARM_ERRORS, Warmer
@@ -31,7 +34,9 @@ class _Bank:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.rows = AutoRows()
+        self.rows: AutoEach | AutoRows = AutoEach()
+        """Its series, in ``AutoRows`` once they are ``FEW``: a numpy step costs as much as
+        twenty steps of an ``Auto``, so a source of one HTTP check steps its own."""
         self.lock = threading.Lock()
         """Held while the bank steps: a series may move to a bank of another source's thread."""
 
@@ -114,7 +119,9 @@ class Judges:
             self._objects[key] = (names[key], detector)
         for bank, rows in banked.items():
             with bank.lock:
-                bank.rows.add([k for k in rows if k not in bank.rows.rows])
+                new = [k for k in rows if k not in bank.rows.rows]
+                _make_room(bank, len(new))
+                bank.rows.add(new)
                 try:
                     bank.rows.warm(rows)
                 except WARM_ERRORS as exc:
@@ -177,10 +184,15 @@ class Judges:
         new = [k for k in keys if k not in bank.rows.rows]
         if not new:
             return
+        _make_room(bank, len(new))
         bank.rows.add(new)
         if self._warmer is not None:
             try:
-                self._warmer.rows(bank.rows, new)
+                if isinstance(bank.rows, AutoRows):
+                    self._warmer.rows(bank.rows, new)
+                else:
+                    past = self._warmer.points({k: bank.rows.rows[k] for k in new})
+                    bank.rows.warm({k: (past[k].t, past[k].x) for k in new})
             except WARM_ERRORS as exc:
                 self._report(bank.source, "error", f"could not warm {AUTO} from history: {exc}")
 
@@ -254,6 +266,13 @@ class Judges:
             # A detector that raised may hold broken state: start it afresh at the next point.
             self._objects.pop(reading.key, None)
             return QUIET
+
+
+def _make_room(bank: _Bank, new: int) -> None:
+    """Move the bank's series into ``AutoRows`` if with ``new`` more they are ``FEW`` or more
+    (under the bank's lock)."""
+    if isinstance(bank.rows, AutoEach) and len(bank.rows) + new >= FEW:
+        bank.rows = bank.rows.banked()
 
 
 def _steps(readings: Sequence[Reading], keys: list[str]) -> list[tuple[float, list[int]]]:

@@ -13,6 +13,8 @@ import pytest
 
 from collectors.base import Batch, Reading
 from detectors.auto import Auto
+from detectors.auto_each import FEW, AutoEach
+from detectors.auto_rows import AutoRows
 from detectors.base import QUIET
 from engine.config import Config
 from engine.config_reader import parse
@@ -202,3 +204,27 @@ def test_the_new_series_of_a_poll_are_warmed_with_one_read(
         assert {st.detector for st in states} == {"auto", "robust_z"}
     finally:
         engine.stop()
+
+
+def test_a_source_judges_its_few_series_alone_and_banks_them_when_many() -> None:
+    """An HTTP check is a source of one series: its ``Auto`` steps alone. A source whose
+    series grow to ``FEW`` moves them into one bank mid-run, a run going on across the move."""
+    rng = np.random.default_rng(8)
+    engine = Engine(Config())
+    mine: dict[str, Auto] = {}
+    kinds, reasons = set(), []
+    for i in range(400):
+        shift = 30.0 if 150 <= i < 190 else 0.0  # a level that moves and stays a while
+        keys = [f"grow/{j}" for j in range(min(3 + i // 10, FEW + 5))]
+        readings = [
+            Reading(k, rng.normal(0, 1) + (shift if k == "grow/0" else 0.0), "", i) for k in keys
+        ]
+        for st in engine.ingest(Batch("grow", tuple(readings))):
+            want = mine.setdefault(st.key, Auto()).update(st.reading.time, st.reading.value)
+            assert_same(st.verdict, want, f"{st.key} at poll {i}")
+            reasons.append((i, want.reason))
+        kinds.add((len(keys) >= FEW, type(engine._judges._banks["grow"].rows)))
+    assert kinds == {(False, AutoEach), (True, AutoRows)}
+    moved = 10 * (FEW - 3)  # the poll of the move
+    assert any(i > moved and w.endswith("(ongoing)") for i, w in reasons)
+    assert any(i < moved and "its usual change" in w for i, w in reasons)
