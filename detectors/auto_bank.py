@@ -114,6 +114,19 @@ class AutoBank:
         bank.seasons = BankSeasons.of([a._seasons for a in autos])
         return bank
 
+    def auto(self, col: int) -> Auto:
+        """Series ``col`` as an ``Auto`` of its own in the state it holds here (``of`` undone)."""
+        one = Auto(**asdict(self.params))
+        for name in _FLOATS:
+            setattr(one, f"_{name}", float(self.f[name][col]))
+        for name in _INTS:
+            setattr(one, f"_{name}", int(self.i[name][col]))
+        one._quantum = float(self.quantum[col])
+        one._ring = self.ring[:, col].tolist()
+        one._on = bool(self.on[col])
+        one._seasons = self.seasons.one(col)
+        return one
+
     def _surprise(
         self, x: FloatArray, go: BoolArray, t: float | FloatArray
     ) -> tuple[FloatArray, FloatArray]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from detectors.auto import Auto
+from detectors.auto import Auto, AutoParams
 from detectors.auto_rows import FEW, AutoRows
 from detectors.base import QUIET, FloatArray, Verdict
 
@@ -35,6 +35,11 @@ class AutoEach:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def params(self) -> AutoParams:
+        """The knobs of its ``auto``."""
+        return AutoParams(**self.options)  # type: ignore[arg-type]
 
     @property
     def capacity(self) -> int:
@@ -78,17 +83,21 @@ class AutoEach:
         Raises:
             ValueError: a time is NaN (the series are left as they were).
         """
-        fed = {}
-        for name, (t, x) in points.items():
-            if not len(t) or name not in self.rows:
-                continue
-            times = t.tolist()
-            if any(math.isnan(ti) for ti in times):
-                raise ValueError("a point's time is not a number")
-            auto = fed[name] = Auto(**self.options)  # type: ignore[arg-type]
-            for ti, xi in zip(times, x.tolist(), strict=True):
-                auto.update(ti, xi)
-        self.rows.update(fed)
+        self.take(self.past(points), points)
+
+    def past(self, points: dict[str, tuple[FloatArray, FloatArray]]) -> AutoRows:
+        """A bank of the series that have points, fed them as ``AutoRows.past`` does: what
+        ``take`` copies from (many series are fed faster together, in a bank).
+
+        Raises:
+            ValueError: a time is NaN.
+        """
+        return AutoRows(**self.options).past(points)
+
+    def take(self, past: AutoRows, names: Iterable[str]) -> None:
+        """Set the held series ``names`` to their state in ``past`` (a name ``past`` does not
+        hold keeps its own)."""
+        self.rows.update(past.autos(n for n in names if n in past.rows and n in self.rows))
 
     def banked(self) -> AutoRows:
         """An ``AutoRows`` holding these series in the state they are in here."""

@@ -14,7 +14,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from detectors.auto import Auto, describe, novel_words
+from detectors.auto import Auto, AutoParams, describe, novel_words
 from detectors.auto_bank import AutoBank, BankVerdicts, IntArray
 from detectors.base import QUIET, FloatArray, Verdict
 
@@ -60,6 +60,11 @@ class AutoRows:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def params(self) -> AutoParams:
+        """The knobs of its ``auto``."""
+        return self.bank.params
 
     @property
     def capacity(self) -> int:
@@ -218,6 +223,15 @@ class AutoRows:
         self.bank = AutoBank.of(autos)
         self._t0[: len(autos)] = [a._t0 for a in autos]
         self._why[: len(autos)] = [a._why for a in autos]
+
+    def autos(self, names: Iterable[str]) -> dict[str, Auto]:
+        """Each of these held series as an ``Auto`` of its own, in the state its row holds."""
+        out = {}
+        for name in names:
+            r = self.rows[name]
+            out[name] = auto = self.bank.auto(r)
+            auto._t0, auto._why = float(self._t0[r]), self._why[r]
+        return out
 
     def take(self, past: AutoRows, names: Iterable[str]) -> None:
         """Set the held series ``names`` to their state in ``past`` (a name ``past`` does not

@@ -173,6 +173,22 @@ class BankSeasons:
             mine.j[:] = [s.j for s in theirs]
         return bank
 
+    def one(self, col: int) -> Seasons:
+        """The seasonal state of series ``col`` as its own ``Auto``'s (``of`` undone)."""
+        out = Seasons()
+        out.dts = self.dts[: int(self.ndts[col]), col].tolist()
+        t_last = float(self.t_last[col])
+        out.t_last = None if math.isnan(t_last) else t_last
+        for mine, theirs in zip(out.seasons, self.seasons, strict=True):
+            mine.step = float(self.step[col])
+            mine.period = int(theirs.period[col])
+            mine.ring = theirs.ring[: mine.period, col].tolist()
+            mine.err_season = float(theirs.err_season[col])
+            mine.err_plain = float(theirs.err_plain[col])
+            mine.before = float(theirs.before[col])
+            mine.j = int(theirs.j[col])
+        return out
+
     def arrays(self) -> list[np.ndarray]:
         """Every array of state (for counting bytes)."""
         own = [self.dts, self.ndts, self.t_last, self.step]

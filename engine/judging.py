@@ -188,11 +188,7 @@ class Judges:
         bank.rows.add(new)
         if self._warmer is not None:
             try:
-                if isinstance(bank.rows, AutoRows):
-                    self._warmer.rows(bank.rows, new)
-                else:
-                    past = self._warmer.points({k: bank.rows.rows[k] for k in new})
-                    bank.rows.warm({k: (past[k].t, past[k].x) for k in new})
+                self._warmer.rows(bank.rows, new)
             except WARM_ERRORS as exc:
                 self._report(bank.source, "error", f"could not warm {AUTO} from history: {exc}")
 

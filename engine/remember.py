@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from detectors.auto_each import AutoEach
 from detectors.auto_rows import AutoRows
 from engine.series import History
 from engine.span import Span, SpanError, read_span
@@ -75,7 +76,7 @@ def seasonal_want(detector: Any, times: Sequence[float] | np.ndarray) -> int:
 class _Ask:
     """What one thread asks a ``Warmer`` for, and what it gets."""
 
-    def __init__(self, keys: list[str], rows: AutoRows | None = None) -> None:
+    def __init__(self, keys: list[str], rows: AutoEach | AutoRows | None = None) -> None:
         self.keys = keys
         self.rows = rows
         """The bank whose new rows ``keys`` are; None for series with detectors of their own."""
@@ -107,7 +108,7 @@ class Warmer:
         self._lock = threading.Lock()
         self._turn = threading.Lock()
 
-    def rows(self, rows: AutoRows, keys: Sequence[str]) -> None:
+    def rows(self, rows: AutoEach | AutoRows, keys: Sequence[str]) -> None:
         """Feed new rows of a bank their series' last ``WARM_POINTS`` stored points, as
         ``warm`` does an ``auto`` of its own (call under the bank's lock).
 
@@ -162,10 +163,10 @@ class Warmer:
 
     def _serve_rows(self, asks: list[_Ask]) -> None:
         """One replay per ``WARM_GROUP`` new series of the banks (of the same knobs)."""
-        kinds: dict[object, list[tuple[AutoRows, _Ask]]] = {}
+        kinds: dict[object, list[tuple[AutoEach | AutoRows, _Ask]]] = {}
         for ask in asks:
             if ask.rows is not None:
-                kinds.setdefault(ask.rows.bank.params, []).append((ask.rows, ask))
+                kinds.setdefault(ask.rows.params, []).append((ask.rows, ask))
         for same in kinds.values():
             keys = list(dict.fromkeys(k for _, ask in same for k in ask.keys))
             for at in range(0, len(keys), WARM_GROUP):

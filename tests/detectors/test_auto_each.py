@@ -83,3 +83,27 @@ def test_a_past_point_without_a_time_is_refused_and_leaves_the_series_as_they_we
     with pytest.raises(ValueError):
         each.warm({"a": (np.array([0.0, math.nan]), np.array([1.0, 2.0]))})
     assert each.rows["a"] is held
+
+
+def test_a_series_out_of_a_bank_goes_on_as_its_own_auto_seasons_included() -> None:
+    """``AutoBank.auto`` undoes ``AutoBank.of``: 5-minute series with a daily season, a gap
+    and a run going on, taken out of a bank, give what their own ``Auto`` gives next."""
+    rng = np.random.default_rng(9)
+    t = 300.0 * np.arange(1200)
+    daily = 10.0 * np.sin(2 * np.pi * t / 86400.0)
+    x = {name: daily + rng.normal(0, 1, len(t)) + shift for name, shift in (("a", 0), ("b", 50))}
+    x["b"][1100:] += 40.0
+    x["a"][500] = math.nan
+    rows = AutoRows()
+    rows.add(x)
+    rows.warm({name: (t[:1150], v[:1150]) for name, v in x.items()})
+    each = AutoEach()
+    each.add(x)
+    each.take(rows, x)
+    assert each.rows["a"]._seasons.seasons[0].period > 0  # the season is known: its ring moved
+    for k in range(1150, 1200):
+        values = [float(x[name][k]) for name in x]
+        for g, w in zip(
+            each.step(t[k], list(x), values), rows.step(t[k], list(x), values), strict=True
+        ):
+            assert_same(g, w, k)
