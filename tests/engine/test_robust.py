@@ -12,6 +12,7 @@ import pytest
 
 import detectors
 from collectors.base import Batch, Reading
+from detectors.auto import Auto
 from detectors.auto_bank import AutoBank
 from engine import Engine, SourceState
 from engine.config import Config
@@ -51,8 +52,10 @@ def test_a_detector_that_raises_becomes_an_event_and_polling_goes_on(
     class Broken:
         update = broken
 
-    # ``auto`` series are judged together in a bank, every other detector is an object.
+    # ``auto`` series are judged by an ``Auto`` each in a source of few series, together in a
+    # bank in a source of many; every other detector is an object.
     monkeypatch.setattr(AutoBank, "update", broken)
+    monkeypatch.setattr(Auto, "update", broken)
     monkeypatch.setattr(detectors, "create", lambda name, **kw: Broken())
     source = Counter()
     engine = Engine(parse(f'[detectors]\ndefault = "{detector}"\n'), [source])
