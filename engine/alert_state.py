@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.config import glob_match
+from engine.private import private_folders
 
 SCHEMA_VERSION = 1
 """Stored in ``PRAGMA user_version``; a newer file is refused rather than misread."""
@@ -79,7 +80,7 @@ class AlertState:
         if con is not None:
             return con
         try:
-            _private_folders(self.path.parent)
+            private_folders(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # silences name hosts
             os.close(fd)
             con = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
@@ -231,16 +232,3 @@ def _covering(silences: dict[str, float], rule: str, key: str) -> str | None:
         if glob == rule or glob_match(glob, rule) or glob_match(glob, key):
             return glob
     return None
-
-
-def _private_folders(folder: Path) -> None:
-    """Create ``folder`` and its missing parents for their owner alone (0700), as the alert
-    log's; folders that exist are left as they are."""
-    missing = []
-    for f in [folder, *folder.parents]:
-        if f.exists():
-            break
-        missing.append(f)
-    for f in reversed(missing):
-        f.mkdir(mode=0o700, exist_ok=True)
-        f.chmod(0o700)  # the umask may have taken bits off; never add any to others

@@ -10,20 +10,26 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents for their owner alone (0700); folders that
+    exist are left as they are."""
+    missing = []
+    for f in [folder, *folder.parents]:
+        if f.exists():
+            break
+        missing.append(f)
+    for f in reversed(missing):
+        f.mkdir(mode=0o700, exist_ok=True)
+        f.chmod(0o700)  # the umask may have taken bits off; never add any to others
+
+
 def append_private(path: Path, text: str) -> None:
     """Append ``text`` to a file only its owner may read (0600), creating it, and the folders
     it needs, for its owner alone (0700): alert lines name metrics, hosts and commands.
 
     Folders that already exist are left as they are (a log in the home folder is allowed).
     """
-    missing = []
-    for folder in [path.parent, *path.parent.parents]:
-        if folder.exists():
-            break
-        missing.append(folder)
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
-        folder.chmod(0o700)  # the umask may have taken bits off; never add any to others
+    private_folders(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as f:
         st = os.fstat(fd)
