@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,6 +219,15 @@ def test_the_configured_smartctl_is_used_and_polls_every_five_minutes(tmp_path: 
     assert smart.poll().readings and fake.calls()
 
 
+def last_json_line(code: str) -> Any:
+    """Run ``code`` in a fresh interpreter from the repository's root; return its last line,
+    read as JSON (what it imported is then its own)."""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.splitlines()[-1])
+
+
 def test_disks_read_without_loading_chardet(tmp_path: Path) -> None:
     """pySMART imports chardet (8 MiB) for an encoding guess the collector never makes: the
     disks read in full, and chardet never stays loaded."""
@@ -229,10 +239,7 @@ def test_disks_read_without_loading_chardet(tmp_path: Path) -> None:
         "temps = [r.value for r in batch.readings if r.key.endswith('/temperature')]\n"
         "print(json.dumps([len(batch.readings), temps, 'chardet' in sys.modules, batch.errors]))\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
-    assert out.returncode == 0, out.stderr
-    count, temps, chardet, errors = json.loads(out.stdout.splitlines()[-1])
+    count, temps, chardet, errors = last_json_line(code)
     assert count > 5 and temps and not errors
     assert chardet is False
 
@@ -253,9 +260,6 @@ def test_pysmart_is_loaded_only_when_there_is_a_disk_to_read(tmp_path: Path, sta
         "batches = [collector.poll(), collector.poll()]\n"
         "print(json.dumps([batches[-1].unavailable, 'pySMART' in sys.modules]))\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
-    assert out.returncode == 0, out.stderr
-    unavailable, loaded = json.loads(out.stdout.splitlines()[-1])
+    unavailable, loaded = last_json_line(code)
     assert unavailable == (NEEDS_ROOT if state == "denied" else None)
     assert fake.calls() and loaded is False
