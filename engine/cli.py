@@ -15,6 +15,7 @@ from collectors.base import Batch, Collector, json_line, printable
 from engine.arenas import limit_arenas
 from engine.config import Config, ConfigError
 from engine.config_reader import load
+from engine.tls import defer_ssl
 
 ONCE_TIMEOUT = 60.0
 """Seconds ``gongwatch once`` waits for the slowest source before it gives up on it."""
@@ -334,6 +335,8 @@ def run() -> int:
     """The console script: ``main`` with a closed pipe (``| head``) treated as a normal end."""
     # Before the first of the monitor's (or the daemon's) threads: each would keep an arena.
     limit_arenas()
+    # Before Textual or the daemon load asyncio, which would load OpenSSL for nothing.
+    defer_ssl()
     try:
         return main()
     except BrokenPipeError:

@@ -6,8 +6,18 @@ from __future__ import annotations
 import os
 import re
 import stat
+from _operator import _compare_digest
 from collections.abc import Sequence
 from pathlib import Path
+
+
+def same_secret(given: bytes, expected: bytes) -> bool:
+    """Compare a secret given with the one expected in constant time.
+
+    ``hmac.compare_digest`` is this same C function, but importing ``hmac`` loads OpenSSL's
+    libcrypto (about 4 MiB) that a daemon or screen never uses otherwise.
+    """
+    return _compare_digest(given, expected)
 
 
 def private_folders(folder: Path) -> None:

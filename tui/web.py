@@ -4,13 +4,14 @@ origin check in front of it, and the screens it started ended when it stops."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import psutil
 from aiohttp import web
 from textual_serve.server import Server
+
+from engine.private import same_secret
 
 TOKEN_COOKIE = "gongwatch_token"
 """The cookie the first page sets once the token was given, so the page's own requests
@@ -65,7 +66,7 @@ class WebServer(Server):
         if self.token is None:
             return await handler(request)
         token = given_token(request)
-        if token is None or not hmac.compare_digest(token.encode(), self.token.encode()):
+        if token is None or not same_secret(token.encode(), self.token.encode()):
             raise web.HTTPUnauthorized(text="gongwatch: open this page with ?token=...\n")
         response = await handler(request)
         if request.query.get("token") is not None and not response.prepared:

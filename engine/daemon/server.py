@@ -32,7 +32,6 @@ Routes (all under ``/v1``):
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import os
 import socket
@@ -54,6 +53,7 @@ from engine.daemon import http as web
 from engine.daemon.changes import SnapshotCoder
 from engine.engine import stale_sources
 from engine.history.cli import stored as stored_points
+from engine.private import same_secret
 from engine.runtime import Runtime
 from engine.span import MAX_POINTS, SpanError
 
@@ -330,7 +330,7 @@ def _token_check(token: str) -> Callable[[web.Request], web.Response | None]:
 
     def check(request: web.Request) -> web.Response | None:
         given = request.headers.get(TOKEN_HEADER.lower(), "").encode()
-        if not hmac.compare_digest(given, expected):
+        if not same_secret(given, expected):
             return _error(401, "Unauthorized", "this daemon wants its token: Bearer <token>")
         return None
 
