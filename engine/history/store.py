@@ -22,6 +22,10 @@ from engine.history.reader import HistoryReader
 from engine.history.schema import connect, migrate
 from engine.history.writer import Retention, Unsaved, Writer
 
+WRITE_CACHE_KIB = 512
+"""SQLite page cache of the writing connection, KiB. A save touches the pages of the newest
+rows; the default of 2 MiB fills with the old pages an expiry pass walks and keeps them."""
+
 _DRAIN_BATCH = 2000
 """Points taken under the writer's lock at a time, so a reader never waits long."""
 
@@ -93,6 +97,7 @@ class HistoryStore(HistoryReader):
         file = Path(path).expanduser() if path is not None else config.file
         file.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(file)
+        conn.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
         migrate(conn)
         self.events: deque[str] = deque(maxlen=100)
         """The last lines the store had to say."""
