@@ -131,10 +131,14 @@ class Backfills:
             held = self._held.pop(source, [])
             if archive is None:
                 return
-            for key, points in (fed or {}).items():
-                # A file kept from an earlier run may hold part of that past already.
-                last = archive.recent(key, 1) if points and hasattr(archive, "recent") else []
-                after = last[-1].time if last else -math.inf
+            fed = fed or {}
+            # A file kept from an earlier run may hold part of that past already: the newest
+            # stored point of every series fed, in one read.
+            wants = {key: 1 for key, points in fed.items() if points}
+            newest = archive.recent_many(wants) if wants and hasattr(archive, "recent_many") else {}
+            for key, points in fed.items():
+                last = newest.get(key)
+                after = float(last.t[-1]) if last is not None and len(last) else -math.inf
                 for t, x, flag in points:
                     if t > after:
                         archive.append(key, t, x, flag)
