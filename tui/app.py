@@ -28,6 +28,7 @@ from tui.commands import GongwatchCommands
 from tui.gc_tuning import freeze_startup
 from tui.panes import PANES, Pane
 from tui.panes.overview import stopped_note
+from tui.rich_cache import bound_split_cache
 from tui.screens import DETAIL, HelpScreen
 from tui.widgets import PaneTabs, RowTable, StatusHeader
 
@@ -184,6 +185,7 @@ class GongwatchApp(App[None]):
         if self.engine.snapshot().metrics or self._early_ticks >= EARLY_TICKS:
             self._early.stop()
             if self.freeze_after_start:
+                bound_split_cache()
                 self.set_timer(SETTLE_AFTER, freeze_startup)
         self.tick()
 

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from rich.segment import Segment
 
 from engine.config import Config
 from tui import app as tui_app
 from tui.gc_tuning import YOUNG, freeze_startup
+from tui.rich_cache import SPLIT_SEGMENTS
 
 from . import helpers
 
@@ -41,6 +43,8 @@ async def test_a_screen_run_for_good_freezes_after_its_first_frame(
     thawed: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tui_app, "SETTLE_AFTER", 0.1)
+    # Given back to the other tests as it was.
+    monkeypatch.setattr(Segment, "_split_cells", Segment.__dict__["_split_cells"])
     app = helpers.test_app()
     app.freeze_after_start = True
     async with app.run_test(size=(120, 40)) as pilot:
@@ -49,6 +53,8 @@ async def test_a_screen_run_for_good_freezes_after_its_first_frame(
             if gc.get_freeze_count():
                 break
         assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == YOUNG
+        # ... and keeps Rich's cache of split segments to what a screen redraws.
+        assert Segment._split_cells.cache_info().maxsize == SPLIT_SEGMENTS
 
 
 async def test_a_screen_not_run_for_good_freezes_nothing(thawed: None) -> None:
