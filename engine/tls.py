@@ -1,11 +1,11 @@
 """Keeps OpenSSL out of a monitor that never speaks TLS.
 
 asyncio imports ``ssl`` as it loads, and ``ssl`` brings libssl and libcrypto: about 5 MiB of
-the process, which a monitor that reads only this machine never uses. ``defer_ssl`` loads
-asyncio while ``ssl`` is hidden (asyncio takes that as "no TLS here", as it does on a Python
-built without it), and leaves a finder behind: the first real ``import ssl`` (httpx for an
-https source, the link to a daemon over https, paho for MQTT over TLS) loads it as usual and
-hands it to asyncio's modules too, so their TLS works as if it had been there from the start.
+the process, which a monitor that reads only this machine never uses. After ``defer_ssl``,
+asyncio loads while ``ssl`` is hidden (asyncio takes that as "no TLS here", as it does on a
+Python built without it), and the first real ``import ssl`` (httpx for an https source, the
+link to a daemon over https, paho for MQTT over TLS) loads it as usual and hands it to
+asyncio's modules too, so their TLS works as if it had been there from the start.
 """
 
 from __future__ import annotations
@@ -27,15 +27,11 @@ ASYNCIO_PROTOCOL = "asyncio.sslproto"
 
 
 def defer_ssl() -> bool:
-    """Load asyncio without ``ssl``; return False (and change nothing) when either is loaded
-    already, as it is once anything imported asyncio."""
+    """Have asyncio load without ``ssl``, whenever something first imports it (a command that
+    never does pays nothing); return False (and change nothing) when either is loaded
+    already."""
     if "ssl" in sys.modules or "asyncio" in sys.modules:
         return False
-    sys.modules["ssl"] = None  # type: ignore[assignment]  # ``import ssl`` raises ImportError
-    try:
-        import asyncio  # noqa: F401
-    finally:
-        del sys.modules["ssl"]
     sys.meta_path.insert(0, _SslFinder())
     return True
 
@@ -52,34 +48,52 @@ def hand_to_asyncio(ssl: ModuleType) -> None:
 
 
 class _SslFinder(importlib.abc.MetaPathFinder):
-    """Finds ``ssl`` with the other finders, once, and wraps its loader."""
+    """Finds ``asyncio`` and ``ssl`` with the other finders, once each, and wraps their
+    loaders: asyncio runs with ``ssl`` hidden, ``ssl`` is handed to asyncio once loaded."""
+
+    def __init__(self) -> None:
+        self._waiting = {"asyncio", "ssl"}
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname != "ssl":
+        if fullname not in self._waiting:
             return None
-        sys.meta_path.remove(self)
+        self._waiting.discard(fullname)  # the search below must not come back here for it
+        if not self._waiting:
+            sys.meta_path.remove(self)
         spec = importlib.util.find_spec(fullname)
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _HandingLoader(spec.loader)
+        spec.loader = _WrappedLoader(spec.loader, fullname)
         return spec
 
 
-class _HandingLoader(importlib.abc.Loader):
-    """Runs the real loader of ``ssl``, then hands the module to asyncio."""
+class _WrappedLoader(importlib.abc.Loader):
+    """Runs the real loader of ``asyncio`` with ``ssl`` hidden, or of ``ssl`` and then hands
+    the module to asyncio."""
 
-    def __init__(self, inner: importlib.abc.Loader) -> None:
+    def __init__(self, inner: importlib.abc.Loader, name: str) -> None:
         self._inner = inner
+        self._name = name
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self._inner.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         module.__loader__ = self._inner  # tracebacks and ``inspect`` read its source as usual
-        self._inner.exec_module(module)
-        hand_to_asyncio(module)
+        if self._name == "ssl":
+            self._inner.exec_module(module)
+            hand_to_asyncio(module)
+            return
+        hide = "ssl" not in sys.modules
+        if hide:
+            sys.modules["ssl"] = None  # type: ignore[assignment]  # ``import ssl`` fails
+        try:
+            self._inner.exec_module(module)
+        finally:
+            if hide:
+                del sys.modules["ssl"]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
