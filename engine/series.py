@@ -121,6 +121,12 @@ class SeriesStore:
                 for a in (self._t, self._x, self._anom, self._n)
             )
         self._rows[key] = row
+        # Write the row now: left to the system, its pages would be mapped one by one as the
+        # ring fills, so memory would rise for ``capacity`` polls (50 minutes at 5 s) before it
+        # levels off, which looks like a leak. Written here, a metric costs from its first
+        # point what it costs for good.
+        for a in (self._t, self._x, self._anom):
+            a[row] = 0
         return row
 
     def tail(self, key: str, count: int | None = None) -> History:
@@ -155,8 +161,8 @@ class SeriesStore:
 
 
 def _grown(a: npt.NDArray[Any], rows: int) -> npt.NDArray[Any]:
-    """Return ``a`` with ``rows`` rows, the new ones zero (left untouched: the system maps
-    their pages only once they are written)."""
+    """Return ``a`` with ``rows`` rows, the new ones zero (left untouched until a metric takes
+    one: the system maps their pages only once they are written)."""
     out = np.zeros((rows, *a.shape[1:]), dtype=a.dtype)
     out[: len(a)] = a
     return out

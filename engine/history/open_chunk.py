@@ -20,30 +20,48 @@ RAW_POINTS = 2
 
 
 class OpenChunk:
-    """The points of one series' open chunk."""
+    """The points of one series' open chunk, in arrays that hold ``capacity`` points from the
+    start.
 
-    __slots__ = ("marks", "saved", "times", "values")
+    The arrays are written (with zeros) when the chunk is made, and kept for the series' next
+    chunk once this one is sealed: a series then costs from its first point what it costs for
+    good. Arrays grown a point at a time would raise the monitor's memory for as long as a
+    chunk takes to fill (20 minutes at 5 s), which looks like a leak.
+    """
 
-    def __init__(self) -> None:
-        self.times = array("q")
-        """The points' times in milliseconds."""
-        self.values = array("d")
+    __slots__ = ("count", "marks", "saved", "times", "values")
+
+    def __init__(self, capacity: int = 0) -> None:
+        """Args:
+        capacity: points the arrays hold before they must grow (a chunk's most).
+        """
+        self.times = array("q", bytes(8 * capacity))
+        """The points' times in milliseconds (the first ``count``)."""
+        self.values = array("d", bytes(8 * capacity))
         """The points' values."""
-        self.marks = array("B")
+        self.marks = array("B", bytes(capacity))
         """1 for each anomalous point, else 0."""
+        self.count = 0
+        """Points in the chunk."""
         self.saved = 0
         """Points already saved as segments."""
 
     def append(self, time_ms: int, value: float, anomalous: bool = False) -> None:
         """Add one point."""
-        self.times.append(time_ms)
-        self.values.append(value)
-        self.marks.append(anomalous)
+        n = self.count
+        if n == len(self.times):
+            more = max(16, n)
+            self.times.frombytes(bytes(8 * more))
+            self.values.frombytes(bytes(8 * more))
+            self.marks.frombytes(bytes(more))
+        self.times[n] = time_ms
+        self.values[n] = value
+        self.marks[n] = anomalous
+        self.count = n + 1
 
-    @property
-    def count(self) -> int:
-        """Points in the chunk."""
-        return len(self.times)
+    def clear(self) -> None:
+        """Empty the chunk (once sealed), keeping its arrays for the next one."""
+        self.count = self.saved = 0
 
     @property
     def first_time(self) -> int:
@@ -53,11 +71,11 @@ class OpenChunk:
     @property
     def last_time(self) -> int:
         """Time of the last point (ms); the chunk must not be empty."""
-        return self.times[-1]
+        return self.times[self.count - 1]
 
     def data(self, start: int = 0) -> bytes:
         """The points from ``start`` on as a plain blob (see ``RAW_POINTS``)."""
-        times, values = self.times[start:], self.values[start:]
+        times, values = self.times[start : self.count], self.values[start : self.count]
         if sys.byteorder != "little":
             times.byteswap()
             values.byteswap()
@@ -65,7 +83,7 @@ class OpenChunk:
 
     def flags(self, start: int = 0) -> bytes:
         """The anomaly flags from ``start`` on as run lengths (empty when none is anomalous)."""
-        marks = self.marks[start:]
+        marks = self.marks[start : self.count]
         if not any(marks):
             return b""
         runs = [] if marks[0] == 0 else [0]
@@ -74,5 +92,10 @@ class OpenChunk:
 
     def segment(self, start: int) -> tuple[int, int, int, bytes, bytes]:
         """The points from ``start`` on as a chunk row: start, end, count, data, flags."""
-        times = self.times
-        return (times[start], times[-1], len(times) - start, self.data(start), self.flags(start))
+        return (
+            self.times[start],
+            self.last_time,
+            self.count - start,
+            self.data(start),
+            self.flags(start),
+        )

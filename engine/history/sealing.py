@@ -25,8 +25,9 @@ _PERCENTILES = (30, 50, 70, 85, 95)
 
 def seal(chunk: OpenChunk, compress: bool = True) -> bytes:
     """Encode a finished chunk once, in the smallest of the encodings tried."""
-    times = np.frombuffer(chunk.times, dtype=np.int64)
-    values = np.frombuffer(chunk.values, dtype=np.float64)
+    n = chunk.count
+    times = np.frombuffer(chunk.times, dtype=np.int64, count=n)
+    values = np.frombuffer(chunk.values, dtype=np.float64, count=n)
     unit = int(np.gcd.reduce(np.diff(times))) or 1 if len(times) > 1 else 1
     digits = decimal_digits(values)
     ladder: tuple[int, ...] = DEFAULT_LADDER
@@ -36,7 +37,7 @@ def seal(chunk: OpenChunk, compress: bool = True) -> bytes:
             digits, ladder = None, DEFAULT_LADDER
     encoder = ChunkEncoder(unit, digits, ladder)
     append = encoder.append
-    for time_ms, value in zip(chunk.times, chunk.values, strict=True):
+    for time_ms, value in zip(chunk.times[:n], chunk.values[:n], strict=True):
         append(time_ms, value)
     best = encoder.data()
     if compress:

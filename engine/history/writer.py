@@ -200,21 +200,16 @@ class Writer:
 
     def _add(self, state: _Series, time_ms: int, value: float, anomalous: bool) -> None:
         chunk = state.open
-        if chunk is not None:
-            times = chunk.times
-            if (
-                len(times) >= self.chunk_points
-                or time_ms < times[-1]
-                or time_ms - times[0] >= self.chunk_span_ms
-            ):
-                # A clock that stepped back starts a new chunk; queries sort chunks by time.
-                self._seal(state)
-                chunk = None
         if chunk is None:
-            chunk = state.open = OpenChunk()
-        chunk.times.append(time_ms)
-        chunk.values.append(value)
-        chunk.marks.append(anomalous)
+            chunk = state.open = OpenChunk(self.chunk_points)
+        elif (n := chunk.count) and (
+            n >= self.chunk_points
+            or time_ms < chunk.times[n - 1]
+            or time_ms - chunk.times[0] >= self.chunk_span_ms
+        ):
+            # A clock that stepped back starts a new chunk; queries sort chunks by time.
+            self._seal(state)
+        chunk.append(time_ms, value, anomalous)
         state.dirty = True
         if time_ms > self.newest_ms:
             self.newest_ms = time_ms
@@ -232,11 +227,11 @@ class Writer:
 
     def _seal(self, state: _Series) -> None:
         chunk = state.open
-        if chunk is None:
+        if chunk is None or not chunk.count:
             return
         blob = seal(chunk, self.compress)
         state.sealed.append((chunk.first_time, chunk.last_time, chunk.count, blob, chunk.flags()))
-        state.open = None
+        chunk.clear()
         state.dirty = True
 
     def seal_all(self) -> None:
@@ -272,7 +267,7 @@ class Writer:
             state.minute = state.quarter = None
             state.dirty = False
             if state.open is not None:
-                state.open.saved = len(state.open.times)
+                state.open.saved = state.open.count
         return True
 
     def _write(self, dirty: list[_Series]) -> None:
@@ -291,7 +286,7 @@ class Writer:
                 # Segments of chunks sealed since are replaced by the chunks.
                 replaced.append((s.id, s.sealed[-1][1]))
             chunk = s.open
-            if chunk is not None and len(chunk.times) > chunk.saved:
+            if chunk is not None and chunk.count > chunk.saved:
                 # Open chunks add the points that came since the last flush.
                 opened.append((s.id, *chunk.segment(chunk.saved)))
             for (bucket, tier), agg in s.buckets.items():
