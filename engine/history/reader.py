@@ -38,9 +38,10 @@ from engine.history.writer import ChunkRow, Unsaved
 IDLE_CONNECTIONS = 2
 """Connections kept open between reads. A read borrows one, so the count follows how many
 reads run at once, not how many threads ever read (a thread per source, a worker per chart)."""
-READ_CACHE_KIB = 512
-"""SQLite page cache of a reading connection, KiB: a read touches a few pages of a series'
-newest chunks; the default of 2 MiB a connection would be filled by reads of other series."""
+READ_CACHE_KIB = 128
+"""SQLite page cache of a reading connection, KiB: a read walks a series' chunks once, so
+a larger cache only keeps pages of series read before (SQLite's default is 2 MiB a
+connection); the file's pages stay in the system's cache anyway."""
 RAW_SPAN = 6 * 3600.0
 """Longest span answered with raw points by default (21 600 points at 1 Hz)."""
 MINUTE_SPAN = 8 * DAY

@@ -22,9 +22,12 @@ from engine.history.reader import HistoryReader
 from engine.history.schema import connect, migrate
 from engine.history.writer import Retention, Unsaved, Writer
 
-WRITE_CACHE_KIB = 512
+WRITE_CACHE_KIB = 128
 """SQLite page cache of the writing connection, KiB. A save touches the pages of the newest
-rows; the default of 2 MiB fills with the old pages an expiry pass walks and keeps them."""
+rows, which a small cache holds; a larger one only fills, slowly, with pages written once and
+never read again (SQLite's 2 MiB default took a monitor with few series half an hour to fill,
+and an expiry pass fills it with the old pages it walks). The writer spends the same CPU with
+128 KiB as with 2 MiB (`benchmarks/history.py`)."""
 
 _DRAIN_BATCH = 2000
 """Points taken under the writer's lock at a time, so a reader never waits long."""

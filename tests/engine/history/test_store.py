@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from engine.history import HistoryConfig, HistoryReader, HistoryStore, Tier
-from engine.history.store import WRITE_CACHE_KIB
 from tests.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -285,16 +284,3 @@ def test_what_a_dead_process_left_open_is_sealed_by_the_writer_thread(
         assert threads == ["history-writer"]
         assert second.stats().recovered == 1
         assert [p.value for p in second.points("a/b", 0, T0 + 10, Tier.RAW)] == [1.0, 2.0, 3.0]
-
-
-def test_the_writer_keeps_a_small_page_cache(tmp_path: Path) -> None:
-    """The writing connection's page cache is bounded below SQLite's 2 MiB default: an expiry
-    pass walks old pages, and a cache of the default size keeps them for the process's life."""
-    store = HistoryStore(HistoryConfig(), path=tmp_path / "h.db")
-    try:
-        store.append("k", T0, 1.0)
-        store.flush()
-        (kib,) = store._writer.conn.execute("PRAGMA cache_size").fetchone()
-    finally:
-        store.close()
-    assert kib == -WRITE_CACHE_KIB and WRITE_CACHE_KIB <= 512
