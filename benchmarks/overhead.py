@@ -4,12 +4,16 @@ Runs the real ``gongwatch`` TUI in a pseudo terminal (120x40 by default) at its 
 refresh, drains its output as a terminal would, and samples /proc for the process alone.
 
     .venv/bin/python benchmarks/overhead.py [--seconds 60] [--size 120x40] [--config PATH]
-        [--setup default|full|scale|all] [--starts N]
+        [--setup default|full|scale|all] [--starts N] [--floor-seconds 20]
 
 ``--setup full`` runs it with every kind of source on (a fake sensors tree, smartctl replaying
 recorded disks, a local Server Density-style server, the gong and map emulated, an alert rule)
 and ``--setup scale`` with about 500 metrics (twenty chips of twenty sensors, 50 HTTP checks
 every 5 s): both build the tests' stand-ins inside a private mount namespace, so they need root.
+
+Each run also measures the floor first: ``floor_app.py``, numpy and Textual running one label,
+in the same kind of pseudo terminal. Its peak RSS is what any monitor built on them takes on
+this machine today, and the monitor's memory is printed above it too.
 """
 
 from __future__ import annotations
@@ -271,12 +275,25 @@ def report_starts(cmd: list[str], starts: int, cols: int, rows: int) -> None:
     )
 
 
+FLOOR_APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "floor_app.py")
+
+
+def measure_floor(seconds: float, cols: int, rows: int) -> float | None:
+    """Peak RSS in MiB of ``floor_app.py`` run for ``seconds`` (None when 0)."""
+    if seconds <= 0:
+        return None
+    print(f"measuring the floor (numpy and Textual, one label) for {seconds:.0f} s ...", flush=True)
+    samples, _, _ = run([sys.executable, FLOOR_APP], seconds, cols, rows)
+    return max(s.rss for s in samples) / 2**20
+
+
 def report(
     samples: list[Sample],
     out_bytes: int,
     first_frame: float | None,
     target: tuple[float, float],
     refresh: float = REFRESH,
+    floor: float | None = None,
 ) -> None:
     """Print the figures."""
     if len(samples) < 3:
@@ -295,6 +312,12 @@ def report(
         [s.wall for s in samples], [s.rss for s in samples], target[1], (last.pss, last.uss)
     ):
         print(line)
+    if floor is not None:
+        above = max(s.rss for s in samples) / 2**20 - floor
+        print(
+            f"floor                {floor:.1f} MiB: numpy and Textual running one label, this run;"
+            f" the monitor's peak is {above:.1f} MiB above it, the target {target[1] - floor:.1f}"
+        )
 
 
 TARGETS = {
@@ -305,7 +328,9 @@ TARGETS = {
 """Per setup: (CPU % of a core, RSS MiB) the monitor should stay under."""
 
 
-def on_stand_ins(setup: str, seconds: float, cols: int, rows: int) -> None:
+def on_stand_ins(
+    setup: str, seconds: float, cols: int, rows: int, floor: float | None = None
+) -> None:
     """Measure the monitor on a setup of stand-ins, built inside a mount namespace."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, root)
@@ -318,7 +343,7 @@ def on_stand_ins(setup: str, seconds: float, cols: int, rows: int) -> None:
             "benchmarks.stand_ins:measure", setup=setup, seconds=seconds, cols=cols, rows=rows
         )
     samples = [Sample(*s) for s in got["samples"]]
-    report(samples, got["out_bytes"], got["first_frame"], TARGETS[setup])
+    report(samples, got["out_bytes"], got["first_frame"], TARGETS[setup], floor=floor)
 
 
 def main() -> None:
@@ -331,11 +356,16 @@ def main() -> None:
         "--starts", type=int, default=0,
         help="only time the first live frame of this many starts (default setup)",
     )  # fmt: skip
+    parser.add_argument(
+        "--floor-seconds", type=float, default=20.0,
+        help="run floor_app.py this long first, to print the monitor's RSS above it (0: skip)",
+    )  # fmt: skip
     args = parser.parse_args()
     cols, rows = (int(v) for v in args.size.lower().split("x"))
+    floor = None if args.starts else measure_floor(args.floor_seconds, cols, rows)
     for setup in ("default", "full", "scale") if args.setup == "all" else (args.setup,):
         if setup != "default":
-            on_stand_ins(setup, args.seconds, cols, rows)
+            on_stand_ins(setup, args.seconds, cols, rows, floor)
             continue
         exe = shutil.which("gongwatch", path=os.path.dirname(sys.executable)) or "gongwatch"
         cmd = [exe] + (["--config", args.config] if args.config else [])
@@ -344,7 +374,7 @@ def main() -> None:
             continue
         print(f"running {' '.join(cmd)} at {cols}x{rows} for {args.seconds:.0f} s ...", flush=True)
         samples, out_bytes, first_frame = run(cmd, args.seconds, cols, rows)
-        report(samples, out_bytes, first_frame, TARGETS["default"])
+        report(samples, out_bytes, first_frame, TARGETS["default"], floor=floor)
 
 
 if __name__ == "__main__":
