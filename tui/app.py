@@ -25,7 +25,7 @@ from engine.engine import Snapshot, stale_sources
 from engine.runtime import Runtime
 from engine.views import open_view
 from tui.commands import GongwatchCommands
-from tui.gc_tuning import freeze_startup
+from tui.gc_tuning import COLLECT_EVERY, collect_cycles, freeze_startup
 from tui.panes import PANES, Pane
 from tui.panes.overview import stopped_note
 from tui.rich_cache import bound_split_cache
@@ -186,8 +186,13 @@ class GongwatchApp(App[None]):
             self._early.stop()
             if self.freeze_after_start:
                 bound_split_cache()
-                self.set_timer(SETTLE_AFTER, freeze_startup)
+                self.set_timer(SETTLE_AFTER, self._settle)
         self.tick()
+
+    def _settle(self) -> None:
+        """Freeze what the started screen holds, and collect cycles on a timer from now on."""
+        freeze_startup()
+        self.set_interval(COLLECT_EVERY, collect_cycles)
 
     def tick(self) -> None:
         """Refresh the header and, unless paused, the visible pane when the snapshot changed."""

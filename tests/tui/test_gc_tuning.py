@@ -4,7 +4,8 @@ once its first frame is drawn, and that other screens (the tests' own) do not.""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -39,22 +40,55 @@ def test_freezing_leaves_the_objects_alive_out_and_collects_the_young_less_often
     assert not any(obj is held for obj in gc.get_objects())  # frozen: no collection walks it
 
 
-async def test_a_screen_run_for_good_freezes_after_its_first_frame(
-    thawed: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def for_good(monkeypatch: pytest.MonkeyPatch) -> tui_app.GongwatchApp:
+    """A test screen that behaves as one run for good, settling 0.1 s after its first frame."""
     monkeypatch.setattr(tui_app, "SETTLE_AFTER", 0.1)
     # Given back to the other tests as it was.
     monkeypatch.setattr(Segment, "_split_cells", Segment.__dict__["_split_cells"])
     app = helpers.test_app()
     app.freeze_after_start = True
-    async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if gc.get_freeze_count():
-                break
-        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == YOUNG
+    return app
+
+
+async def until(pilot: Any, done: Callable[[], bool]) -> bool:
+    """Let the screen run until ``done()`` holds, for 2 s at most; return ``done()``."""
+    for _ in range(40):
+        if done():
+            break
+        await pilot.pause(0.05)
+    return done()
+
+
+async def test_a_screen_run_for_good_freezes_after_its_first_frame(
+    thawed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with for_good(monkeypatch).run_test(size=(120, 40)) as pilot:
+        assert await until(pilot, lambda: gc.get_freeze_count() > 0)
+        assert gc.get_threshold()[0] == YOUNG
         # ... and keeps Rich's cache of split segments to what a screen redraws.
         assert Segment._split_cells.cache_info().maxsize == SPLIT_SEGMENTS
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_a_screen_run_for_good_collects_cycles_on_a_timer(
+    thawed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the young generation collected rarely, a cycle that was alive at one collection
+    waits in an older generation for hours; the screen collects every generation on a timer.
+    """
+    monkeypatch.setattr(tui_app, "COLLECT_EVERY", 0.2)
+    async with for_good(monkeypatch).run_test(size=(120, 40)) as pilot:
+        assert await until(pilot, lambda: gc.get_freeze_count() > 0)
+        node = Node()
+        gone = weakref.ref(node)
+        gc.collect(1)  # alive now: moved to the oldest generation
+        del node
+        assert gone() is not None  # a cycle: its reference count never drops to zero
+        assert await until(pilot, lambda: gone() is None), "the cycle was not collected"
 
 
 async def test_a_screen_not_run_for_good_freezes_nothing(thawed: None) -> None:
