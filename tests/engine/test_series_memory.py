@@ -7,19 +7,16 @@ arrays may land on pages that are already resident, and the first point would se
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from engine.history.schema import connect, migrate
 from engine.history.writer import Retention, Writer
 from engine.series import SeriesStore
+from tests.fresh_interpreter import in_fresh_interpreter
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_790_000_000.0
 DAY = 86400.0
 
@@ -79,24 +76,13 @@ def chunks() -> tuple[int, int, int]:
     return taken, grown, len(keys) * points * (8 + 8 + 1)
 
 
-def in_fresh_interpreter(name: str) -> tuple[int, int, int]:
-    code = f"import json; from tests.engine.test_series_memory import {name}; "
-    code += f"print(json.dumps({name}()))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    taken, grown, size = json.loads(done.stdout)
-    return taken, grown, size
-
-
 def test_filling_the_rings_takes_no_more_memory() -> None:
-    taken, grown, size = in_fresh_interpreter("rings")
+    taken, grown, size = in_fresh_interpreter("tests.engine.test_series_memory", "rings")
     assert taken > size * 0.9, f"the first point took {taken} bytes of {size}"
     assert grown < size / 10, f"filling the rings took {grown} more bytes"
 
 
 def test_open_chunks_take_their_memory_at_their_first_point() -> None:
-    taken, grown, size = in_fresh_interpreter("chunks")
+    taken, grown, size = in_fresh_interpreter("tests.engine.test_series_memory", "chunks")
     assert taken > size * 0.8, f"the first point took {taken} bytes of {size}"
     assert grown < size / 3, f"filling the chunks took {grown} more bytes"

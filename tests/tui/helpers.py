@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
 
 from collectors.base import Batch, Reading, Status
 from collectors.replay import ReplayCollector
@@ -41,3 +46,13 @@ def test_app(engine: Engine | None = None) -> GongwatchApp:
         hostname="testhost",
         autostart=False,
     )
+
+
+async def until(
+    pilot: Pilot[Any], test: Callable[[], bool], limit: float = 20.0, pause: float = 0.1
+) -> None:
+    """Let the screen run until ``test()`` holds; fail after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while not test():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(pause)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +25,7 @@ from tests.emulator import EmulatedDevice
 from tui.app import GongwatchApp, make_app
 from tui.panes import DevicesPane
 
-from .helpers import FIXED_NOW
+from .helpers import FIXED_NOW, until
 
 LOCAL = Config(refresh=0.2)
 """The screen's own configuration: only its refresh rate counts once attached."""
@@ -72,13 +72,6 @@ def attached(d: DaemonProcess) -> GongwatchApp:
 
 def header(pilot: Pilot[Any]) -> str:
     return str(pilot.app.query_one("#header").render())
-
-
-async def until(pilot: Pilot[Any], test: Callable[[], bool], limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while not test():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.1)
 
 
 async def test_the_attached_screen_shows_the_daemons_metrics(daemon: DaemonProcess) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from tui.gc_tuning import YOUNG, freeze_startup
 from tui.rich_cache import SPLIT_SEGMENTS
 
 from . import helpers
+from .helpers import until
 
 
 @pytest.fixture
@@ -50,20 +51,11 @@ def for_good(monkeypatch: pytest.MonkeyPatch) -> tui_app.GongwatchApp:
     return app
 
 
-async def until(pilot: Any, done: Callable[[], bool]) -> bool:
-    """Let the screen run until ``done()`` holds, for 2 s at most; return ``done()``."""
-    for _ in range(40):
-        if done():
-            break
-        await pilot.pause(0.05)
-    return done()
-
-
 async def test_a_screen_run_for_good_freezes_after_its_first_frame(
     thawed: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with for_good(monkeypatch).run_test(size=(120, 40)) as pilot:
-        assert await until(pilot, lambda: gc.get_freeze_count() > 0)
+        await until(pilot, lambda: gc.get_freeze_count() > 0, limit=2.0, pause=0.05)
         assert gc.get_threshold()[0] == YOUNG
         # ... and keeps Rich's cache of split segments to what a screen redraws.
         assert Segment._split_cells.cache_info().maxsize == SPLIT_SEGMENTS
@@ -82,13 +74,13 @@ async def test_a_screen_run_for_good_collects_cycles_on_a_timer(
     """
     monkeypatch.setattr(tui_app, "COLLECT_EVERY", 0.2)
     async with for_good(monkeypatch).run_test(size=(120, 40)) as pilot:
-        assert await until(pilot, lambda: gc.get_freeze_count() > 0)
+        await until(pilot, lambda: gc.get_freeze_count() > 0, limit=2.0, pause=0.05)
         node = Node()
         gone = weakref.ref(node)
         gc.collect(1)  # alive now: moved to the oldest generation
         del node
         assert gone() is not None  # a cycle: its reference count never drops to zero
-        assert await until(pilot, lambda: gone() is None), "the cycle was not collected"
+        await until(pilot, lambda: gone() is None, limit=2.0, pause=0.05)  # collected
 
 
 async def test_a_screen_not_run_for_good_freezes_nothing(thawed: None) -> None:

@@ -9,12 +9,10 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from textual.pilot import Pilot
 
 from engine.config import Config, ConfigError
 from engine.config_reader import parse
@@ -26,7 +24,7 @@ from tui.app import GongwatchApp, make_app
 from tui.panes.hosts import HostsPane
 from tui.widgets import RowTable
 
-from .helpers import FIXED_NOW
+from .helpers import FIXED_NOW, until
 
 LOCAL = Config(refresh=0.2)
 TOKEN = "correct-horse"
@@ -96,13 +94,6 @@ def rows_by_host(app: GongwatchApp) -> dict[str, tuple[str, ...]]:
     app.tick()
     table = app.query_one("#hosts-table", RowTable)
     return {r.cells[0]: r.cells for r in table.rows if not r.heading}
-
-
-async def until(pilot: Pilot[Any], test: Callable[[], bool], limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while not test():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.1)
 
 
 def text(app: GongwatchApp, selector: str) -> str:

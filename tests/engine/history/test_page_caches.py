@@ -8,10 +8,7 @@ interpreter that opens nothing else.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -19,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.history import HistoryConfig, HistoryStore
+from tests.fresh_interpreter import in_fresh_interpreter
 
-ROOT = Path(__file__).resolve().parents[3]
 T0 = 1_790_000_100.0
 SERIES = 200
 POINTS = 2400
@@ -72,13 +69,7 @@ def write_and_read() -> dict[str, int]:
 
 
 def test_the_writer_and_readers_hold_well_under_a_mebibyte_of_sqlite_memory() -> None:
-    code = "import json; from tests.engine.history.test_page_caches import write_and_read; "
-    code += "print(json.dumps(write_and_read()))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    got = json.loads(done.stdout)
+    got = in_fresh_interpreter("tests.engine.history.test_page_caches", "write_and_read")
     assert got["file"] > 2 * 2**20, got  # larger than every cache together
     assert got["after_writes"] < 512 * 1024, got
     assert got["after_reads"] < 2**20, got
