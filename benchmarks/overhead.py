@@ -284,7 +284,7 @@ def measure_floor(seconds: float, cols: int, rows: int) -> float | None:
         return None
     print(f"measuring the floor (numpy and Textual, one label) for {seconds:.0f} s ...", flush=True)
     samples, _, _ = run([sys.executable, FLOOR_APP], seconds, cols, rows)
-    return max(s.rss for s in samples) / 2**20
+    return max(s.rss for s in samples) / memory_figures.MIB
 
 
 def report(
@@ -313,7 +313,7 @@ def report(
     ):
         print(line)
     if floor is not None:
-        above = max(s.rss for s in samples) / 2**20 - floor
+        above = max(s.rss for s in samples) / memory_figures.MIB - floor
         print(
             f"floor                {floor:.1f} MiB: numpy and Textual running one label, this run;"
             f" the monitor's peak is {above:.1f} MiB above it, the target {target[1] - floor:.1f}"
